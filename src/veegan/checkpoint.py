@@ -1,0 +1,46 @@
+"""Checkpoints: one dict, written atomically (temp file, fsync, rename), read with weights_only."""
+from __future__ import annotations
+
+import os
+import pickle
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .errors import VeeganError
+
+CHECKPOINT_NAME = "checkpoint.pt"
+FORMAT_VERSION = 1
+
+
+def save_atomic(state: dict[str, Any], path: Path) -> None:
+    """Write ``state`` so that ``path`` always holds either the old or the new checkpoint."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save({"format_version": FORMAT_VERSION, **state}, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load(path: Path) -> dict[str, Any]:
+    """Read a checkpoint written by :func:`save_atomic`; a damaged file gets a one-line error."""
+    path = Path(path)
+    if not path.is_file():
+        raise VeeganError(f"no checkpoint at {path}")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except (RuntimeError, EOFError, OSError, zipfile.BadZipFile, pickle.UnpicklingError, ValueError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise VeeganError(f"checkpoint {path} is unreadable (truncated or corrupt?): {reason}") from None
+    if not isinstance(state, dict) or state.get("format_version") != FORMAT_VERSION:
+        raise VeeganError(f"{path} is not a veegan checkpoint (format {FORMAT_VERSION})")
+    return state

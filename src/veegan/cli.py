@@ -1,0 +1,147 @@
+"""Command line: ``veegan train | evaluate | sample | encode | compare``.
+
+Every user error ends in one line on stderr and exit status 2, never a traceback."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from .errors import VeeganError
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .datasets import DATASETS
+    from .methods import METHODS
+
+    parser = Parser(prog="veegan", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+
+    p = commands.add_parser("train", help="train one model into a run directory")
+    p.add_argument("--method", choices=METHODS.names(), help="training method (default: veegan)")
+    p.add_argument("--dataset", choices=DATASETS.names(), help="built-in dataset (default: ring)")
+    p.add_argument("--data", metavar="FILE", help="your own N x D data (.npy or .csv) instead of --dataset")
+    p.add_argument("--steps", type=int, help="training iterations")
+    p.add_argument("--seed", type=int, help="random seed (default: 0)")
+    p.add_argument("--config", metavar="FILE.yaml", help="configuration file (keys as in a run's config.yaml)")
+    p.add_argument("--set", dest="overrides", metavar="KEY=VALUE", action="append", default=[],
+                   help="override one configuration value, e.g. --set optim.lr_generator=2e-4 (repeatable)")
+    p.add_argument("--out", required=True, metavar="DIR", help="run directory")
+    p.add_argument("--resume", action="store_true", help="continue the run in DIR from its last checkpoint")
+    p.add_argument("--overwrite", action="store_true", help="replace a run that DIR already holds")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or messages")
+
+    p = commands.add_parser("evaluate", help="print the metrics of a trained run beside the real data")
+    p.add_argument("run_dir", metavar="DIR")
+    p.add_argument("--samples", type=int, help="number of samples (default: the run's eval_samples)")
+    p.add_argument("--seed", type=int, help="sampling seed (default: that of the run's final evaluation)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    p = commands.add_parser("sample", help="write generator samples to a .npy file")
+    p.add_argument("run_dir", metavar="DIR")
+    p.add_argument("-n", type=int, required=True, help="number of samples")
+    p.add_argument("--seed", type=int, help="sampling seed")
+    p.add_argument("--out", required=True, metavar="FILE.npy")
+
+    p = commands.add_parser("encode", help="map data to noise with the reconstructor (paper Appendix D)")
+    p.add_argument("run_dir", metavar="DIR")
+    p.add_argument("--data", required=True, metavar="FILE", help="N x D data (.npy or .csv)")
+    p.add_argument("--out", required=True, metavar="FILE.npy")
+
+    p = commands.add_parser("compare", help="train several methods on one dataset and plot them side by side")
+    p.add_argument("--methods", nargs="+", choices=METHODS.names(), default=["gan", "veegan"])
+    p.add_argument("--dataset", choices=DATASETS.names(), default="ring")
+    p.add_argument("--seeds", type=int, default=1, help="seeds per method (0, 1, ...)")
+    p.add_argument("--steps", type=int, help="training iterations per run")
+    p.add_argument("--set", dest="overrides", metavar="KEY=VALUE", action="append", default=[])
+    p.add_argument("--workers", type=int, help="parallel worker processes (default: one per core)")
+    p.add_argument("--out", required=True, metavar="DIR")
+    return parser
+
+
+def cmd_train(args: argparse.Namespace) -> None:
+    from .api import train
+
+    train(args.method, args.dataset, out=args.out, data=args.data, steps=args.steps, seed=args.seed,
+          config_file=args.config, overrides=args.overrides, resume=args.resume, overwrite=args.overwrite,
+          progress=not args.quiet)
+    if not args.quiet:
+        print(f"wrote {args.out}")
+
+
+def cmd_evaluate(args: argparse.Namespace) -> None:
+    from .api import load
+    from .evaluation import format_metrics
+
+    if args.samples is not None and args.samples < 1:
+        raise VeeganError("--samples must be >= 1")
+    run = load(args.run_dir)
+    result = run.evaluate(args.samples, args.seed)
+    if args.json:
+        print(json.dumps({"method": run.config.method, "dataset": run.dataset.name, "step": run.step, **result}))
+    else:
+        print(f"{run.config.method} on {run.dataset.name}, step {run.step}, {result['samples']} samples")
+        print(format_metrics(result))
+
+
+def cmd_sample(args: argparse.Namespace) -> None:
+    from .api import load
+
+    if args.n < 1:
+        raise VeeganError("-n must be >= 1")
+    np.save(_output_path(args.out), load(args.run_dir).sample(args.n, args.seed))
+
+
+def cmd_encode(args: argparse.Namespace) -> None:
+    from .api import load
+    from .datasets import load_array
+
+    run = load(args.run_dir)
+    np.save(_output_path(args.out), run.encode(load_array(args.data)))
+
+
+def cmd_compare(args: argparse.Namespace) -> None:
+    from .compare import compare
+
+    compare(args.methods, args.dataset, seeds=args.seeds, steps=args.steps, overrides=args.overrides,
+            workers=args.workers, out=args.out)
+
+
+def _output_path(path: str) -> Path:
+    out = Path(path)
+    if out.suffix != ".npy":
+        raise VeeganError(f"output file {out} must end in .npy")
+    if not out.parent.is_dir():
+        raise VeeganError(f"directory {out.parent} does not exist")
+    return out
+
+
+COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "sample": cmd_sample, "encode": cmd_encode,
+            "compare": cmd_compare}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        COMMANDS[args.command](args)
+    except VeeganError as exc:
+        print(f"veegan: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("veegan: interrupted; the last checkpoint is kept (continue with --resume)", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

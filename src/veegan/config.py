@@ -1,0 +1,252 @@
+"""Run configuration: one dataclass per component, the single source of every default.
+
+The Python API, the CLI (``--config FILE.yaml`` and ``--set key=value``) and the saved
+``config.yaml`` of a run all go through :func:`build_config`, so a default lives in one place.
+Defaults follow the authors' synthetic-data code (see ``PROTOCOL.md``).
+"""
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from .errors import VeeganError
+
+DEFAULT_STEPS = 25_000
+
+
+@dataclass
+class ModelConfig:
+    """Network sizes; the defaults are those of the authors' 2-D grid code."""
+
+    latent_dim: int = 254  # K, the size of z ~ N(0, I_K) that the reconstructor recovers
+    generator_noise_dim: int = 1  # extra N(0, 1) inputs to G that F does not reconstruct
+    generator_hidden: tuple[int, ...] = (128, 128)
+    reconstructor_hidden: tuple[int, ...] = (128, 128)
+    discriminator_hidden: tuple[int, ...] = (128,)
+
+    def __post_init__(self) -> None:
+        _check(self.latent_dim >= 1, "model.latent_dim must be >= 1")
+        _check(self.generator_noise_dim >= 0, "model.generator_noise_dim must be >= 0")
+        for name in ("generator_hidden", "reconstructor_hidden", "discriminator_hidden"):
+            _check(all(w >= 1 for w in getattr(self, name)), f"model.{name} widths must be >= 1")
+
+
+@dataclass
+class OptimConfig:
+    """Adam with one learning rate per network (authors' code: 1e-3, beta1 0.5)."""
+
+    lr_generator: float = 1e-3
+    lr_reconstructor: float = 1e-3
+    lr_discriminator: float = 1e-3
+    beta1: float = 0.5
+    beta2: float = 0.999
+    fused: bool = True  # torch's fused Adam kernel: the same update, fewer kernel launches
+
+    def __post_init__(self) -> None:
+        for name in ("lr_generator", "lr_reconstructor", "lr_discriminator"):
+            _check(getattr(self, name) > 0, f"optim.{name} must be > 0")
+        _check(0 <= self.beta1 < 1 and 0 <= self.beta2 < 1, "optim.beta1 and beta2 must be in [0, 1)")
+
+
+@dataclass
+class ScheduleConfig:
+    """How often the trainer logs, evaluates and checkpoints (in training steps)."""
+
+    log_every: int = 100
+    eval_every: int = 2_500
+    checkpoint_every: int = 2_500
+    eval_samples: int = 2_500  # the paper's 2,500 generator samples
+    tensorboard: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("log_every", "eval_every", "checkpoint_every", "eval_samples"):
+            _check(getattr(self, name) >= 1, f"schedule.{name} must be >= 1")
+
+
+@dataclass
+class RuntimeConfig:
+    """How the arithmetic is run; none of it changes the maths beyond float rounding."""
+
+    threads: int = 0  # torch intra-op threads; 0 keeps torch's default
+    # route fp32 matrix multiplies to oneDNN (about 2x on AVX-512 CPUs); kept off automatically
+    # where oneDNN would compute in bf16 (see veegan.runtime)
+    onednn_matmul: bool = True
+
+    def __post_init__(self) -> None:
+        _check(self.threads >= 0, "runtime.threads must be >= 0")
+
+
+@dataclass
+class TrainConfig:
+    """Everything that determines a run. ``method_options`` is checked against the method's own
+    ``Options`` dataclass by :func:`build_config`."""
+
+    method: str = "veegan"
+    dataset: str = "ring"
+    data_file: str | None = None  # an N x D .npy or .csv file used instead of ``dataset``
+    seed: int = 0
+    steps: int = DEFAULT_STEPS
+    batch_size: int = 500
+    model: ModelConfig = field(default_factory=ModelConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    runtime: RuntimeConfig = field(default_factory=RuntimeConfig)
+    method_options: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _check(self.steps >= 1, "steps must be >= 1")
+        _check(self.batch_size >= 1, "batch_size must be >= 1")
+        _check(self.seed >= 0, "seed must be >= 0")
+
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(dataclasses.asdict(self))
+
+
+def _check(ok: bool, message: str) -> None:
+    if not ok:
+        raise VeeganError(message)
+
+
+def _plain(value: Any) -> Any:
+    """Tuples become lists so that YAML and JSON hold plain types."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+_TRUE, _FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
+
+
+def coerce(value: Any, annotation: Any, key: str) -> Any:
+    """Convert ``value`` (from YAML or a ``--set`` string) to the annotated type, or raise."""
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin in (typing.Union, types.UnionType):  # only "X | None" is used
+        if value is None or (isinstance(value, str) and value.lower() in ("null", "none", "")):
+            return None
+        return coerce(value, next(a for a in args if a is not type(None)), key)
+    if origin is tuple:
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, (list, tuple)):
+            raise VeeganError(f"{key} must be a list such as 128,128, got {value!r}")
+        return tuple(coerce(v.strip() if isinstance(v, str) else v, args[0], key) for v in items)
+    if annotation is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in _TRUE | _FALSE:
+            return value.lower() in _TRUE
+    elif annotation is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str):
+            try:
+                return int(value.replace("_", ""))
+            except ValueError:
+                pass
+    elif annotation is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return float(value)
+            except ValueError:
+                pass
+    elif annotation is str:
+        if isinstance(value, str):
+            return value
+    else:
+        return value
+    name = getattr(annotation, "__name__", str(annotation))
+    raise VeeganError(f"{key} must be of type {name}, got {value!r}")
+
+
+def build_dataclass(cls: type, values: Mapping[str, Any], prefix: str = "") -> Any:
+    """Build ``cls`` from a mapping, recursing into nested dataclasses; unknown keys are errors."""
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    kwargs: dict[str, Any] = {}
+    for key, value in values.items():
+        full = prefix + key
+        if key not in hints:
+            raise VeeganError(f"unknown configuration key {full!r}; valid keys here: {', '.join(names)}")
+        annotation = hints[key]
+        if dataclasses.is_dataclass(annotation):
+            if not isinstance(value, Mapping):
+                raise VeeganError(f"{full} must be a mapping of its fields")
+            kwargs[key] = build_dataclass(annotation, value, prefix=full + ".")
+        elif typing.get_origin(annotation) is dict:
+            if not isinstance(value, Mapping):
+                raise VeeganError(f"{full} must be a mapping")
+            kwargs[key] = dict(value)
+        else:
+            kwargs[key] = coerce(value, annotation, full)
+    return cls(**kwargs)
+
+
+def parse_assignments(assignments: list[str]) -> dict[str, Any]:
+    """``["optim.lr_generator=2e-4", "steps=100"]`` -> nested dict of strings."""
+    nested: dict[str, Any] = {}
+    for item in assignments:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise VeeganError(f"--set expects key=value, got {item!r}")
+        node = nested
+        *parents, leaf = key.strip().split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise VeeganError(f"--set {key}: {part} is not a section")
+        node[leaf] = value
+    return nested
+
+
+def merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Recursive dictionary update (override wins)."""
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise VeeganError(f"cannot read configuration file {path}: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise VeeganError(f"configuration file {path} is not valid YAML: {exc}".splitlines()[0]) from None
+    if not isinstance(data, dict):
+        raise VeeganError(f"configuration file {path} must hold a mapping of keys to values")
+    return data
+
+
+def build_config(*layers: Mapping[str, Any]) -> TrainConfig:
+    """Merge the layers (later wins) onto the defaults and check every key, type and value,
+    including ``method_options`` against the chosen method's ``Options``."""
+    from .methods import METHODS  # the registry imports this module
+
+    values: dict[str, Any] = {}
+    for layer in layers:
+        values = merge(values, layer)
+    config = build_dataclass(TrainConfig, values)
+    options_cls = METHODS.get(config.method).Options
+    options = build_dataclass(options_cls, config.method_options, prefix="method_options.")
+    config.method_options = _plain(dataclasses.asdict(options))
+    return config
+
+
+def write_yaml(config: TrainConfig, path: Path) -> None:
+    path.write_text(yaml.safe_dump(config.to_dict(), sort_keys=False))

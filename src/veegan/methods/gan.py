@@ -1,0 +1,49 @@
+"""The plain GAN (Goodfellow et al. 2014; paper Section 2) on the same generator as VEEGAN."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from ..config import ModelConfig
+from ..errors import VeeganError
+from ..losses import logistic_discriminator_loss, minimax_generator_loss, non_saturating_generator_loss
+from ..networks import Discriminator, Generator, frozen
+from . import METHODS
+from .base import Method
+
+GENERATOR_LOSSES = {"non_saturating": non_saturating_generator_loss, "minimax": minimax_generator_loss}
+
+
+@dataclass
+class GanOptions:
+    # the paper runs every baseline with the non-saturating ("enhanced") loss (Section 5.2)
+    generator_loss: str = "non_saturating"
+
+    def __post_init__(self) -> None:
+        if self.generator_loss not in GENERATOR_LOSSES:
+            raise VeeganError(
+                f"method_options.generator_loss must be one of {', '.join(GENERATOR_LOSSES)}, "
+                f"got {self.generator_loss!r}"
+            )
+
+
+@METHODS.register("gan")
+class Gan(Method):
+    """G_gamma (generator) and D_omega(x) (discriminator), trained simultaneously."""
+
+    Options = GanOptions
+
+    def __init__(self, data_dim: int, model: ModelConfig, options: GanOptions) -> None:
+        super().__init__(data_dim, model, options)
+        self.generator = Generator(model.latent_dim, model.generator_noise_dim, model.generator_hidden, data_dim)
+        self.discriminator = Discriminator(data_dim, model.discriminator_hidden)
+        self.generator_loss = GENERATOR_LOSSES[options.generator_loss]
+
+    def training_loss(self, x_real: torch.Tensor, step: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """D: the logistic loss of O_gan (eq. 6 with x alone); G: the chosen generator loss,
+        through D with detached parameters."""
+        x_generated = self.generator(self.sample_latent(len(x_real)))
+        discriminator = logistic_discriminator_loss(self.discriminator(x_generated.detach()), self.discriminator(x_real))
+        generator = self.generator_loss(frozen(self.discriminator, x_generated))
+        return discriminator + generator, {"discriminator": discriminator.detach(), "generator": generator.detach()}

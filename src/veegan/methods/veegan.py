@@ -1,0 +1,83 @@
+"""VEEGAN (Srivastava et al. 2017): a GAN on the joint space (z, x) plus an autoencoder loss on
+the noise, d(z, F(G(z))). Algorithm 1, with the options of the authors' code (PROTOCOL.md)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from ..config import ModelConfig
+from ..errors import VeeganError
+from ..losses import RECONSTRUCTION_LOSSES, adversarial_generator_term, logistic_discriminator_loss
+from ..networks import Generator, JointDiscriminator, Reconstructor, frozen
+from . import METHODS
+from .base import Method
+
+
+@dataclass
+class VeeganOptions:
+    # d(z, F(G(z))): "gaussian_nll" = 0.5 * sum of squares (authors' code) or "mse"
+    reconstruction_loss: str = "gaussian_nll"
+    # std of the N(0, std^2 I) noise the authors add to F(x) in D's real pairs, i.e. a sample
+    # z_g ~ p_theta(z | x) = N(F(x), I) (Algorithm 1, line 6); 0 uses the mean F(x)
+    real_pair_noise_std: float = 1.0
+    # steps at the start that train only F on d(z, F(G(z))) with G fixed (Section 5.2)
+    reconstructor_pretrain_steps: int = 0
+
+    def __post_init__(self) -> None:
+        if self.reconstruction_loss not in RECONSTRUCTION_LOSSES:
+            raise VeeganError(
+                f"method_options.reconstruction_loss must be one of {', '.join(RECONSTRUCTION_LOSSES)}, "
+                f"got {self.reconstruction_loss!r}"
+            )
+        if self.real_pair_noise_std < 0:
+            raise VeeganError("method_options.real_pair_noise_std must be >= 0")
+        if self.reconstructor_pretrain_steps < 0:
+            raise VeeganError("method_options.reconstructor_pretrain_steps must be >= 0")
+
+
+@METHODS.register("veegan")
+class Veegan(Method):
+    """G_gamma (generator), F_theta (reconstructor) and D_omega(z, x) (joint discriminator)."""
+
+    Options = VeeganOptions
+
+    def __init__(self, data_dim: int, model: ModelConfig, options: VeeganOptions) -> None:
+        super().__init__(data_dim, model, options)
+        k = model.latent_dim
+        self.generator = Generator(k, model.generator_noise_dim, model.generator_hidden, data_dim)
+        self.reconstructor = Reconstructor(data_dim, model.reconstructor_hidden, k)
+        self.discriminator = JointDiscriminator(k, data_dim, model.discriminator_hidden)
+        self.reconstruction = RECONSTRUCTION_LOSSES[options.reconstruction_loss]
+
+    def training_loss(self, x_real: torch.Tensor, step: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """One iteration of Algorithm 1 as a single scalar:
+
+        - line 7, eq. (6): D_omega's logistic loss on (z, G(z)) against (z_g, x), generator
+          outputs detached and z_g = F(x) + noise drawn without gradient;
+        - line 9: F_theta's gradient of d(z, F(G(z))) only;
+        - line 11, eq. (5): G_gamma's gradient of mean D(z, G(z)) + d(z, F(G(z))), the raw logit
+          through D with detached parameters.
+        """
+        options = self.options
+        z = self.sample_latent(len(x_real))
+        x_generated = self.generator(z)
+        if step < options.reconstructor_pretrain_steps:  # Section 5.2: F alone, G fixed
+            reconstruction = self.reconstruction(z, self.reconstructor(x_generated.detach()))
+            return reconstruction, {"reconstruction": reconstruction.detach()}
+
+        reconstruction = self.reconstruction(z, self.reconstructor(x_generated))
+        with torch.no_grad():
+            z_real = self.reconstructor(x_real)
+            if options.real_pair_noise_std:
+                z_real = z_real + options.real_pair_noise_std * torch.randn_like(z_real)
+        discriminator = logistic_discriminator_loss(
+            self.discriminator(z, x_generated.detach()), self.discriminator(z_real, x_real)
+        )
+        adversarial = adversarial_generator_term(frozen(self.discriminator, z, x_generated))
+        total = discriminator + adversarial + reconstruction
+        return total, {
+            "discriminator": discriminator.detach(),
+            "adversarial": adversarial.detach(),
+            "reconstruction": reconstruction.detach(),
+        }

@@ -1,0 +1,77 @@
+"""A run directory: its files, and the checks that keep one run from overwriting another."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any, Mapping
+
+from .checkpoint import CHECKPOINT_NAME
+from .config import TrainConfig, build_config, read_yaml
+from .errors import VeeganError
+
+CONFIG_NAME = "config.yaml"
+METRICS_LOG_NAME = "metrics.jsonl"
+FINAL_METRICS_NAME = "metrics.json"
+DENSITY_NAME = "density.png"
+TENSORBOARD_DIR = "tensorboard"
+RUN_FILES = (CONFIG_NAME, CHECKPOINT_NAME, METRICS_LOG_NAME, FINAL_METRICS_NAME, DENSITY_NAME, TENSORBOARD_DIR)
+
+# Keys that --resume may change: extending a run's length is the only change that keeps it one run.
+RESUMABLE_CHANGES = {"steps"}
+
+
+def read_run_config(run_dir: Path) -> TrainConfig:
+    path = Path(run_dir) / CONFIG_NAME
+    if not path.is_file():
+        raise VeeganError(f"{run_dir} is not a veegan run directory (no {CONFIG_NAME})")
+    return build_config(read_yaml(path))
+
+
+def holds_run(run_dir: Path) -> bool:
+    return any((Path(run_dir) / name).exists() for name in RUN_FILES)
+
+
+def prepare(run_dir: Path, config: TrainConfig, resume: bool, overwrite: bool) -> bool:
+    """Make ``run_dir`` ready for ``config``; return True when a checkpoint is to be resumed.
+
+    Refuses to touch an existing run unless ``overwrite``; with ``resume`` the stored
+    configuration must equal ``config`` apart from RESUMABLE_CHANGES."""
+    run_dir = Path(run_dir)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise VeeganError(f"{run_dir} exists and is not a directory")
+    if resume and overwrite:
+        raise VeeganError("--resume and --overwrite exclude each other")
+    if resume and (run_dir / CONFIG_NAME).is_file():
+        stored = read_run_config(run_dir)
+        differences = config_differences(stored.to_dict(), config.to_dict())
+        blocking = [d for d in differences if d[0] not in RESUMABLE_CHANGES]
+        if blocking:
+            key, old, new = blocking[0]
+            raise VeeganError(
+                f"cannot resume {run_dir}: it was trained with {key}={old!r}, now asked for {new!r}"
+                + (f" (and {len(blocking) - 1} more differences)" if len(blocking) > 1 else "")
+            )
+        return (run_dir / CHECKPOINT_NAME).is_file()
+    if holds_run(run_dir) and not resume:
+        if not overwrite:
+            raise VeeganError(f"{run_dir} already holds a run; pass --resume to continue it or --overwrite to replace it")
+        for name in RUN_FILES:
+            target = run_dir / name
+            if target.is_dir():
+                shutil.rmtree(target)
+            else:
+                target.unlink(missing_ok=True)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    return False
+
+
+def config_differences(old: Mapping[str, Any], new: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any, Any]]:
+    """(dotted key, old value, new value) for every leaf that differs."""
+    out = []
+    for key in sorted(set(old) | set(new)):
+        a, b = old.get(key), new.get(key)
+        if isinstance(a, Mapping) and isinstance(b, Mapping):
+            out += config_differences(a, b, prefix + key + ".")
+        elif a != b:
+            out.append((prefix + key, a, b))
+    return out

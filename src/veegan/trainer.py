@@ -1,0 +1,193 @@
+"""The shared training loop. It knows no method by name: a method gives one scalar per batch
+whose single backward pass yields all its networks' gradients, and one Adam step updates them
+together (Algorithm 1, line 12). Logging, evaluation and checkpoints are interval hooks."""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import torch
+from tqdm import tqdm
+
+from . import __version__, checkpoint, runs, runtime
+from .config import TrainConfig, write_yaml
+from .datasets import make_dataset
+from .errors import VeeganError
+from .evaluation import evaluate, format_metrics
+from .methods import build_method
+from .methods.base import Method
+from .plots import plot_densities
+
+StepHook = Callable[[int], None]
+
+
+def make_optimizer(method: Method, config: TrainConfig) -> torch.optim.Adam:
+    """One Adam over all networks, one parameter group (learning rate) per network."""
+    optim = config.optim
+    return torch.optim.Adam(method.parameter_groups(optim), betas=(optim.beta1, optim.beta2), fused=optim.fused)
+
+
+def evaluation_seed(config: TrainConfig, step: int) -> int:
+    """Evaluations draw from their own seeded generator, so they never perturb training."""
+    return config.seed * 1_000_003 + step
+
+
+def train(
+    config: TrainConfig, out_dir: str | Path, *, resume: bool = False, overwrite: bool = False,
+    progress: bool = True, hooks: Iterable[StepHook] = (),
+) -> Path:
+    """Train ``config`` into ``out_dir`` (config.yaml, checkpoint.pt, metrics.jsonl, metrics.json,
+    density.png, tensorboard/) and return the directory. ``hooks`` are called with the step
+    count after every step (for tests and tools; keep them cheap)."""
+    out_dir = Path(out_dir)
+    resuming = runs.prepare(out_dir, config, resume=resume, overwrite=overwrite)
+    runtime.apply(config.runtime)
+    dataset = make_dataset(config.dataset, config.data_file)
+    torch.manual_seed(config.seed)
+    method = build_method(config.method, dataset.dim, config.model, config.method_options)
+    optimizer = make_optimizer(method, config)
+    checkpoint_path = out_dir / checkpoint.CHECKPOINT_NAME
+    start = restore(checkpoint.load(checkpoint_path), config, method, optimizer) if resuming else 0
+    write_yaml(config, out_dir / runs.CONFIG_NAME)
+    say = (lambda text: tqdm.write(text, file=sys.stderr)) if progress else (lambda text: None)
+    if dataset.means is None:
+        say(f"{dataset.name}: the data's modes are unknown, so mode metrics are skipped")
+    if start:
+        say(f"resuming {out_dir} from step {start}")
+
+    def save(step: int) -> None:
+        checkpoint.save_atomic(checkpoint_state(config, method, optimizer, step), checkpoint_path)
+
+    log = MetricsLog(out_dir, config.schedule.tensorboard, keep_until=start)
+    schedule = config.schedule
+    hooks = list(hooks)
+    bar = tqdm(total=config.steps, initial=start, desc=f"{config.method} on {dataset.name}",
+               disable=not progress, dynamic_ncols=True, file=sys.stderr)
+    step, last_log, last_time = start, start, time.perf_counter()
+    method.train()
+    try:
+        while step < config.steps:
+            # one iteration of the method's algorithm: fresh data, one backward, one update
+            x_real = dataset.sample(config.batch_size)
+            loss, terms = method.training_loss(x_real, step)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            step += 1
+            for hook in hooks:
+                hook(step)
+            # interval hooks: the only places that read values back from the tensors
+            if step % schedule.log_every == 0 or step == config.steps:
+                now = time.perf_counter()
+                record = dict(zip(terms, torch.stack(list(terms.values())).tolist()))
+                record["steps_per_s"] = (step - last_log) / max(now - last_time, 1e-9)
+                log.write(step, "train", record)
+                bar.set_postfix({k: f"{v:.3g}" for k, v in record.items()}, refresh=False)
+                bar.update(step - last_log)
+                last_log, last_time = step, now
+            if dataset.means is not None and (step % schedule.eval_every == 0 or step == config.steps):
+                result = evaluate(method, dataset, schedule.eval_samples, evaluation_seed(config, step))
+                log.write(step, "eval", {k: v for k, v in result.items() if k != "real"})
+                say(f"step {step}: {format_metrics(result)}")
+            if step % schedule.checkpoint_every == 0 or step == config.steps:
+                save(step)
+    except KeyboardInterrupt:
+        save(step)
+        raise
+    finally:
+        bar.close()
+        log.close()
+
+    finish(config, method, dataset, out_dir, say)
+    return out_dir
+
+
+def finish(config: TrainConfig, method: Method, dataset, out_dir: Path, say: Callable[[str], None]) -> dict[str, Any]:
+    """Final evaluation (metrics.json) and the density plot beside the real data (density.png)."""
+    n = config.schedule.eval_samples
+    result = evaluate(method, dataset, n, evaluation_seed(config, config.steps))
+    final = {"method": config.method, "dataset": dataset.name, "step": config.steps, **result}
+    (out_dir / runs.FINAL_METRICS_NAME).write_text(json.dumps(final, indent=2) + "\n")
+    g = torch.Generator().manual_seed(evaluation_seed(config, config.steps))
+    subtitles = {}
+    if "modes" in result:
+        subtitles = {config.method: _short(result), "real data": _short(result["real"])}
+    plot_densities(
+        {config.method: method.sample(n, g).numpy(), "real data": dataset.sample(n, g).numpy()},
+        out_dir / runs.DENSITY_NAME,
+        means=None if dataset.means is None else dataset.means.numpy(),
+        subtitles=subtitles,
+    )
+    say(f"final: {format_metrics(result)}")
+    return final
+
+
+def _short(r: dict[str, Any]) -> str:
+    return f"{r['modes']}/{r['max_modes']} modes, {r['high_quality_pct']:.1f} % HQ"
+
+
+def checkpoint_state(config: TrainConfig, method: Method, optimizer: torch.optim.Optimizer, step: int) -> dict[str, Any]:
+    """Everything needed to continue exactly: networks, optimizer, step, RNG, configuration."""
+    return {
+        "veegan_version": __version__,
+        "config": config.to_dict(),
+        "step": step,
+        "method": method.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "rng": torch.get_rng_state(),
+    }
+
+
+def restore(state: dict[str, Any], config: TrainConfig, method: Method, optimizer: torch.optim.Optimizer) -> int:
+    """Load a checkpoint into fresh objects and return its step; refuse one of another model."""
+    stored = state.get("config", {})
+    differences = [d for d in runs.config_differences(stored, config.to_dict()) if d[0] not in runs.RESUMABLE_CHANGES]
+    if differences:
+        key, old, new = differences[0]
+        raise VeeganError(f"the checkpoint belongs to another configuration ({key}={old!r}, expected {new!r})")
+    try:
+        method.load_state_dict(state["method"])
+        optimizer.load_state_dict(state["optimizer"])
+        torch.set_rng_state(state["rng"])
+    except (KeyError, RuntimeError, ValueError, TypeError) as exc:
+        raise VeeganError(f"the checkpoint does not fit this model: {str(exc).splitlines()[0]}") from None
+    return int(state["step"])
+
+
+class MetricsLog:
+    """Appends records to metrics.jsonl and, optionally, TensorBoard event files."""
+
+    def __init__(self, out_dir: Path, tensorboard: bool, keep_until: int = 0) -> None:
+        path = out_dir / runs.METRICS_LOG_NAME
+        if path.exists():  # a resumed run drops what was logged after its checkpoint
+            kept = [line for line in path.read_text().splitlines() if _step_of(line) <= keep_until]
+            path.write_text("".join(line + "\n" for line in kept))
+        self.file = open(path, "a")
+        self.writer = None
+        if tensorboard:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self.writer = SummaryWriter(str(out_dir / runs.TENSORBOARD_DIR))
+
+    def write(self, step: int, kind: str, values: dict[str, Any]) -> None:
+        self.file.write(json.dumps({"step": step, "kind": kind, **values}) + "\n")
+        self.file.flush()
+        if self.writer is not None:
+            for key, value in values.items():
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    self.writer.add_scalar(f"{kind}/{key}", value, step)
+
+    def close(self) -> None:
+        self.file.close()
+        if self.writer is not None:
+            self.writer.close()
+
+
+def _step_of(line: str) -> float:
+    try:
+        return json.loads(line)["step"]
+    except (ValueError, KeyError, TypeError):
+        return float("inf")  # a torn last line from a killed run
