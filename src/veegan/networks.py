@@ -3,9 +3,11 @@ two-hidden-layer ReLU MLPs for the generator and the reconstructor, a one-hidden
 for the discriminator, and the joint discriminator D(z, x) on the concatenation [z, x]."""
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 import torch
+import torch.nn.functional as tf
 from torch import nn
 from torch.func import functional_call
 
@@ -20,6 +22,47 @@ def mlp(in_dim: int, hidden: Sequence[int], out_dim: int) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
+class PairLinear(nn.Module):
+    """A linear layer on the concatenation [a, b], stored as two weight blocks:
+    W [a, b] + c = W_a a + W_b b + c, computed without building the concatenation (which costs
+    as much as a matmul here) and letting a caller reuse the W_a a part. Initialised exactly
+    like ``nn.Linear(in_a + in_b, out)``."""
+
+    def __init__(self, in_a: int, in_b: int, out: int) -> None:
+        super().__init__()
+        self.weight_a = nn.Parameter(torch.empty(out, in_a))
+        self.weight_b = nn.Parameter(torch.empty(out, in_b))
+        self.bias = nn.Parameter(torch.empty(out))
+        bound = 1 / math.sqrt(in_a + in_b)  # nn.Linear's default for fan_in = in_a + in_b
+        for p in (self.weight_a, self.weight_b, self.bias):
+            nn.init.uniform_(p, -bound, bound)
+
+    def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return self.part_a(a) + self.part_b(b)
+
+    def part_a(self, a: torch.Tensor) -> torch.Tensor:
+        """W_a a + c."""
+        return tf.linear(a, self.weight_a, self.bias)
+
+    def part_b(self, b: torch.Tensor, detach: bool = False) -> torch.Tensor:
+        """W_b b, optionally with W_b detached."""
+        return tf.linear(b, self.weight_b.detach() if detach else self.weight_b)
+
+
+class PairMLP(nn.Module):
+    """An MLP on [a, b]: a PairLinear input layer, then ReLU and the rest of ``mlp``."""
+
+    def __init__(self, in_a: int, in_b: int, hidden: Sequence[int], out_dim: int) -> None:
+        super().__init__()
+        if not hidden:
+            raise ValueError("PairMLP needs at least one hidden layer")
+        self.input = PairLinear(in_a, in_b, hidden[0])
+        self.rest = nn.Sequential(nn.ReLU(), mlp(hidden[0], hidden[1:], out_dim))
+
+    def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return self.rest(self.input(a, b))
+
+
 class Generator(nn.Module):
     """G: [z, eps] -> x. ``eps`` is the authors' extra N(0, I) input that the reconstructor
     does not reconstruct; it is drawn here unless given."""
@@ -27,14 +70,14 @@ class Generator(nn.Module):
     def __init__(self, latent_dim: int, noise_dim: int, hidden: Sequence[int], data_dim: int) -> None:
         super().__init__()
         self.latent_dim, self.noise_dim = latent_dim, noise_dim
-        self.net = mlp(latent_dim + noise_dim, hidden, data_dim)
+        self.net = PairMLP(latent_dim, noise_dim, hidden, data_dim) if noise_dim else mlp(latent_dim, hidden, data_dim)
 
     def forward(self, z: torch.Tensor, noise: torch.Tensor | None = None) -> torch.Tensor:
-        if self.noise_dim:
-            if noise is None:
-                noise = torch.randn(len(z), self.noise_dim, device=z.device, dtype=z.dtype)
-            z = torch.cat([z, noise], dim=1)
-        return self.net(z)
+        if not self.noise_dim:
+            return self.net(z)
+        if noise is None:
+            noise = torch.randn(len(z), self.noise_dim, device=z.device, dtype=z.dtype)
+        return self.net(z, noise)
 
 
 class Reconstructor(nn.Module):
@@ -60,14 +103,27 @@ class Discriminator(nn.Module):
 
 
 class JointDiscriminator(nn.Module):
-    """D(z, x) -> one logit per pair, on the concatenation [z, x] (Section 3.2, eq. 4)."""
+    """D(z, x) -> one logit per pair, an MLP on the concatenation [z, x] (Section 3.2, eq. 4)."""
 
     def __init__(self, latent_dim: int, data_dim: int, hidden: Sequence[int]) -> None:
         super().__init__()
-        self.net = mlp(latent_dim + data_dim, hidden, 1)
+        self.net = PairMLP(latent_dim, data_dim, hidden, 1)
 
     def forward(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        return self.net(torch.cat([z, x], dim=1)).squeeze(1)
+        return self.net(z, x).squeeze(1)
+
+    def generated_pair_logits(self, z: torch.Tensor, x_generated: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """D(z, G(z)) twice, sharing the z half of the input layer (z carries no gradient):
+
+        - for D's own loss: gradient to D's parameters, none to G (``x_generated`` detached);
+        - for the generator's term: gradient to ``x_generated`` only (D's parameters detached).
+        """
+        first = self.net.input
+        z_part = first.part_a(z)
+        for_discriminator = self.net.rest(z_part + first.part_b(x_generated.detach())).squeeze(1)
+        hidden = z_part.detach() + first.part_b(x_generated, detach=True)
+        for_generator = frozen(self.net.rest, hidden).squeeze(1)
+        return for_discriminator, for_generator
 
 
 def frozen(module: nn.Module, *inputs: torch.Tensor) -> torch.Tensor:

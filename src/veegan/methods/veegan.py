@@ -9,7 +9,7 @@ import torch
 from ..config import ModelConfig
 from ..errors import VeeganError
 from ..losses import RECONSTRUCTION_LOSSES, adversarial_generator_term, logistic_discriminator_loss
-from ..networks import Generator, JointDiscriminator, Reconstructor, frozen
+from ..networks import Generator, JointDiscriminator, Reconstructor
 from . import METHODS
 from .base import Method
 
@@ -71,10 +71,9 @@ class Veegan(Method):
             z_real = self.reconstructor(x_real)
             if options.real_pair_noise_std:
                 z_real = z_real + options.real_pair_noise_std * torch.randn_like(z_real)
-        discriminator = logistic_discriminator_loss(
-            self.discriminator(z, x_generated.detach()), self.discriminator(z_real, x_real)
-        )
-        adversarial = adversarial_generator_term(frozen(self.discriminator, z, x_generated))
+        logits_generated, logits_for_generator = self.discriminator.generated_pair_logits(z, x_generated)
+        discriminator = logistic_discriminator_loss(logits_generated, self.discriminator(z_real, x_real))
+        adversarial = adversarial_generator_term(logits_for_generator)
         total = discriminator + adversarial + reconstruction
         return total, {
             "discriminator": discriminator.detach(),

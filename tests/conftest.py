@@ -1,0 +1,16 @@
+import pytest
+
+# Networks small enough that a training step takes well under a millisecond.
+TINY = {
+    "batch_size": 16,
+    "model": {"latent_dim": 3, "generator_hidden": [8, 8], "reconstructor_hidden": [8, 8], "discriminator_hidden": [8]},
+    "schedule": {"eval_samples": 200, "tensorboard": False, "log_every": 5, "eval_every": 10, "checkpoint_every": 10},
+    "runtime": {"threads": 1},
+}
+
+
+@pytest.fixture
+def tiny() -> dict:
+    import copy
+
+    return copy.deepcopy(TINY)

@@ -1,0 +1,105 @@
+"""A killed run, resumed, ends with exactly the parameters of an uninterrupted run."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from veegan import checkpoint
+from veegan.api import resolve_config
+from veegan.trainer import train
+
+
+def _config(tiny, steps=30, method="veegan"):
+    return resolve_config(method=method, dataset="ring", steps=steps, seed=7, overrides=tiny)
+
+
+def _params(run_dir: Path) -> dict:
+    return checkpoint.load(run_dir / checkpoint.CHECKPOINT_NAME)["method"]
+
+
+def _assert_same(a: dict, b: dict) -> None:
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+
+
+class Crash(Exception):
+    pass
+
+
+def _crash_at(step_to_crash, exc):
+    def hook(step):
+        if step == step_to_crash:
+            raise exc
+    return hook
+
+
+@pytest.mark.parametrize("method", ["veegan", "gan"])
+def test_crash_then_resume_matches_uninterrupted(tmp_path, tiny, method):
+    config = _config(tiny, method=method)
+    train(config, tmp_path / "straight", progress=False)
+
+    with pytest.raises(Crash):  # dies at step 17: the last checkpoint is step 10
+        train(config, tmp_path / "crashed", progress=False, hooks=[_crash_at(17, Crash())])
+    assert checkpoint.load(tmp_path / "crashed" / "checkpoint.pt")["step"] == 10
+    train(config, tmp_path / "crashed", resume=True, progress=False)
+
+    _assert_same(_params(tmp_path / "straight"), _params(tmp_path / "crashed"))
+    # the log holds each step once, as if the run had never stopped
+    steps = [json.loads(line)["step"] for line in (tmp_path / "crashed" / "metrics.jsonl").read_text().splitlines()]
+    straight = [json.loads(line)["step"] for line in (tmp_path / "straight" / "metrics.jsonl").read_text().splitlines()]
+    assert steps == straight
+    assert json.loads((tmp_path / "crashed" / "metrics.json").read_text()) == json.loads(
+        (tmp_path / "straight" / "metrics.json").read_text())
+
+
+def test_keyboard_interrupt_saves_a_checkpoint_and_resumes(tmp_path, tiny):
+    config = _config(tiny)
+    train(config, tmp_path / "straight", progress=False)
+    with pytest.raises(KeyboardInterrupt):
+        train(config, tmp_path / "stopped", progress=False, hooks=[_crash_at(23, KeyboardInterrupt())])
+    assert checkpoint.load(tmp_path / "stopped" / "checkpoint.pt")["step"] == 23
+    train(config, tmp_path / "stopped", resume=True, progress=False)
+    _assert_same(_params(tmp_path / "straight"), _params(tmp_path / "stopped"))
+
+
+def test_extending_a_finished_run_equals_a_longer_run(tmp_path, tiny):
+    train(_config(tiny, steps=40), tmp_path / "long", progress=False)
+    train(_config(tiny, steps=20), tmp_path / "extended", progress=False)
+    train(_config(tiny, steps=40), tmp_path / "extended", resume=True, progress=False)
+    _assert_same(_params(tmp_path / "long"), _params(tmp_path / "extended"))
+
+
+def test_sigkill_then_cli_resume(tmp_path, tiny):
+    """A real kill -9 of the command-line trainer, then `--resume` from the command line."""
+    run_dir = tmp_path / "killed"
+    args = [sys.executable, "-m", "veegan", "train", "--dataset", "ring", "--seed", "3", "--steps", "4000",
+            "--out", str(run_dir), "--quiet"]
+    sets = ["batch_size=16", "model.latent_dim=3", "model.generator_hidden=8,8", "model.reconstructor_hidden=8,8",
+            "model.discriminator_hidden=8", "schedule.eval_samples=200", "schedule.tensorboard=false",
+            "schedule.checkpoint_every=50", "schedule.eval_every=1000", "runtime.threads=1"]
+    for s in sets:
+        args += ["--set", s]
+    proc = subprocess.Popen(args, stderr=subprocess.PIPE)
+    deadline = time.time() + 60
+    while not (run_dir / "checkpoint.pt").exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+    killed_at = checkpoint.load(run_dir / "checkpoint.pt")["step"]
+    assert 0 < killed_at < 4000
+
+    resumed = subprocess.run(args + ["--resume"], capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    straight_dir = tmp_path / "straight"
+    straight = subprocess.run([a if a != str(run_dir) else str(straight_dir) for a in args], capture_output=True, text=True)
+    assert straight.returncode == 0, straight.stderr
+    _assert_same(_params(straight_dir), _params(run_dir))
+    assert not [p for p in os.listdir(run_dir) if p.endswith(".tmp")], "a temporary checkpoint file was left behind"
