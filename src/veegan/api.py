@@ -14,7 +14,7 @@ from .errors import VeeganError
 from .evaluation import evaluate
 from .methods import build_method
 from .methods.base import Method
-from .trainer import evaluation_seed, restore
+from .trainer import evaluation_seed, make_optimizer, restore
 from .trainer import train as run_training
 
 
@@ -54,7 +54,7 @@ def load(run_dir: str | Path) -> Run:
     config = runs.read_run_config(run_dir)
     dataset = make_dataset(config.dataset, config.data_file)
     method = build_method(config.method, dataset.dim, config.model, config.method_options)
-    optimizer = torch.optim.Adam(method.parameter_groups(config.optim))
+    optimizer = make_optimizer(method, config)
     step = restore(checkpoint.load(run_dir / checkpoint.CHECKPOINT_NAME), config, method, optimizer)
     method.eval()
     return Run(run_dir, config, method, dataset, step)

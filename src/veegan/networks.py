@@ -40,8 +40,10 @@ class PairLinear(nn.Module):
     def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         return self.part_a(a) + self.part_b(b)
 
-    def part_a(self, a: torch.Tensor) -> torch.Tensor:
-        """W_a a + c."""
+    def part_a(self, a: torch.Tensor, detach: bool = False) -> torch.Tensor:
+        """W_a a + c, optionally with W_a and c detached."""
+        if detach:
+            return tf.linear(a, self.weight_a.detach(), self.bias.detach())
         return tf.linear(a, self.weight_a, self.bias)
 
     def part_b(self, b: torch.Tensor, detach: bool = False) -> torch.Tensor:
@@ -112,18 +114,27 @@ class JointDiscriminator(nn.Module):
     def forward(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         return self.net(z, x).squeeze(1)
 
-    def generated_pair_logits(self, z: torch.Tensor, x_generated: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """D(z, G(z)) twice, sharing the z half of the input layer (z carries no gradient):
+    def two_sided_logits(
+        self, z: torch.Tensor, x: torch.Tensor, trainable: str
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """D(z, x) twice from one pass over the constant half of the input layer:
 
-        - for D's own loss: gradient to D's parameters, none to G (``x_generated`` detached);
-        - for the generator's term: gradient to ``x_generated`` only (D's parameters detached).
+        - for D's own loss: gradient to D's parameters only (both inputs detached);
+        - for the players' term: gradient to the ``trainable`` input ("x" for a generated pair
+          (z, G(z)), "z" for an encoded pair (E(x), x)) only, D's parameters detached.
         """
         first = self.net.input
-        z_part = first.part_a(z)
-        for_discriminator = self.net.rest(z_part + first.part_b(x_generated.detach())).squeeze(1)
-        hidden = z_part.detach() + first.part_b(x_generated, detach=True)
-        for_generator = frozen(self.net.rest, hidden).squeeze(1)
-        return for_discriminator, for_generator
+        if trainable == "x":  # z is constant noise
+            constant = first.part_a(z)
+            live, played = first.part_b(x.detach()), first.part_b(x, detach=True)
+        elif trainable == "z":  # x is constant data
+            constant = first.part_b(x)
+            live, played = first.part_a(z.detach()), first.part_a(z, detach=True)
+        else:
+            raise ValueError(f"trainable must be 'x' or 'z', got {trainable!r}")
+        for_discriminator = self.net.rest(constant + live).squeeze(1)
+        for_players = frozen(self.net.rest, constant.detach() + played).squeeze(1)
+        return for_discriminator, for_players
 
 
 def frozen(module: nn.Module, *inputs: torch.Tensor) -> torch.Tensor:

@@ -27,7 +27,9 @@ StepHook = Callable[[int], None]
 def make_optimizer(method: Method, config: TrainConfig) -> torch.optim.Adam:
     """One Adam over all networks, one parameter group (learning rate) per network."""
     optim = config.optim
-    return torch.optim.Adam(method.parameter_groups(optim), betas=(optim.beta1, optim.beta2), fused=optim.fused)
+    optimizer = torch.optim.Adam(method.parameter_groups(optim), betas=(optim.beta1, optim.beta2), fused=optim.fused)
+    method.bind_optimizer(optimizer)
+    return optimizer
 
 
 def evaluation_seed(config: TrainConfig, step: int) -> int:

@@ -21,6 +21,7 @@ from ..networks import Generator
 LEARNING_RATE_OF_ROLE = {
     "generator": "lr_generator",
     "reconstructor": "lr_reconstructor",
+    "encoder": "lr_reconstructor",  # ALI's E has the reconstructor's architecture and rate
     "discriminator": "lr_discriminator",
 }
 
@@ -37,12 +38,15 @@ class Method(nn.Module):
     @property
     def inference_network(self) -> nn.Module | None:
         """The network that maps x to z, if the method has one."""
-        return self._modules.get("reconstructor")
+        return self._modules.get("reconstructor") or self._modules.get("encoder")
+
+    def bind_optimizer(self, optimizer: torch.optim.Optimizer) -> None:
+        """Called by the trainer with the optimizer of all networks; most methods ignore it."""
 
     Options: ClassVar[type] = NoOptions
     generator: Generator
     discriminator: nn.Module
-    # methods with an inference network also set ``reconstructor`` (VEEGAN's F, ALI's E)
+    # methods with an inference network also set ``reconstructor`` (VEEGAN's F) or ``encoder`` (ALI's E)
 
     def __init__(self, data_dim: int, model: ModelConfig, options: object) -> None:
         super().__init__()

@@ -41,6 +41,7 @@ class Veegan(Method):
     """G_gamma (generator), F_theta (reconstructor) and D_omega(z, x) (joint discriminator)."""
 
     Options = VeeganOptions
+    autoencoder_name = "reconstruction"  # the name of the autoencoder term in the logs
 
     def __init__(self, data_dim: int, model: ModelConfig, options: VeeganOptions) -> None:
         super().__init__(data_dim, model, options)
@@ -48,35 +49,40 @@ class Veegan(Method):
         self.generator = Generator(k, model.generator_noise_dim, model.generator_hidden, data_dim)
         self.reconstructor = Reconstructor(data_dim, model.reconstructor_hidden, k)
         self.discriminator = JointDiscriminator(k, data_dim, model.discriminator_hidden)
-        self.reconstruction = RECONSTRUCTION_LOSSES[options.reconstruction_loss]
+        self.reconstruction = RECONSTRUCTION_LOSSES[getattr(options, "reconstruction_loss", "gaussian_nll")]
+        self.pretrain_steps = getattr(options, "reconstructor_pretrain_steps", 0)
+
+    def autoencoder_loss(self, z: torch.Tensor, x_generated: torch.Tensor, x_real: torch.Tensor) -> torch.Tensor:
+        """The third term of eq. (3), estimated as in eq. (5): d(z, F(G(z)))."""
+        return self.reconstruction(z, self.reconstructor(x_generated))
 
     def training_loss(self, x_real: torch.Tensor, step: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """One iteration of Algorithm 1 as a single scalar:
 
         - line 7, eq. (6): D_omega's logistic loss on (z, G(z)) against (z_g, x), generator
           outputs detached and z_g = F(x) + noise drawn without gradient;
-        - line 9: F_theta's gradient of d(z, F(G(z))) only;
-        - line 11, eq. (5): G_gamma's gradient of mean D(z, G(z)) + d(z, F(G(z))), the raw logit
-          through D with detached parameters.
+        - line 9: F_theta's gradient of the autoencoder term only;
+        - line 11, eq. (5): G_gamma's gradient of mean D(z, G(z)) + the autoencoder term, the
+          raw logit through D with detached parameters.
         """
-        options = self.options
         z = self.sample_latent(len(x_real))
         x_generated = self.generator(z)
-        if step < options.reconstructor_pretrain_steps:  # Section 5.2: F alone, G fixed
+        if step < self.pretrain_steps:  # Section 5.2: F alone, G fixed
             reconstruction = self.reconstruction(z, self.reconstructor(x_generated.detach()))
-            return reconstruction, {"reconstruction": reconstruction.detach()}
+            return reconstruction, {self.autoencoder_name: reconstruction.detach()}
 
-        reconstruction = self.reconstruction(z, self.reconstructor(x_generated))
+        autoencoder = self.autoencoder_loss(z, x_generated, x_real)
+        noise_std = self.options.real_pair_noise_std
         with torch.no_grad():
             z_real = self.reconstructor(x_real)
-            if options.real_pair_noise_std:
-                z_real = z_real + options.real_pair_noise_std * torch.randn_like(z_real)
-        logits_generated, logits_for_generator = self.discriminator.generated_pair_logits(z, x_generated)
+            if noise_std:
+                z_real = z_real + noise_std * torch.randn_like(z_real)
+        logits_generated, logits_for_generator = self.discriminator.two_sided_logits(z, x_generated, trainable="x")
         discriminator = logistic_discriminator_loss(logits_generated, self.discriminator(z_real, x_real))
         adversarial = adversarial_generator_term(logits_for_generator)
-        total = discriminator + adversarial + reconstruction
+        total = discriminator + adversarial + autoencoder
         return total, {
             "discriminator": discriminator.detach(),
             "adversarial": adversarial.detach(),
-            "reconstruction": reconstruction.detach(),
+            self.autoencoder_name: autoencoder.detach(),
         }

@@ -1,0 +1,53 @@
+"""PacGAN (Lin et al. 2018): a GAN whose discriminator judges m samples packed together, so
+that a generator that repeats itself is easier to detect."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from ..config import ModelConfig
+from ..errors import VeeganError
+from ..losses import logistic_discriminator_loss, non_saturating_generator_loss
+from ..networks import Discriminator, Generator, frozen
+from . import METHODS
+from .base import Method
+
+
+@dataclass
+class PacganOptions:
+    # m, the number of samples per pack (PacGAN2 by default)
+    pack_size: int = 2
+
+    def __post_init__(self) -> None:
+        if self.pack_size < 1:
+            raise VeeganError("method_options.pack_size must be >= 1")
+
+
+def pack(x: torch.Tensor, m: int) -> torch.Tensor:
+    """(B, D) -> (B / m, m * D): consecutive samples concatenated. Samples are i.i.d., so
+    consecutive groups are independent packs."""
+    if len(x) % m:
+        raise VeeganError(f"batch_size {len(x)} is not a multiple of method_options.pack_size {m}")
+    return x.reshape(len(x) // m, m * x.shape[1])
+
+
+@METHODS.register("pacgan")
+class Pacgan(Method):
+    """G and D(x_1, ..., x_m). The batch of B samples per side forms B / m packs, so every
+    method sees the same number of samples per step."""
+
+    Options = PacganOptions
+
+    def __init__(self, data_dim: int, model: ModelConfig, options: PacganOptions) -> None:
+        super().__init__(data_dim, model, options)
+        self.generator = Generator(model.latent_dim, model.generator_noise_dim, model.generator_hidden, data_dim)
+        self.discriminator = Discriminator(data_dim * options.pack_size, model.discriminator_hidden)
+
+    def training_loss(self, x_real: torch.Tensor, step: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """The GAN losses (eq. 6 for D, non-saturating for G) on packs of both sides."""
+        m = self.options.pack_size
+        x_generated = pack(self.generator(self.sample_latent(len(x_real))), m)
+        discriminator = logistic_discriminator_loss(self.discriminator(x_generated.detach()), self.discriminator(pack(x_real, m)))
+        generator = non_saturating_generator_loss(frozen(self.discriminator, x_generated))
+        return discriminator + generator, {"discriminator": discriminator.detach(), "generator": generator.detach()}

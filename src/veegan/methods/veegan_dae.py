@@ -1,0 +1,42 @@
+"""VEEGAN + DAE (paper Section 5.3, Appendix E): VEEGAN with the noise autoencoder
+d(z, F(G(z))) replaced by a data autoencoder lambda * ||x - G(F(x))||^2 on real data."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from ..errors import VeeganError
+from . import METHODS
+from .veegan import Veegan
+
+
+@dataclass
+class VeeganDaeOptions:
+    # lambda, the weight of the data loss (the paper sweeps it; Appendix E)
+    data_loss_weight: float = 1.0
+    # as in VEEGAN: z_g = F(x) + N(0, std^2 I) in D's real pairs
+    real_pair_noise_std: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.data_loss_weight < 0:
+            raise VeeganError("method_options.data_loss_weight must be >= 0")
+        if self.real_pair_noise_std < 0:
+            raise VeeganError("method_options.real_pair_noise_std must be >= 0")
+
+
+def data_autoencoder_loss(x: torch.Tensor, x_reconstructed: torch.Tensor) -> torch.Tensor:
+    """||x - G(F(x))||_2^2 (Section 5.3), summed over dimensions and averaged over the batch."""
+    return (x - x_reconstructed).square().sum(dim=1).mean()
+
+
+@METHODS.register("veegan_dae")
+class VeeganDae(Veegan):
+    """The same networks and Algorithm 1 as VEEGAN; only the autoencoder term differs."""
+
+    Options = VeeganDaeOptions
+    autoencoder_name = "data_reconstruction"
+
+    def autoencoder_loss(self, z: torch.Tensor, x_generated: torch.Tensor, x_real: torch.Tensor) -> torch.Tensor:
+        """lambda * ||x - G(F(x))||^2 on the real batch; F and G both receive its gradient."""
+        return self.options.data_loss_weight * data_autoencoder_loss(x_real, self.generator(self.reconstructor(x_real)))

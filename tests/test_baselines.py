@@ -1,0 +1,179 @@
+"""The baselines' losses on tiny fixed cases against hand computations (paper Section 4-5,
+PROTOCOL.md "Baselines as the paper runs them")."""
+import pytest
+import torch
+from torch.func import functional_call
+
+from veegan.config import ModelConfig
+from veegan.errors import VeeganError
+from veegan.methods import build_method
+from veegan.methods.pacgan import pack
+from veegan.methods.unrolled import adam_step
+
+MODEL = ModelConfig(latent_dim=3, generator_noise_dim=1, generator_hidden=(5, 4),
+                    reconstructor_hidden=(4, 5), discriminator_hidden=(6,))
+
+
+@pytest.fixture(autouse=True)
+def float64():
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(torch.float32)
+
+
+def _method(name, **options):
+    torch.manual_seed(0)
+    method = build_method(name, 2, MODEL, options)
+    optimizer = torch.optim.Adam(method.parameter_groups(type("O", (), {
+        "lr_generator": 1e-3, "lr_reconstructor": 1e-3, "lr_discriminator": 1e-2})()), betas=(0.5, 0.999))
+    method.bind_optimizer(optimizer)
+    return method, optimizer
+
+
+def _grads(module):
+    return [p.grad.clone() if p.grad is not None else torch.zeros_like(p) for p in module.parameters()]
+
+
+def _ref(loss, module):
+    grads = torch.autograd.grad(loss, list(module.parameters()), retain_graph=True, allow_unused=True)
+    return [g if g is not None else torch.zeros_like(p) for g, p in zip(grads, module.parameters())]
+
+
+def _close(a, b):
+    for x, y in zip(a, b):
+        torch.testing.assert_close(x, y, rtol=1e-9, atol=1e-12)
+
+
+def test_ali_gradients():
+    method, _ = _method("ali")
+    G, E, D = method.generator, method.encoder, method.discriminator
+    x = torch.randn(6, 2)
+    torch.manual_seed(1)
+    loss, terms = method.training_loss(x, 0)
+    loss.backward()
+    torch.manual_seed(1)
+    z, eps = torch.randn(6, 3), torch.randn(6, 1)
+    d_gen, d_enc = D(z, G(z, eps)), D(E(x), x)
+    s = torch.sigmoid
+    d_loss = -torch.log(s(d_gen)).mean() - torch.log(1 - s(d_enc)).mean()  # eq. 6
+    g_loss = -torch.log(1 - s(d_gen)).mean()  # G: make (z, G(z)) look like an encoded pair
+    e_loss = -torch.log(s(d_enc)).mean()  # E: make (E(x), x) look like a generated pair
+    assert terms["discriminator"].item() == pytest.approx(d_loss.item(), rel=1e-10)
+    _close(_grads(D), _ref(d_loss, D))
+    _close(_grads(G), _ref(g_loss, G))
+    _close(_grads(E), _ref(e_loss, E))
+
+
+def test_veegan_dae_replaces_the_noise_autoencoder_with_the_data_autoencoder():
+    method, _ = _method("veegan_dae", data_loss_weight=0.7)
+    G, F, D = method.generator, method.reconstructor, method.discriminator
+    x = torch.randn(6, 2)
+    torch.manual_seed(2)
+    loss, terms = method.training_loss(x, 0)
+    loss.backward()
+    torch.manual_seed(2)
+    z, eps = torch.randn(6, 3), torch.randn(6, 1)
+    x_g = G(z, eps)
+    x_rec = G(F(x), torch.randn(6, 1))  # G(F(x)) draws G's extra noise next
+    z_real = F(x).detach() + torch.randn(6, 3)
+    data_loss = 0.7 * ((x - x_rec) ** 2).sum(1).mean()  # lambda ||x - G(F(x))||^2
+    d_gen = D(z, x_g)
+    d_loss = -torch.log(torch.sigmoid(d_gen)).mean() - torch.log(1 - torch.sigmoid(D(z_real, x))).mean()
+    assert set(terms) == {"discriminator", "adversarial", "data_reconstruction"}
+    assert terms["data_reconstruction"].item() == pytest.approx(data_loss.item(), rel=1e-10)
+    _close(_grads(D), _ref(d_loss, D))
+    _close(_grads(F), _ref(data_loss, F))
+    _close(_grads(G), _ref(d_gen.mean() + data_loss, G))
+
+
+def test_pacgan_packs_both_sides():
+    assert torch.equal(pack(torch.arange(12.0).reshape(6, 2), 3), torch.tensor([[0.0, 1, 2, 3, 4, 5], [6, 7, 8, 9, 10, 11]]))
+    with pytest.raises(VeeganError, match="multiple"):
+        pack(torch.zeros(5, 2), 2)
+    method, _ = _method("pacgan", pack_size=2)
+    G, D = method.generator, method.discriminator
+    assert D.net[0].in_features == 4  # the discriminator sees m * D inputs
+    x = torch.randn(6, 2)
+    torch.manual_seed(3)
+    loss, _ = method.training_loss(x, 0)
+    loss.backward()
+    torch.manual_seed(3)
+    x_g = G(torch.randn(6, 3), torch.randn(6, 1))
+    d_gen, d_real = D(x_g.reshape(3, 4)), D(x.reshape(3, 4))
+    d_loss = -torch.log(torch.sigmoid(d_gen)).mean() - torch.log(1 - torch.sigmoid(d_real)).mean()
+    g_loss = -torch.log(1 - torch.sigmoid(d_gen)).mean()
+    _close(_grads(D), _ref(d_loss, D))
+    _close(_grads(G), _ref(g_loss, G))
+
+
+def test_differentiable_adam_step_equals_torch_adam():
+    torch.manual_seed(4)
+    p = torch.randn(5, 3)
+    opt_param = torch.nn.Parameter(p.clone())
+    opt = torch.optim.Adam([opt_param], lr=0.01, betas=(0.5, 0.999))
+    params, state = {"w": p.clone()}, {"w": (torch.zeros_like(p), torch.zeros_like(p), torch.zeros(()))}
+    for _ in range(3):
+        g = torch.randn(5, 3)
+        opt_param.grad = g.clone()
+        opt.step()
+        params, state = adam_step(params, {"w": g}, state, 0.01, (0.5, 0.999), 1e-8)
+    torch.testing.assert_close(params["w"], opt_param.detach(), rtol=1e-12, atol=1e-12)
+
+
+def _unrolled_generator_grads(**options):
+    method, optimizer = _method("unrolled", **options)
+    x = torch.randn(8, 2, generator=torch.Generator().manual_seed(5))
+    # give D's Adam some history first, as during training
+    for step in range(2):
+        optimizer.zero_grad()
+        method.training_loss(x, step)[0].backward()
+        optimizer.step()
+    optimizer.zero_grad()
+    torch.manual_seed(6)
+    loss, _ = method.training_loss(x, 2)
+    loss.backward()
+    return method, _grads(method.generator), _grads(method.discriminator)
+
+
+def test_unrolled_with_zero_steps_is_the_plain_gan():
+    method, g_unrolled, d_unrolled = _unrolled_generator_grads(unroll_steps=0)
+    gan, gan_opt = _method("gan")
+    gan.load_state_dict(method.state_dict())
+    x = torch.randn(8, 2, generator=torch.Generator().manual_seed(5))
+    torch.manual_seed(6)
+    gan.training_loss(x, 2)[0].backward()
+    _close(g_unrolled, _grads(gan.generator))
+    _close(d_unrolled, _grads(gan.discriminator))
+
+
+def test_unrolled_second_order_differs_from_first_order_and_from_gan():
+    _, second, _ = _unrolled_generator_grads(unroll_steps=5)
+    _, first, _ = _unrolled_generator_grads(unroll_steps=5, first_order=True)
+    _, plain, _ = _unrolled_generator_grads(unroll_steps=0)
+    assert any(not torch.allclose(a, b, rtol=1e-6, atol=1e-9) for a, b in zip(second, first))
+    assert any(not torch.allclose(a, b, rtol=1e-6, atol=1e-9) for a, b in zip(first, plain))
+
+
+def test_unrolled_second_order_gradient_matches_finite_differences():
+    """The generator's gradient really flows through the k unrolled updates: compare one
+    generator parameter's analytic gradient with a central finite difference of the loss."""
+    method, optimizer = _method("unrolled", unroll_steps=3)
+    x = torch.randn(8, 2, generator=torch.Generator().manual_seed(7))
+    z, eps = torch.randn(8, 3), torch.randn(8, 1)
+    D = method.discriminator
+
+    def g_loss():
+        x_g = method.generator(z, eps)
+        params = method.unrolled_parameters(x_g, x)
+        return method.generator_loss(functional_call(D, params, (x_g,)))
+
+    weight = method.generator.net.rest[-1][-1].weight
+    (grad,) = torch.autograd.grad(g_loss(), [weight])
+    h = 1e-6
+    with torch.no_grad():
+        weight[0, 0] += h
+    up = g_loss().item()
+    with torch.no_grad():
+        weight[0, 0] -= 2 * h
+    down = g_loss().item()
+    assert grad[0, 0].item() == pytest.approx((up - down) / (2 * h), rel=1e-4, abs=1e-9)
