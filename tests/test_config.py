@@ -34,7 +34,7 @@ def test_defaults_are_the_authors():
     assert c.dataset == "ring"
     assert c.data_file is None
     assert c.seed == 0
-    assert c.steps == DEFAULT_STEPS == 25_000
+    assert c.steps == DEFAULT_STEPS == 100_000  # the paper's iterations
     assert c.batch_size == 500
     assert c.model.latent_dim == 254
     assert c.model.generator_noise_dim == 1

@@ -24,6 +24,11 @@ class Run:
     def __init__(self, run_dir: Path, config: TrainConfig, method: Method, dataset: Dataset, step: int) -> None:
         self.run_dir, self.config, self.method, self.dataset, self.step = run_dir, config, method, dataset, step
 
+    @property
+    def final_evaluation_seed(self) -> int:
+        """The seed of the run's final evaluation (metrics.json and density.png)."""
+        return evaluation_seed(self.config, self.config.steps)
+
     def sample(self, n: int, seed: int | None = None) -> np.ndarray:
         """``n`` generator samples as an n x D float32 array."""
         g = torch.Generator().manual_seed(seed) if seed is not None else None
@@ -44,7 +49,7 @@ class Run:
         """Metrics of ``n`` samples beside the real-data row; by default the same draw as the
         run's final evaluation (metrics.json)."""
         n = n or self.config.schedule.eval_samples
-        seed = evaluation_seed(self.config, self.config.steps) if seed is None else seed
+        seed = self.final_evaluation_seed if seed is None else seed
         return evaluate(self.method, self.dataset, n, seed)
 
 
@@ -84,7 +89,11 @@ def train(
 ) -> Run:
     """Train a model into ``out`` and return it loaded. With ``resume`` the run's stored
     configuration is the base that the other arguments may only extend (``steps``)."""
-    base = runs.read_run_config(Path(out)).to_dict() if resume and (Path(out) / runs.CONFIG_NAME).is_file() else None
+    base = None
+    if resume and (Path(out) / runs.CONFIG_NAME).is_file():
+        base = runs.read_run_config(Path(out)).to_dict()
+        if method is not None and method != base["method"]:
+            del base["method_options"]  # another method's options; the resume check names the change
     config = resolve_config(method=method, dataset=dataset, data=data, steps=steps, seed=seed,
                             config_file=config_file, overrides=overrides, base=base)
     run_training(config, out, resume=resume, overwrite=overwrite, progress=progress)

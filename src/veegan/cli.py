@@ -1,4 +1,4 @@
-"""Command line: ``veegan train | evaluate | sample | encode | compare``.
+"""Command line: ``veegan train | evaluate | sample | encode | compare | reproduce | config``.
 
 Every user error ends in one line on stderr and exit status 2, never a traceback."""
 from __future__ import annotations
@@ -66,7 +66,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", dest="overrides", metavar="KEY=VALUE", action="append", default=[])
     p.add_argument("--workers", type=int, help="parallel worker processes (default: one per core)")
     p.add_argument("--out", required=True, metavar="DIR")
+    p = commands.add_parser("reproduce", help="reproduce a table of the paper")
+    p.add_argument("table", choices=["table1"], help="table1: Section 5.1, synthetic data (with Figure 2)")
+    p.add_argument("--methods", nargs="+", choices=METHODS.names(), help="default: gan ali unrolled veegan pacgan")
+    p.add_argument("--datasets", nargs="+", choices=DATASETS.names(), help="default: ring grid hd1200")
+    p.add_argument("--seeds", type=int, default=5)
+    p.add_argument("--budget", choices=["paper", "quick"], default="quick",
+                   help="paper: 100,000 steps, batch 500; quick: the documented short schedule")
+    p.add_argument("--workers", type=int, help="parallel worker processes (default: one per core)")
+    p.add_argument("--out", required=True, metavar="DIR")
+
+    p = commands.add_parser("config", help="print the resolved default configuration as YAML")
+    p.add_argument("--method", choices=METHODS.names(), default="veegan")
+    p.add_argument("--dataset", choices=DATASETS.names(), default="ring")
+    p.add_argument("--set", dest="overrides", metavar="KEY=VALUE", action="append", default=[])
     return parser
+
+
+def cmd_reproduce(args: argparse.Namespace) -> None:
+    from .reproduce import TABLE1_DATASETS, TABLE1_METHODS, reproduce_table1
+
+    if args.seeds < 1:
+        raise VeeganError("--seeds must be >= 1")
+    reproduce_table1(out=args.out, methods=args.methods or TABLE1_METHODS, datasets=args.datasets or TABLE1_DATASETS,
+                     seeds=args.seeds, budget=args.budget, workers=args.workers)
+
+
+def cmd_config(args: argparse.Namespace) -> None:
+    import yaml
+
+    from .api import resolve_config
+
+    config = resolve_config(method=args.method, dataset=args.dataset, overrides=args.overrides)
+    print(yaml.safe_dump(config.to_dict(), sort_keys=False), end="")
 
 
 def cmd_train(args: argparse.Namespace) -> None:
@@ -113,6 +145,8 @@ def cmd_encode(args: argparse.Namespace) -> None:
 def cmd_compare(args: argparse.Namespace) -> None:
     from .compare import compare
 
+    if args.seeds < 1:
+        raise VeeganError("--seeds must be >= 1")
     compare(args.methods, args.dataset, seeds=args.seeds, steps=args.steps, overrides=args.overrides,
             workers=args.workers, out=args.out)
 
@@ -127,7 +161,7 @@ def _output_path(path: str) -> Path:
 
 
 COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "sample": cmd_sample, "encode": cmd_encode,
-            "compare": cmd_compare}
+            "compare": cmd_compare, "reproduce": cmd_reproduce, "config": cmd_config}
 
 
 def main(argv: list[str] | None = None) -> int:

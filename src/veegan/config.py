@@ -7,6 +7,7 @@ Defaults follow the authors' synthetic-data code (see ``PROTOCOL.md``).
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ import yaml
 
 from .errors import VeeganError
 
-DEFAULT_STEPS = 25_000
+DEFAULT_STEPS = 100_000  # the paper's 100,000 iterations (PROTOCOL.md)
 
 
 @dataclass
@@ -50,7 +51,7 @@ class OptimConfig:
 
     def __post_init__(self) -> None:
         for name in ("lr_generator", "lr_reconstructor", "lr_discriminator"):
-            _check(getattr(self, name) > 0, f"optim.{name} must be > 0")
+            _check(0 < getattr(self, name) < math.inf, f"optim.{name} must be a finite number > 0")
         _check(0 <= self.beta1 < 1 and 0 <= self.beta2 < 1, "optim.beta1 and beta2 must be in [0, 1)")
 
 

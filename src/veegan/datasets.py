@@ -138,9 +138,10 @@ def load_array(path: str | Path) -> np.ndarray:
         raise VeeganError(f"data file {path} must hold an N x D array, got shape {array.shape}")
     if array.shape[0] < 2 or array.shape[1] < 1:
         raise VeeganError(f"data file {path} must hold at least 2 rows and 1 column, got {array.shape}")
+    array = array.astype(np.float32)
     if not np.isfinite(array).all():
-        raise VeeganError(f"data file {path} contains NaN or infinite values")
-    return array.astype(np.float32)
+        raise VeeganError(f"data file {path} contains NaN or infinite values (or values beyond float32's range)")
+    return array
 
 
 def make_dataset(name: str, data_file: str | None = None) -> Dataset:

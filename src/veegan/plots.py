@@ -47,29 +47,54 @@ def plot_densities(
     """One density panel per entry of ``panels`` (title -> N x D samples), side by side, with the
     true means marked as white crosses. D > 2 is shown in the plane of the means' two principal
     directions. The plotted window is set by the means (or by the first panel)."""
-    path = Path(path)
-    first = next(iter(panels.values()))
-    basis = projection_basis(means, first)
-    anchor = project(means if means is not None else first, basis)
-    lo, hi = np.percentile(anchor, 0.5, axis=0), np.percentile(anchor, 99.5, axis=0)
-    if means is not None:
-        lo, hi = anchor.min(axis=0), anchor.max(axis=0)
-    centre, half = (lo + hi) / 2, max((hi - lo).max() / 2, 1e-6) * 1.3
-    extent = [centre[0] - half, centre[0] + half, centre[1] - half, centre[1] + half]
+    return plot_density_grid([DensityRow("", panels, means, subtitles or {})], path)
 
-    fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 3.8), squeeze=False)
-    for ax, (title, samples) in zip(axes[0], panels.items()):
-        image = density_image(project(np.asarray(samples, dtype=np.float64), basis), extent)
-        ax.imshow(np.sqrt(image), origin="lower", extent=extent, cmap="magma", interpolation="bilinear")
-        if means is not None:
-            m = project(means, basis)
-            ax.scatter(m[:, 0], m[:, 1], marker="x", s=18, linewidths=0.8, c="white", alpha=0.7)
-        ax.set_title(title if not subtitles or title not in subtitles else f"{title}\n{subtitles[title]}", fontsize=9)
-        ax.set_xticks([])
-        ax.set_yticks([])
-    if basis is not None:
-        fig.text(0.5, 0.01, "projection on the two principal directions of the mode means", ha="center", fontsize=8)
+
+class DensityRow:
+    """One row of a density figure: a label, panels (title -> samples), the true means."""
+
+    def __init__(self, label: str, panels: Mapping[str, np.ndarray], means: np.ndarray | None = None,
+                 subtitles: Mapping[str, str] | None = None) -> None:
+        self.label, self.panels, self.means, self.subtitles = label, panels, means, subtitles or {}
+
+
+def plot_density_grid(rows: Sequence[DensityRow], path: str | Path) -> Path:
+    """A figure like the paper's Figure 2: one row per dataset, one column per panel."""
+    path = Path(path)
+    columns = max(len(row.panels) for row in rows)
+    fig, axes = plt.subplots(len(rows), columns, figsize=(3.3 * columns, 3.5 * len(rows)), squeeze=False)
+    projected = False
+    for row, row_axes in zip(rows, axes):
+        first = next(iter(row.panels.values()))
+        basis = projection_basis(row.means, first)
+        projected |= basis is not None
+        extent = _extent(project(row.means if row.means is not None else first, basis), row.means is not None)
+        for ax, (title, samples) in zip(row_axes, row.panels.items()):
+            image = density_image(project(np.asarray(samples, dtype=np.float64), basis), extent)
+            ax.imshow(np.sqrt(image), origin="lower", extent=extent, cmap="magma", interpolation="bilinear")
+            if row.means is not None:
+                m = project(row.means, basis)
+                ax.scatter(m[:, 0], m[:, 1], marker="x", s=18, linewidths=0.8, c="white", alpha=0.7)
+            subtitle = row.subtitles.get(title)
+            ax.set_title(title if not subtitle else f"{title}\n{subtitle}", fontsize=9)
+            ax.set_xticks([])
+            ax.set_yticks([])
+        if row.label:
+            row_axes[0].set_ylabel(row.label, fontsize=11)
+        for ax in row_axes[len(row.panels):]:
+            ax.axis("off")
+    if projected:
+        fig.text(0.5, 0.005, "data above 2-D: projection on the two principal directions of the mode means",
+                 ha="center", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def _extent(anchor: np.ndarray, exact: bool) -> list[float]:
+    """A square window around the means (exact) or the bulk of the samples, with a margin."""
+    lo, hi = (anchor.min(axis=0), anchor.max(axis=0)) if exact else (
+        np.percentile(anchor, 0.5, axis=0), np.percentile(anchor, 99.5, axis=0))
+    centre, half = (lo + hi) / 2, max((hi - lo).max() / 2, 1e-6) * 1.3
+    return [centre[0] - half, centre[0] + half, centre[1] - half, centre[1] + half]

@@ -45,9 +45,9 @@ def train(
     density.png, tensorboard/) and return the directory. ``hooks`` are called with the step
     count after every step (for tests and tools; keep them cheap)."""
     out_dir = Path(out_dir)
+    dataset = make_dataset(config.dataset, config.data_file)  # bad data fails before DIR is touched
     resuming = runs.prepare(out_dir, config, resume=resume, overwrite=overwrite)
     runtime.apply(config.runtime)
-    dataset = make_dataset(config.dataset, config.data_file)
     torch.manual_seed(config.seed)
     method = build_method(config.method, dataset.dim, config.model, config.method_options)
     optimizer = make_optimizer(method, config)
