@@ -11,6 +11,8 @@ import torch.nn.functional as tf
 from torch import nn
 from torch.func import functional_call
 
+from .config import ModelConfig
+
 
 def mlp(in_dim: int, hidden: Sequence[int], out_dim: int) -> nn.Sequential:
     """Linear -> ReLU for each hidden width, then a linear output layer."""
@@ -135,6 +137,19 @@ class JointDiscriminator(nn.Module):
         for_discriminator = self.net.rest(constant + live).squeeze(1)
         for_players = frozen(self.net.rest, constant.detach() + played).squeeze(1)
         return for_discriminator, for_players
+
+
+def generator_for(model: ModelConfig, data_dim: int) -> Generator:
+    """The generator every method shares on a dataset (the paper keeps it fixed across methods)."""
+    return Generator(model.latent_dim, model.generator_noise_dim, model.generator_hidden, data_dim)
+
+
+def bidirectional_networks(model: ModelConfig, data_dim: int) -> tuple[Generator, Reconstructor, JointDiscriminator]:
+    """G, an x -> z network with the reconstructor's architecture, and D(z, x): the networks
+    of VEEGAN (F) and ALI (the encoder E)."""
+    k = model.latent_dim
+    return (generator_for(model, data_dim), Reconstructor(data_dim, model.reconstructor_hidden, k),
+            JointDiscriminator(k, data_dim, model.discriminator_hidden))
 
 
 def frozen(module: nn.Module, *inputs: torch.Tensor) -> torch.Tensor:

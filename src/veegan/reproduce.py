@@ -11,7 +11,7 @@ from typing import Any, Sequence
 from .api import load, resolve_config
 from .datasets import DATASETS
 from .plots import DensityRow, plot_density_grid
-from .sweep import Job, format_mean_std, mean_std, run_jobs, summary
+from .sweep import Job, mean_std, run_jobs, summary
 
 TABLE1_METHODS = ("gan", "ali", "unrolled", "veegan", "pacgan")
 TABLE1_DATASETS = ("ring", "grid", "hd1200")
@@ -81,9 +81,8 @@ def table1_rows(finals: dict, methods: Sequence[str], datasets: Sequence[str], s
                 stats = mean_std([r[key] for r in runs])
                 row[f"{key}_mean"], row[f"{key}_std"] = stats if stats else (None, None)
             row["paper_modes"], row["paper_high_quality_pct"] = paper if paper else (None, None)
-            if name != "real data":
-                row["wall_time_s_mean"] = mean_std([r.get("wall_time_s") for r in runs] or [None])
-                row["wall_time_s_mean"] = row["wall_time_s_mean"][0] if row["wall_time_s_mean"] else None
+            wall = mean_std([r.get("wall_time_s") for r in runs]) if name != "real data" else None
+            row["wall_time_s_mean"] = wall[0] if wall else None
             rows.append(row)
     return rows
 

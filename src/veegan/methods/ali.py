@@ -8,7 +8,7 @@ import torch
 
 from ..config import ModelConfig
 from ..losses import logistic_discriminator_loss, non_saturating_generator_loss
-from ..networks import Generator, JointDiscriminator, Reconstructor
+from ..networks import bidirectional_networks
 from . import METHODS
 from .base import Method, NoOptions
 
@@ -27,10 +27,7 @@ class Ali(Method):
 
     def __init__(self, data_dim: int, model: ModelConfig, options: NoOptions) -> None:
         super().__init__(data_dim, model, options)
-        k = model.latent_dim
-        self.generator = Generator(k, model.generator_noise_dim, model.generator_hidden, data_dim)
-        self.encoder = Reconstructor(data_dim, model.reconstructor_hidden, k)
-        self.discriminator = JointDiscriminator(k, data_dim, model.discriminator_hidden)
+        self.generator, self.encoder, self.discriminator = bidirectional_networks(model, data_dim)
 
     def training_loss(self, x_real: torch.Tensor, step: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """D: eq. (6) on (z, G(z)) vs (E(x), x); G and E: the non-saturating losses through D

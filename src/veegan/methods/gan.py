@@ -8,7 +8,7 @@ import torch
 from ..config import ModelConfig
 from ..errors import VeeganError
 from ..losses import logistic_discriminator_loss, minimax_generator_loss, non_saturating_generator_loss
-from ..networks import Discriminator, Generator, frozen
+from ..networks import Discriminator, frozen, generator_for
 from . import METHODS
 from .base import Method
 
@@ -36,7 +36,7 @@ class Gan(Method):
 
     def __init__(self, data_dim: int, model: ModelConfig, options: GanOptions) -> None:
         super().__init__(data_dim, model, options)
-        self.generator = Generator(model.latent_dim, model.generator_noise_dim, model.generator_hidden, data_dim)
+        self.generator = generator_for(model, data_dim)
         self.discriminator = Discriminator(data_dim, model.discriminator_hidden)
         self.generator_loss = GENERATOR_LOSSES[options.generator_loss]
 

@@ -9,7 +9,7 @@ import torch
 from ..config import ModelConfig
 from ..errors import VeeganError
 from ..losses import logistic_discriminator_loss, non_saturating_generator_loss
-from ..networks import Discriminator, Generator, frozen
+from ..networks import Discriminator, frozen, generator_for
 from . import METHODS
 from .base import Method
 
@@ -41,7 +41,7 @@ class Pacgan(Method):
 
     def __init__(self, data_dim: int, model: ModelConfig, options: PacganOptions) -> None:
         super().__init__(data_dim, model, options)
-        self.generator = Generator(model.latent_dim, model.generator_noise_dim, model.generator_hidden, data_dim)
+        self.generator = generator_for(model, data_dim)
         self.discriminator = Discriminator(data_dim * options.pack_size, model.discriminator_hidden)
 
     def training_loss(self, x_real: torch.Tensor, step: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:

@@ -10,7 +10,7 @@ from torch.func import functional_call
 from ..config import ModelConfig
 from ..errors import VeeganError
 from ..losses import logistic_discriminator_loss
-from ..networks import Discriminator, Generator
+from ..networks import Discriminator, generator_for
 from . import METHODS
 from .base import Method
 from .gan import GENERATOR_LOSSES
@@ -59,7 +59,7 @@ class Unrolled(Method):
 
     def __init__(self, data_dim: int, model: ModelConfig, options: UnrolledOptions) -> None:
         super().__init__(data_dim, model, options)
-        self.generator = Generator(model.latent_dim, model.generator_noise_dim, model.generator_hidden, data_dim)
+        self.generator = generator_for(model, data_dim)
         self.discriminator = Discriminator(data_dim, model.discriminator_hidden)
         self.generator_loss = GENERATOR_LOSSES[options.generator_loss]
         self.optimizer: torch.optim.Optimizer | None = None

@@ -9,7 +9,7 @@ import torch
 from ..config import ModelConfig
 from ..errors import VeeganError
 from ..losses import RECONSTRUCTION_LOSSES, adversarial_generator_term, logistic_discriminator_loss
-from ..networks import Generator, JointDiscriminator, Reconstructor
+from ..networks import bidirectional_networks
 from . import METHODS
 from .base import Method
 
@@ -45,10 +45,7 @@ class Veegan(Method):
 
     def __init__(self, data_dim: int, model: ModelConfig, options: VeeganOptions) -> None:
         super().__init__(data_dim, model, options)
-        k = model.latent_dim
-        self.generator = Generator(k, model.generator_noise_dim, model.generator_hidden, data_dim)
-        self.reconstructor = Reconstructor(data_dim, model.reconstructor_hidden, k)
-        self.discriminator = JointDiscriminator(k, data_dim, model.discriminator_hidden)
+        self.generator, self.reconstructor, self.discriminator = bidirectional_networks(model, data_dim)
         self.reconstruction = RECONSTRUCTION_LOSSES[getattr(options, "reconstruction_loss", "gaussian_nll")]
         self.pretrain_steps = getattr(options, "reconstructor_pretrain_steps", 0)
 
