@@ -9,7 +9,8 @@ from typing import Any, Sequence
 from .api import load, resolve_config
 from .config import parse_assignments
 from .plots import plot_densities
-from .sweep import Job, format_mean_std, run_jobs, summary
+from .sweep import Job, format_mean_std, run_jobs
+from .evaluation import short_summary
 
 COLUMNS = (("modes", "modes"), ("high_quality_pct", "% high quality"), ("reverse_kl", "reverse KL"))
 
@@ -59,7 +60,7 @@ def _plot(methods: Sequence[str], out: Path) -> None:
         result = run.evaluate()
         panels[method] = run.sample(result["samples"], seed=run.final_evaluation_seed)  # the evaluated draw
         if "modes" in result:
-            subtitles[method] = summary(result)
+            subtitles[method] = short_summary(result)
     means = run.dataset.means
     panels["real data"] = run.dataset.sample(len(panels[methods[0]])).numpy()
     plot_densities(panels, out / "comparison.png", means=None if means is None else means.numpy(), subtitles=subtitles)

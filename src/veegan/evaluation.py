@@ -37,3 +37,10 @@ def format_metrics(result: dict[str, Any]) -> str:
         return f"modes {r['modes']}/{r['max_modes']}, high quality {r['high_quality_pct']:.1f} %, reverse KL {kl}"
 
     return f"{line(result)}   (real data: {line(result['real'])})"
+
+
+def short_summary(result: dict[str, Any]) -> str:
+    """'8/8 modes, 52.9 % high quality', or 'done' when the modes are unknown."""
+    if "modes" not in result:
+        return "done"
+    return f"{result['modes']}/{result['max_modes']} modes, {result['high_quality_pct']:.1f} % high quality"

@@ -11,7 +11,8 @@ from typing import Any, Sequence
 from .api import load, resolve_config
 from .datasets import DATASETS
 from .plots import DensityRow, plot_density_grid
-from .sweep import Job, mean_std, run_jobs, summary
+from .sweep import Job, mean_std, run_jobs
+from .evaluation import short_summary
 
 TABLE1_METHODS = ("gan", "ali", "unrolled", "veegan", "pacgan")
 TABLE1_DATASETS = ("ring", "grid", "hd1200")
@@ -125,9 +126,9 @@ def figure2(out: Path, methods: Sequence[str], datasets: Sequence[str]) -> Path:
             result = run.evaluate()
             if not panels:
                 panels["real data"] = run.dataset.sample(result["samples"]).numpy()
-                subtitles["real data"] = summary(result["real"])
+                subtitles["real data"] = short_summary(result["real"])
                 means = run.dataset.means.numpy()
             panels[method] = run.sample(result["samples"], seed=run.final_evaluation_seed)
-            subtitles[method] = summary(result)
+            subtitles[method] = short_summary(result)
         rows.append(DensityRow(dataset, panels, means, subtitles))
     return plot_density_grid(rows, out / "figure2.png")

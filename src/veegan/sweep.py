@@ -17,6 +17,7 @@ import numpy as np
 
 from . import runs
 from .config import TrainConfig
+from .evaluation import short_summary
 
 
 @dataclass
@@ -72,15 +73,9 @@ def run_jobs(jobs: Sequence[Job], workers: int | None = None) -> tuple[dict[Hash
                     count = len(todo) - len(pending)
                     elapsed = time.perf_counter() - started
                     left = elapsed / count * (len(todo) - count)
-                    print(f"[{count}/{len(todo)}] {job.run_dir}: {summary(final)} ({final['wall_time_s']:.0f} s; "
+                    print(f"[{count}/{len(todo)}] {job.run_dir}: {short_summary(final)} ({final['wall_time_s']:.0f} s; "
                           f"elapsed {elapsed:.0f} s, about {left:.0f} s left)", file=sys.stderr, flush=True)
     return results, time.perf_counter() - started
-
-
-def summary(final: dict[str, Any]) -> str:
-    if "modes" not in final:
-        return "done"
-    return f"{final['modes']}/{final['max_modes']} modes, {final['high_quality_pct']:.1f} % high quality"
 
 
 def mean_std(values: Sequence[float | None]) -> tuple[float, float] | None:

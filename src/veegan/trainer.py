@@ -14,9 +14,9 @@ from tqdm import tqdm
 
 from . import __version__, checkpoint, runs, runtime
 from .config import TrainConfig, write_yaml
-from .datasets import make_dataset
+from .datasets import Dataset, make_dataset
 from .errors import VeeganError
-from .evaluation import evaluate, format_metrics
+from .evaluation import evaluate, format_metrics, short_summary
 from .methods import build_method
 from .methods.base import Method
 from .plots import plot_densities
@@ -90,33 +90,38 @@ def train(
                 bar.set_postfix({k: f"{v:.3g}" for k, v in record.items()}, refresh=False)
                 bar.update(step - last_log)
                 last_log, last_time = step, now
-            if dataset.means is not None and (step % schedule.eval_every == 0 or step == config.steps):
+            if dataset.means is not None and step % schedule.eval_every == 0 and step < config.steps:
                 result = evaluate(method, dataset, schedule.eval_samples, evaluation_seed(config, step))
                 log.write(step, "eval", {k: v for k, v in result.items() if k != "real"})
                 say(f"step {step}: {format_metrics(result)}")
             if step % schedule.checkpoint_every == 0 or step == config.steps:
                 save(step)
+        bar.close()
+        finish(config, method, dataset, out_dir, log, say)
     except KeyboardInterrupt:
         save(step)
         raise
     finally:
         bar.close()
         log.close()
-
-    finish(config, method, dataset, out_dir, say)
     return out_dir
 
 
-def finish(config: TrainConfig, method: Method, dataset, out_dir: Path, say: Callable[[str], None]) -> dict[str, Any]:
-    """Final evaluation (metrics.json) and the density plot beside the real data (density.png)."""
+def finish(
+    config: TrainConfig, method: Method, dataset: Dataset, out_dir: Path, log: MetricsLog, say: Callable[[str], None]
+) -> dict[str, Any]:
+    """Final evaluation (metrics.json and the log) and the density plot beside the real data
+    (density.png), both from the same draw of samples."""
     n = config.schedule.eval_samples
     result = evaluate(method, dataset, n, evaluation_seed(config, config.steps))
     final = {"method": config.method, "dataset": dataset.name, "step": config.steps, **result}
     (out_dir / runs.FINAL_METRICS_NAME).write_text(json.dumps(final, indent=2) + "\n")
+    if "modes" in result:
+        log.write(config.steps, "eval", {k: v for k, v in result.items() if k != "real"})
     g = torch.Generator().manual_seed(evaluation_seed(config, config.steps))
     subtitles = {}
     if "modes" in result:
-        subtitles = {config.method: _short(result), "real data": _short(result["real"])}
+        subtitles = {config.method: short_summary(result), "real data": short_summary(result["real"])}
     plot_densities(
         {config.method: method.sample(n, g).numpy(), "real data": dataset.sample(n, g).numpy()},
         out_dir / runs.DENSITY_NAME,
@@ -125,10 +130,6 @@ def finish(config: TrainConfig, method: Method, dataset, out_dir: Path, say: Cal
     )
     say(f"final: {format_metrics(result)}")
     return final
-
-
-def _short(r: dict[str, Any]) -> str:
-    return f"{r['modes']}/{r['max_modes']} modes, {r['high_quality_pct']:.1f} % HQ"
 
 
 def checkpoint_state(config: TrainConfig, method: Method, optimizer: torch.optim.Optimizer, step: int) -> dict[str, Any]:
