@@ -11,7 +11,7 @@ from . import checkpoint, runs
 from .config import TrainConfig, build_config, parse_assignments, read_yaml
 from .datasets import Dataset, make_dataset
 from .errors import VeeganError
-from .evaluation import evaluate
+from .evaluation import evaluate, evaluation_draw
 from .methods import build_method
 from .methods.base import Method
 from .trainer import evaluation_seed, make_optimizer, restore
@@ -44,6 +44,13 @@ class Run:
         if x.ndim != 2 or x.shape[1] != self.dataset.dim:
             raise VeeganError(f"encode expects an N x {self.dataset.dim} array, got shape {tuple(x.shape)}")
         return network(x).numpy()
+
+    def evaluation_samples(self, n: int | None = None, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(generated, real) samples of an evaluation; by default those of the final one."""
+        n = n or self.config.schedule.eval_samples
+        seed = self.final_evaluation_seed if seed is None else seed
+        generated, real = evaluation_draw(self.method, self.dataset, n, seed)
+        return generated.numpy(), real.numpy()
 
     def evaluate(self, n: int | None = None, seed: int | None = None) -> dict[str, Any]:
         """Metrics of ``n`` samples beside the real-data row; by default the same draw as the

@@ -53,14 +53,14 @@ def metrics_table(results: dict[str, list[dict[str, Any]]], dataset: str) -> str
 
 
 def _plot(methods: Sequence[str], out: Path) -> None:
-    """Seed 0 of every method beside the real data."""
+    """Seed 0 of every method beside the real data: the samples its final evaluation scored."""
     panels, subtitles = {}, {}
     for method in methods:
         run = load(out / method / "seed0")
         result = run.evaluate()
-        panels[method] = run.sample(result["samples"], seed=run.final_evaluation_seed)  # the evaluated draw
+        panels[method], real = run.evaluation_samples()
         if "modes" in result:
-            subtitles[method] = short_summary(result)
+            subtitles[method], subtitles["real data"] = short_summary(result), short_summary(result["real"])
+    panels["real data"] = real
     means = run.dataset.means
-    panels["real data"] = run.dataset.sample(len(panels[methods[0]])).numpy()
     plot_densities(panels, out / "comparison.png", means=None if means is None else means.numpy(), subtitles=subtitles)

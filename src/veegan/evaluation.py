@@ -10,20 +10,26 @@ from .methods.base import Method
 from .metrics import mode_metrics
 
 
-def evaluate(method: Method, dataset: Dataset, n: int = 2500, seed: int = 0) -> dict[str, Any]:
-    """Metrics of ``n`` generator samples and, under ``real``, of ``n`` true samples (the ceiling
-    of each metric). Draws with its own generator, so training's random stream is untouched.
-    Datasets without known modes return only the sample count."""
+def evaluation_draw(method: Method, dataset: Dataset, n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(n generator samples, n true samples) from a generator of their own, so training's random
+    stream is untouched and plots show exactly the samples that were scored."""
     g = torch.Generator().manual_seed(seed)
     was_training = method.training
     method.eval()
-    samples = method.sample(n, g)
+    generated = method.sample(n, g)
     method.train(was_training)
+    return generated, dataset.sample(n, g)
+
+
+def evaluate(method: Method, dataset: Dataset, n: int = 2500, seed: int = 0) -> dict[str, Any]:
+    """Metrics of ``n`` generator samples and, under ``real``, of ``n`` true samples (the ceiling
+    of each metric). Datasets without known modes return only the sample count."""
     result: dict[str, Any] = {"samples": n}
     if dataset.means is None:
         return result
-    result.update(mode_metrics(samples, dataset.means, dataset.hq_radius, dataset.weights))
-    result["real"] = mode_metrics(dataset.sample(n, g), dataset.means, dataset.hq_radius, dataset.weights)
+    generated, real = evaluation_draw(method, dataset, n, seed)
+    result.update(mode_metrics(generated, dataset.means, dataset.hq_radius, dataset.weights))
+    result["real"] = mode_metrics(real, dataset.means, dataset.hq_radius, dataset.weights)
     return result
 
 

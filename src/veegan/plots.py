@@ -87,7 +87,7 @@ def plot_density_grid(rows: Sequence[DensityRow], path: str | Path) -> Path:
         fig.text(0.5, 0.005, "data above 2-D: projection on the two principal directions of the mode means",
                  ha="center", fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
     return path
 

@@ -124,11 +124,10 @@ def figure2(out: Path, methods: Sequence[str], datasets: Sequence[str]) -> Path:
         for method in methods:
             run = load(out / dataset / method / "seed0")
             result = run.evaluate()
+            generated, real = run.evaluation_samples()
             if not panels:
-                panels["real data"] = run.dataset.sample(result["samples"]).numpy()
-                subtitles["real data"] = short_summary(result["real"])
+                panels["real data"], subtitles["real data"] = real, short_summary(result["real"])
                 means = run.dataset.means.numpy()
-            panels[method] = run.sample(result["samples"], seed=run.final_evaluation_seed)
-            subtitles[method] = short_summary(result)
+            panels[method], subtitles[method] = generated, short_summary(result)
         rows.append(DensityRow(dataset, panels, means, subtitles))
     return plot_density_grid(rows, out / "figure2.png")

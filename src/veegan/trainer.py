@@ -16,7 +16,7 @@ from . import __version__, checkpoint, runs, runtime
 from .config import TrainConfig, write_yaml
 from .datasets import Dataset, make_dataset
 from .errors import VeeganError
-from .evaluation import evaluate, format_metrics, short_summary
+from .evaluation import evaluate, evaluation_draw, format_metrics, short_summary
 from .methods import build_method
 from .methods.base import Method
 from .plots import plot_densities
@@ -118,12 +118,12 @@ def finish(
     (out_dir / runs.FINAL_METRICS_NAME).write_text(json.dumps(final, indent=2) + "\n")
     if "modes" in result:
         log.write(config.steps, "eval", {k: v for k, v in result.items() if k != "real"})
-    g = torch.Generator().manual_seed(evaluation_seed(config, config.steps))
+    generated, real = evaluation_draw(method, dataset, n, evaluation_seed(config, config.steps))
     subtitles = {}
     if "modes" in result:
         subtitles = {config.method: short_summary(result), "real data": short_summary(result["real"])}
     plot_densities(
-        {config.method: method.sample(n, g).numpy(), "real data": dataset.sample(n, g).numpy()},
+        {config.method: generated.numpy(), "real data": real.numpy()},
         out_dir / runs.DENSITY_NAME,
         means=None if dataset.means is None else dataset.means.numpy(),
         subtitles=subtitles,
