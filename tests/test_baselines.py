@@ -177,3 +177,23 @@ def test_unrolled_second_order_gradient_matches_finite_differences():
         weight[0, 0] -= 2 * h
     down = g_loss().item()
     assert grad[0, 0].item() == pytest.approx((up - down) / (2 * h), rel=1e-4, abs=1e-9)
+
+
+def test_one_lookahead_step_is_the_discriminators_real_adam_step():
+    """The look-ahead continues D's own Adam (moments, step count, learning rate): one unrolled
+    step must land exactly where optimizer.step() on D's loss takes D."""
+    method, optimizer = _method("unrolled", unroll_steps=1)
+    x = torch.randn(8, 2, generator=torch.Generator().manual_seed(8))
+    for step in range(3):  # some Adam history
+        optimizer.zero_grad()
+        method.training_loss(x, step)[0].backward()
+        optimizer.step()
+    x_g = method.generator(torch.randn(8, 3), torch.randn(8, 1)).detach()
+    lookahead = method.unrolled_parameters(x_g, x)
+    optimizer.zero_grad()
+    D = method.discriminator
+    loss = -torch.log(torch.sigmoid(D(x_g))).mean() - torch.log(1 - torch.sigmoid(D(x))).mean()
+    loss.backward()
+    optimizer.step()  # only D has gradients, so only D moves
+    for name, p in D.named_parameters():
+        torch.testing.assert_close(lookahead[name], p.detach(), rtol=1e-10, atol=1e-12)

@@ -113,9 +113,11 @@ def test_veegan_reconstructor_pretraining_trains_only_F():
     try:
         loss, terms = method.training_loss(x, step=2)
         loss.backward()
+        after_pretraining = method.training_loss(x, step=3)[1]  # no backward: grads unchanged
     finally:
         torch.set_default_dtype(torch.float32)
     assert set(terms) == {"reconstruction"}
+    assert set(after_pretraining) == {"discriminator", "adversarial", "reconstruction"}
     assert all(p.grad is None for p in method.generator.parameters())
     assert all(p.grad is None for p in method.discriminator.parameters())
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in method.reconstructor.parameters())

@@ -59,12 +59,20 @@ def test_crash_then_resume_matches_uninterrupted(tmp_path, tiny, method):
         (tmp_path / "straight" / "metrics.json").read_text())
 
 
-def test_keyboard_interrupt_saves_a_checkpoint_and_resumes(tmp_path, tiny):
+def test_ctrl_c_saves_a_checkpoint_after_the_step_and_resumes(tmp_path, tiny):
+    """A real SIGINT arriving during step 23 stops the run after that step, with a checkpoint
+    of exactly that state."""
     config = _config(tiny)
     train(config, tmp_path / "straight", progress=False)
+
+    def sigint_during_step(step):
+        if step == 22:  # the hook runs after step 22; the signal lands before step 23 starts
+            os.kill(os.getpid(), signal.SIGINT)
+
     with pytest.raises(KeyboardInterrupt):
-        train(config, tmp_path / "stopped", progress=False, hooks=[_crash_at(23, KeyboardInterrupt())])
-    assert checkpoint.load(tmp_path / "stopped" / "checkpoint.pt")["step"] == 23
+        train(config, tmp_path / "stopped", progress=False, hooks=[sigint_during_step])
+    assert checkpoint.load(tmp_path / "stopped" / "checkpoint.pt")["step"] == 22
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
     train(config, tmp_path / "stopped", resume=True, progress=False)
     _assert_same(_params(tmp_path / "straight"), _params(tmp_path / "stopped"))
 

@@ -2,10 +2,16 @@
 finished runs and resuming cut-off ones."""
 import csv
 import json
+import os
+import shutil
+import signal
 
 import pytest
+import torch
 
-from veegan import reproduce
+from veegan import checkpoint, reproduce
+from veegan.errors import VeeganError
+from veegan.trainer import train
 from veegan.compare import compare
 from veegan.sweep import format_mean_std, mean_std
 
@@ -45,14 +51,33 @@ def test_reproduce_table1_writes_table_csv_and_figure_and_skips_finished_runs(tm
             assert json.loads((out / "ring" / method / f"seed{seed}" / "metrics.json").read_text())["step"] == 6
     capsys.readouterr()
 
-    # a run cut off before it finished is resumed; finished runs are not trained again
+    # a run cut off before it finished is resumed from its checkpoint; finished runs are not
+    # trained again; the resumed run ends exactly where the uninterrupted one did
     cut = out / "ring" / "veegan" / "seed1"
-    (cut / "metrics.json").unlink()
+    uninterrupted = checkpoint.load(cut / "checkpoint.pt")["method"]
+    job = next(j for j in reproduce.table1_jobs(["veegan"], ["ring"], 2, tiny_budget, out) if j.key[2] == 1)
+    shutil.rmtree(cut)
+
+    def stop_at_3(step):
+        if step == 3:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    with pytest.raises(KeyboardInterrupt):
+        train(job.config, cut, progress=False, hooks=[stop_at_3])
+    assert checkpoint.load(cut / "checkpoint.pt")["step"] == 3 and not (cut / "metrics.json").exists()
     again = reproduce.reproduce_table1(out=out, methods=["gan", "veegan"], datasets=["ring", "hd1200"], seeds=2,
                                        budget=tiny_budget, workers=1)
     assert "1 run(s) to train" in capsys.readouterr().err
     assert json.loads((cut / "metrics.json").read_text())["step"] == 6
+    resumed = checkpoint.load(cut / "checkpoint.pt")["method"]
+    assert all(torch.equal(resumed[k], uninterrupted[k]) for k in resumed)
     assert [r["modes_mean"] for r in again] == [r["modes_mean"] for r in rows]
+
+    # a directory holding a run of another configuration is refused, not silently reused
+    monkeypatch_budget = dict(reproduce.BUDGETS[tiny_budget], overrides={**TINY, "batch_size": 8})
+    reproduce.BUDGETS[tiny_budget] = monkeypatch_budget
+    with pytest.raises(VeeganError, match="batch_size"):
+        reproduce.reproduce_table1(out=out, methods=["gan"], datasets=["ring"], seeds=1, budget=tiny_budget)
 
 
 def test_compare_writes_plot_and_table(tmp_path, capsys):

@@ -81,7 +81,7 @@ def resolve_config(
     strings or a nested mapping)."""
     explicit = {k: v for k, v in {"method": method, "dataset": dataset, "steps": steps, "seed": seed}.items() if v is not None}
     if data is not None:
-        explicit["data_file"] = str(data)
+        explicit["data_file"] = str(Path(data).resolve())  # later commands may run elsewhere
     if isinstance(overrides, list):
         overrides = parse_assignments(overrides)
     layers = [base or {}, read_yaml(config_file) if config_file else {}, explicit, overrides or {}]

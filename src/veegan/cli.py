@@ -171,6 +171,9 @@ def main(argv: list[str] | None = None) -> int:
     except VeeganError as exc:
         print(f"veegan: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a file that cannot be written or read: say which
+        print(f"veegan: error: {exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""), file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("veegan: interrupted; the last checkpoint is kept (continue with --resume)", file=sys.stderr)
         return 130

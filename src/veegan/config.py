@@ -35,7 +35,8 @@ class ModelConfig:
         _check(self.latent_dim >= 1, "model.latent_dim must be >= 1")
         _check(self.generator_noise_dim >= 0, "model.generator_noise_dim must be >= 0")
         for name in ("generator_hidden", "reconstructor_hidden", "discriminator_hidden"):
-            _check(all(w >= 1 for w in getattr(self, name)), f"model.{name} widths must be >= 1")
+            widths = getattr(self, name)
+            _check(len(widths) >= 1 and all(w >= 1 for w in widths), f"model.{name} needs at least one width, all >= 1")
 
 
 @dataclass
@@ -103,7 +104,7 @@ class TrainConfig:
     def __post_init__(self) -> None:
         _check(self.steps >= 1, "steps must be >= 1")
         _check(self.batch_size >= 1, "batch_size must be >= 1")
-        _check(self.seed >= 0, "seed must be >= 0")
+        _check(0 <= self.seed < 2**31, "seed must be in [0, 2^31)")
 
     def to_dict(self) -> dict[str, Any]:
         return _plain(dataclasses.asdict(self))

@@ -132,6 +132,8 @@ def load_array(path: str | Path) -> np.ndarray:
         raise VeeganError(f"data file {path} is not a numeric array: {str(exc).splitlines()[0]}") from None
     except (OSError, EOFError) as exc:
         raise VeeganError(f"data file {path} cannot be read (truncated or corrupt?): {exc}") from None
+    if not isinstance(array, np.ndarray):
+        raise VeeganError(f"data file {path} holds an archive of arrays (.npz?), not one N x D array")
     if not np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.complexfloating):
         raise VeeganError(f"data file {path} holds {array.dtype} values, not real numbers")
     if array.ndim != 2:

@@ -24,10 +24,17 @@ def evaluation_draw(method: Method, dataset: Dataset, n: int, seed: int) -> tupl
 def evaluate(method: Method, dataset: Dataset, n: int = 2500, seed: int = 0) -> dict[str, Any]:
     """Metrics of ``n`` generator samples and, under ``real``, of ``n`` true samples (the ceiling
     of each metric). Datasets without known modes return only the sample count."""
-    result: dict[str, Any] = {"samples": n}
+    if dataset.means is None:
+        return {"samples": n}
+    return score(dataset, *evaluation_draw(method, dataset, n, seed))
+
+
+def score(dataset: Dataset, generated: torch.Tensor, real: torch.Tensor) -> dict[str, Any]:
+    """The metrics of drawn samples, the real ones under ``real``; only the count when the
+    dataset's modes are unknown."""
+    result: dict[str, Any] = {"samples": len(generated)}
     if dataset.means is None:
         return result
-    generated, real = evaluation_draw(method, dataset, n, seed)
     result.update(mode_metrics(generated, dataset.means, dataset.hq_radius, dataset.weights))
     result["real"] = mode_metrics(real, dataset.means, dataset.hq_radius, dataset.weights)
     return result

@@ -24,7 +24,8 @@ def adversarial_generator_term(logits_generated: torch.Tensor) -> torch.Tensor:
 
 
 def minimax_generator_loss(logits_generated: torch.Tensor) -> torch.Tensor:
-    """The generator's side of the GAN objective O_gan (Section 2): min E_z[log sigma(D(G(z)))]."""
+    """The generator's side of the minimax objective O_gan (Section 2, the equation before eq. 1):
+    min_gamma E_z[log sigma(D(G(z)))]."""
     return -tf.softplus(-logits_generated).mean()
 
 
@@ -42,7 +43,8 @@ def gaussian_nll_reconstruction(z: torch.Tensor, z_reconstructed: torch.Tensor) 
 
 
 def mse_reconstruction(z: torch.Tensor, z_reconstructed: torch.Tensor) -> torch.Tensor:
-    """d(z, F(G(z))) as the plain l2 loss of Section 3.1, averaged over batch and dimensions."""
+    """d(z, F(G(z))) as a mean squared error: the l2 loss of Section 3.1 averaged over batch
+    *and* the K dimensions (so K times weaker than 0.5 * sum of squares / 0.5)."""
     return (z - z_reconstructed).square().mean()
 
 

@@ -4,12 +4,10 @@ Plain functions of a sample array and the mixture's means; they return flat dict
 (``modes``, ``max_modes``, ``high_quality_pct``, ``reverse_kl``) are the exported names."""
 from __future__ import annotations
 
-import math
-
 import torch
 
+# The keys of every metrics dict (the exported names; evaluate --json prints them).
 METRIC_KEYS = ("modes", "max_modes", "high_quality_pct", "reverse_kl")
-
 
 def nearest_mode(samples: torch.Tensor, means: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Index of the nearest mean (L2) for each sample, and the distance to it."""
@@ -50,5 +48,5 @@ def mode_metrics(
         "modes": int((counts > 0).sum()),
         "max_modes": len(means),
         "high_quality_pct": 100.0 * high_quality.double().mean().item(),
-        "reverse_kl": None if kl is None or math.isnan(kl) else kl,
+        "reverse_kl": kl,
     }

@@ -27,8 +27,8 @@ def mlp(in_dim: int, hidden: Sequence[int], out_dim: int) -> nn.Sequential:
 class PairLinear(nn.Module):
     """A linear layer on the concatenation [a, b], stored as two weight blocks:
     W [a, b] + c = W_a a + W_b b + c, computed without building the concatenation (which costs
-    as much as a matmul here) and letting a caller reuse the W_a a part. Initialised exactly
-    like ``nn.Linear(in_a + in_b, out)``."""
+    as much as a matmul here) and letting a caller reuse the W_a a part. Initialised from the
+    same distribution as ``nn.Linear(in_a + in_b, out)``."""
 
     def __init__(self, in_a: int, in_b: int, out: int) -> None:
         super().__init__()

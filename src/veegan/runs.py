@@ -42,16 +42,10 @@ def prepare(run_dir: Path, config: TrainConfig, resume: bool, overwrite: bool) -
     if resume and overwrite:
         raise VeeganError("--resume and --overwrite exclude each other")
     if resume and (run_dir / CONFIG_NAME).is_file():
-        stored = read_run_config(run_dir)
-        differences = config_differences(stored.to_dict(), config.to_dict())
-        blocking = [d for d in differences if d[0] not in RESUMABLE_CHANGES]
-        if blocking:
-            key, old, new = blocking[0]
-            raise VeeganError(
-                f"cannot resume {run_dir}: it was trained with {key}={old!r}, now asked for {new!r}"
-                + (f" (and {len(blocking) - 1} more differences)" if len(blocking) > 1 else "")
-            )
+        check_same_run(read_run_config(run_dir).to_dict(), config, f"cannot resume {run_dir}: it was trained")
         return (run_dir / CHECKPOINT_NAME).is_file()
+    if resume and holds_run(run_dir):
+        raise VeeganError(f"cannot resume {run_dir}: it has no {CONFIG_NAME} to check the configuration against")
     if holds_run(run_dir) and not resume:
         if not overwrite:
             raise VeeganError(f"{run_dir} already holds a run; pass --resume to continue it or --overwrite to replace it")
@@ -61,8 +55,20 @@ def prepare(run_dir: Path, config: TrainConfig, resume: bool, overwrite: bool) -
                 shutil.rmtree(target)
             else:
                 target.unlink(missing_ok=True)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise VeeganError(f"cannot create run directory {run_dir}: {exc.strerror}") from None
     return False
+
+
+def check_same_run(stored: Mapping[str, Any], config: TrainConfig, context: str) -> None:
+    """Raise unless ``config`` equals the stored configuration apart from RESUMABLE_CHANGES."""
+    blocking = [d for d in config_differences(stored, config.to_dict()) if d[0] not in RESUMABLE_CHANGES]
+    if blocking:
+        key, old, new = blocking[0]
+        more = f" (and {len(blocking) - 1} more differences)" if len(blocking) > 1 else ""
+        raise VeeganError(f"{context} with {key}={old!r}, now asked for {new!r}{more}")
 
 
 def config_differences(old: Mapping[str, Any], new: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any, Any]]:

@@ -26,5 +26,7 @@ def apply(runtime: RuntimeConfig) -> None:
     """Set the thread count and, where it is exact, the oneDNN matmul route."""
     if runtime.threads:
         torch.set_num_threads(runtime.threads)
+    if not hasattr(torch.backends.mkldnn, "matmul"):  # the setting exists from PyTorch 2.9
+        return
     use_onednn = runtime.onednn_matmul and torch.backends.mkldnn.is_available() and onednn_matmul_is_exact()
     torch.backends.mkldnn.matmul.fp32_precision = "bf16" if use_onednn else "none"

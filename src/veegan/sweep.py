@@ -45,7 +45,11 @@ def _train_one(config_dict: dict[str, Any], run_dir: str) -> dict[str, Any]:
 
 
 def finished(job: Job) -> dict[str, Any] | None:
-    """The final metrics of a run that completed ``job.config.steps``, else None."""
+    """The final metrics of a run that completed ``job.config.steps``, else None. A directory
+    holding a run of another configuration is an error, never silently reused."""
+    if (job.run_dir / runs.CONFIG_NAME).is_file():
+        stored = runs.read_run_config(job.run_dir).to_dict()
+        runs.check_same_run(stored, job.config, f"{job.run_dir} holds a run trained")
     path = job.run_dir / runs.FINAL_METRICS_NAME
     if not path.is_file():
         return None

@@ -1,10 +1,13 @@
 """The shared training loop. It knows no method by name: a method gives one scalar per batch
 whose single backward pass yields all its networks' gradients, and one Adam step updates them
-together (Algorithm 1, line 12). Logging, evaluation and checkpoints are interval hooks."""
+together (Algorithm 1's simultaneous update, its last line). Logging, evaluation and checkpoints are interval hooks."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -16,7 +19,7 @@ from . import __version__, checkpoint, runs, runtime
 from .config import TrainConfig, write_yaml
 from .datasets import Dataset, make_dataset
 from .errors import VeeganError
-from .evaluation import evaluate, evaluation_draw, format_metrics, short_summary
+from .evaluation import evaluate, evaluation_draw, format_metrics, score, short_summary
 from .methods import build_method
 from .methods.base import Method
 from .plots import plot_densities
@@ -45,12 +48,14 @@ def train(
     density.png, tensorboard/) and return the directory. ``hooks`` are called with the step
     count after every step (for tests and tools; keep them cheap)."""
     out_dir = Path(out_dir)
-    dataset = make_dataset(config.dataset, config.data_file)  # bad data fails before DIR is touched
-    resuming = runs.prepare(out_dir, config, resume=resume, overwrite=overwrite)
-    runtime.apply(config.runtime)
+    # everything that can reject the configuration or the data comes before DIR is touched
+    dataset = make_dataset(config.dataset, config.data_file)
     torch.manual_seed(config.seed)
     method = build_method(config.method, dataset.dim, config.model, config.method_options)
+    method.check_batch_size(config.batch_size)
     optimizer = make_optimizer(method, config)
+    resuming = runs.prepare(out_dir, config, resume=resume, overwrite=overwrite)
+    runtime.apply(config.runtime)
     checkpoint_path = out_dir / checkpoint.CHECKPOINT_NAME
     start = restore(checkpoint.load(checkpoint_path), config, method, optimizer) if resuming else 0
     write_yaml(config, out_dir / runs.CONFIG_NAME)
@@ -70,8 +75,12 @@ def train(
                disable=not progress, dynamic_ncols=True, file=sys.stderr)
     step, last_log, last_time = start, start, time.perf_counter()
     method.train()
+    stop = StopBetweenSteps()
     try:
         while step < config.steps:
+            if stop.requested:  # Ctrl-C arrived during the last step: save a consistent state
+                save(step)
+                raise KeyboardInterrupt
             # one iteration of the method's algorithm: fresh data, one backward, one update
             x_real = dataset.sample(config.batch_size)
             loss, terms = method.training_loss(x_real, step)
@@ -98,13 +107,33 @@ def train(
                 save(step)
         bar.close()
         finish(config, method, dataset, out_dir, log, say)
-    except KeyboardInterrupt:
-        save(step)
-        raise
     finally:
+        stop.restore()
         bar.close()
         log.close()
     return out_dir
+
+
+class StopBetweenSteps:
+    """Turns the first Ctrl-C (SIGINT) into a request that the loop honours between steps, so
+    the checkpoint it saves is the state after a whole step (RNG and optimizer included). A
+    second Ctrl-C interrupts at once. Only the main thread can install signal handlers; elsewhere
+    Ctrl-C behaves as usual and the last periodic checkpoint is what remains."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.previous = None
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._handle)
+
+    def _handle(self, signum: int, frame: object) -> None:
+        self.requested = True
+        self.restore()
+
+    def restore(self) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+            self.previous = None
 
 
 def finish(
@@ -113,14 +142,13 @@ def finish(
     """Final evaluation (metrics.json and the log) and the density plot beside the real data
     (density.png), both from the same draw of samples."""
     n = config.schedule.eval_samples
-    result = evaluate(method, dataset, n, evaluation_seed(config, config.steps))
+    generated, real = evaluation_draw(method, dataset, n, evaluation_seed(config, config.steps))
+    result = score(dataset, generated, real)
     final = {"method": config.method, "dataset": dataset.name, "step": config.steps, **result}
     (out_dir / runs.FINAL_METRICS_NAME).write_text(json.dumps(final, indent=2) + "\n")
-    if "modes" in result:
-        log.write(config.steps, "eval", {k: v for k, v in result.items() if k != "real"})
-    generated, real = evaluation_draw(method, dataset, n, evaluation_seed(config, config.steps))
     subtitles = {}
     if "modes" in result:
+        log.write(config.steps, "eval", {k: v for k, v in result.items() if k != "real"})
         subtitles = {config.method: short_summary(result), "real data": short_summary(result["real"])}
     plot_densities(
         {config.method: generated.numpy(), "real data": real.numpy()},
@@ -146,11 +174,9 @@ def checkpoint_state(config: TrainConfig, method: Method, optimizer: torch.optim
 
 def restore(state: dict[str, Any], config: TrainConfig, method: Method, optimizer: torch.optim.Optimizer) -> int:
     """Load a checkpoint into fresh objects and return its step; refuse one of another model."""
-    stored = state.get("config", {})
-    differences = [d for d in runs.config_differences(stored, config.to_dict()) if d[0] not in runs.RESUMABLE_CHANGES]
-    if differences:
-        key, old, new = differences[0]
-        raise VeeganError(f"the checkpoint belongs to another configuration ({key}={old!r}, expected {new!r})")
+    runs.check_same_run(state.get("config", {}), config, "the checkpoint belongs to a run trained")
+    if int(state.get("step", 0)) > config.steps:
+        raise VeeganError(f"the checkpoint is at step {state['step']}, beyond the {config.steps} steps asked for")
     try:
         method.load_state_dict(state["method"])
         optimizer.load_state_dict(state["optimizer"])
@@ -167,13 +193,16 @@ class MetricsLog:
         path = out_dir / runs.METRICS_LOG_NAME
         if path.exists():  # a resumed run drops what was logged after its checkpoint
             kept = [line for line in path.read_text().splitlines() if _step_of(line) <= keep_until]
-            path.write_text("".join(line + "\n" for line in kept))
+            tmp = path.with_suffix(".jsonl.tmp")
+            tmp.write_text("".join(line + "\n" for line in kept))
+            os.replace(tmp, path)
         self.file = open(path, "a")
         self.writer = None
         if tensorboard:
             from torch.utils.tensorboard import SummaryWriter
 
-            self.writer = SummaryWriter(str(out_dir / runs.TENSORBOARD_DIR))
+            # purge_step drops TensorBoard events logged after the checkpoint being resumed
+            self.writer = SummaryWriter(str(out_dir / runs.TENSORBOARD_DIR), purge_step=keep_until + 1 if keep_until else None)
 
     def write(self, step: int, kind: str, values: dict[str, Any]) -> None:
         self.file.write(json.dumps({"step": step, "kind": kind, **values}) + "\n")

@@ -14,8 +14,8 @@ from .base import Method, NoOptions
 
 
 def non_saturating_encoder_loss(logits_encoded: torch.Tensor) -> torch.Tensor:
-    """E's side of the game, non-saturating: E wants D to take (E(x), x) for a generated pair,
-    max E_x[log sigma(D(E(x), x))], i.e. min E_x[softplus(-D(E(x), x))]."""
+    """E's side of eq. (6) with the non-saturating trick (Section 5.2): E wants D to take
+    (E(x), x) for a generated pair, max E_x[log sigma(D(E(x), x))] = min E_x[softplus(-D(E(x), x))]."""
     return torch.nn.functional.softplus(-logits_encoded).mean()
 
 

@@ -4,7 +4,7 @@ A method owns its networks and computes, for one batch of real data, a single sc
 backward pass gives every network exactly the gradient its algorithm prescribes (discriminator
 terms see detached generator outputs; generator terms call the discriminator with detached
 parameters, see :func:`veegan.networks.frozen`). The trainer then takes one optimizer step for
-all networks at once, which is Algorithm 1's simultaneous update (line 12).
+all networks at once, which is Algorithm 1's simultaneous update of omega, theta and gamma (its last line).
 """
 from __future__ import annotations
 
@@ -39,6 +39,9 @@ class Method(nn.Module):
     def inference_network(self) -> nn.Module | None:
         """The network that maps x to z, if the method has one."""
         return self._modules.get("reconstructor") or self._modules.get("encoder")
+
+    def check_batch_size(self, batch_size: int) -> None:
+        """Raise VeeganError if the method cannot train on batches of this size."""
 
     def bind_optimizer(self, optimizer: torch.optim.Optimizer) -> None:
         """Called by the trainer with the optimizer of all networks; most methods ignore it."""

@@ -44,6 +44,10 @@ class Pacgan(Method):
         self.generator = generator_for(model, data_dim)
         self.discriminator = Discriminator(data_dim * options.pack_size, model.discriminator_hidden)
 
+    def check_batch_size(self, batch_size: int) -> None:
+        if batch_size % self.options.pack_size:
+            raise VeeganError(f"batch_size {batch_size} is not a multiple of method_options.pack_size {self.options.pack_size}")
+
     def training_loss(self, x_real: torch.Tensor, step: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """The GAN losses (eq. 6 for D, non-saturating for G) on packs of both sides."""
         m = self.options.pack_size

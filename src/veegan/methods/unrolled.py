@@ -13,23 +13,21 @@ from ..losses import logistic_discriminator_loss
 from ..networks import Discriminator, generator_for
 from . import METHODS
 from .base import Method
-from .gan import GENERATOR_LOSSES
+from .gan import GENERATOR_LOSSES, GanOptions
 
 
 @dataclass
-class UnrolledOptions:
+class UnrolledOptions(GanOptions):
     # k, the number of unrolled discriminator steps (5 in the paper and the reference code)
     unroll_steps: int = 5
     # True: the cheaper variant that treats the unrolled parameters as constants (no
     # gradient through the updates); not Metz et al.'s method, kept for comparison
     first_order: bool = False
-    generator_loss: str = "non_saturating"
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if self.unroll_steps < 0:
             raise VeeganError("method_options.unroll_steps must be >= 0")
-        if self.generator_loss not in GENERATOR_LOSSES:
-            raise VeeganError(f"method_options.generator_loss must be one of {', '.join(GENERATOR_LOSSES)}")
 
 
 def adam_step(

@@ -15,23 +15,30 @@ from .base import Method
 
 
 @dataclass
-class VeeganOptions:
-    # d(z, F(G(z))): "gaussian_nll" = 0.5 * sum of squares (authors' code) or "mse"
-    reconstruction_loss: str = "gaussian_nll"
+class RealPairOptions:
     # std of the N(0, std^2 I) noise the authors add to F(x) in D's real pairs, i.e. a sample
     # z_g ~ p_theta(z | x) = N(F(x), I) (Algorithm 1, line 6); 0 uses the mean F(x)
     real_pair_noise_std: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.real_pair_noise_std < 0:
+            raise VeeganError("method_options.real_pair_noise_std must be >= 0")
+
+
+@dataclass
+class VeeganOptions(RealPairOptions):
+    # d(z, F(G(z))): "gaussian_nll" = 0.5 * sum of squares (authors' code) or "mse"
+    reconstruction_loss: str = "gaussian_nll"
     # steps at the start that train only F on d(z, F(G(z))) with G fixed (Section 5.2)
     reconstructor_pretrain_steps: int = 0
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if self.reconstruction_loss not in RECONSTRUCTION_LOSSES:
             raise VeeganError(
                 f"method_options.reconstruction_loss must be one of {', '.join(RECONSTRUCTION_LOSSES)}, "
                 f"got {self.reconstruction_loss!r}"
             )
-        if self.real_pair_noise_std < 0:
-            raise VeeganError("method_options.real_pair_noise_std must be >= 0")
         if self.reconstructor_pretrain_steps < 0:
             raise VeeganError("method_options.reconstructor_pretrain_steps must be >= 0")
 
@@ -46,12 +53,18 @@ class Veegan(Method):
     def __init__(self, data_dim: int, model: ModelConfig, options: VeeganOptions) -> None:
         super().__init__(data_dim, model, options)
         self.generator, self.reconstructor, self.discriminator = bidirectional_networks(model, data_dim)
-        self.reconstruction = RECONSTRUCTION_LOSSES[getattr(options, "reconstruction_loss", "gaussian_nll")]
-        self.pretrain_steps = getattr(options, "reconstructor_pretrain_steps", 0)
+
+    def pretraining(self, step: int) -> bool:
+        """True during the reconstructor's pre-training steps (Section 5.2)."""
+        return step < self.options.reconstructor_pretrain_steps
+
+    def reconstruction(self, z: torch.Tensor, x_generated: torch.Tensor) -> torch.Tensor:
+        """d(z, F(G(z))) in the chosen form (see losses.py)."""
+        return RECONSTRUCTION_LOSSES[self.options.reconstruction_loss](z, self.reconstructor(x_generated))
 
     def autoencoder_loss(self, z: torch.Tensor, x_generated: torch.Tensor, x_real: torch.Tensor) -> torch.Tensor:
         """The third term of eq. (3), estimated as in eq. (5): d(z, F(G(z)))."""
-        return self.reconstruction(z, self.reconstructor(x_generated))
+        return self.reconstruction(z, x_generated)
 
     def training_loss(self, x_real: torch.Tensor, step: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """One iteration of Algorithm 1 as a single scalar:
@@ -64,8 +77,8 @@ class Veegan(Method):
         """
         z = self.sample_latent(len(x_real))
         x_generated = self.generator(z)
-        if step < self.pretrain_steps:  # Section 5.2: F alone, G fixed
-            reconstruction = self.reconstruction(z, self.reconstructor(x_generated.detach()))
+        if self.pretraining(step):  # Section 5.2: F alone, G fixed
+            reconstruction = self.reconstruction(z, x_generated.detach())
             return reconstruction, {self.autoencoder_name: reconstruction.detach()}
 
         autoencoder = self.autoencoder_loss(z, x_generated, x_real)

@@ -8,21 +8,18 @@ import torch
 
 from ..errors import VeeganError
 from . import METHODS
-from .veegan import Veegan
+from .veegan import RealPairOptions, Veegan
 
 
 @dataclass
-class VeeganDaeOptions:
+class VeeganDaeOptions(RealPairOptions):
     # lambda, the weight of the data loss (the paper sweeps it; Appendix E)
     data_loss_weight: float = 1.0
-    # as in VEEGAN: z_g = F(x) + N(0, std^2 I) in D's real pairs
-    real_pair_noise_std: float = 1.0
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if self.data_loss_weight < 0:
             raise VeeganError("method_options.data_loss_weight must be >= 0")
-        if self.real_pair_noise_std < 0:
-            raise VeeganError("method_options.real_pair_noise_std must be >= 0")
 
 
 def data_autoencoder_loss(x: torch.Tensor, x_reconstructed: torch.Tensor) -> torch.Tensor:
@@ -36,6 +33,9 @@ class VeeganDae(Veegan):
 
     Options = VeeganDaeOptions
     autoencoder_name = "data_reconstruction"
+
+    def pretraining(self, step: int) -> bool:
+        return False  # the paper pre-trains only VEEGAN's reconstructor
 
     def autoencoder_loss(self, z: torch.Tensor, x_generated: torch.Tensor, x_real: torch.Tensor) -> torch.Tensor:
         """lambda * ||x - G(F(x))||^2 on the real batch; F and G both receive its gradient."""
