@@ -378,3 +378,33 @@ def test_train_on_user_csv(capsys, tmp_path):
     rc, _, err = cli(capsys, "sample", out, "-n", "4", "--out", tmp_path / "s.npy")
     assert rc == 0, err
     assert np.load(tmp_path / "s.npy").shape == (4, 3)
+
+
+def test_out_under_a_file(capsys, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    rc, _, err = cli(capsys, "train", "--out", blocker / "run", *TINY)
+    assert_one_line_error(rc, err, "cannot create run directory")
+
+
+def test_npz_archive_named_npy(capsys, tmp_path):
+    path = tmp_path / "data.npy"
+    with open(path, "wb") as f:
+        np.savez(f, a=np.zeros((5, 2)))
+    rc, _, err = cli(capsys, "train", "--data", path, "--out", tmp_path / "run", *TINY)
+    assert_one_line_error(rc, err, "archive")
+    assert not (tmp_path / "run").exists()  # nothing written for a rejected input
+
+
+def test_sample_into_a_directory_named_npy(capsys, veegan_run, tmp_path):
+    target = tmp_path / "x.npy"
+    target.mkdir()
+    rc, _, err = cli(capsys, "sample", veegan_run, "-n", "3", "--out", target)
+    assert_one_line_error(rc, err, "x.npy")
+
+
+def test_pack_size_not_dividing_the_batch_is_refused_before_the_run_starts(capsys, tmp_path):
+    rc, _, err = cli(capsys, "train", "--method", "pacgan", "--set", "method_options.pack_size=3",
+                     "--out", tmp_path / "run", *TINY)
+    assert_one_line_error(rc, err, "pack_size")
+    assert not (tmp_path / "run").exists()
