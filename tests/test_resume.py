@@ -40,7 +40,7 @@ def _crash_at(step_to_crash, exc):
     return hook
 
 
-@pytest.mark.parametrize("method", ["veegan", "gan"])
+@pytest.mark.parametrize("method", ["veegan", "gan", "unrolled"])
 def test_crash_then_resume_matches_uninterrupted(tmp_path, tiny, method):
     config = _config(tiny, method=method)
     train(config, tmp_path / "straight", progress=False)
