@@ -14,3 +14,13 @@ def tiny() -> dict:
     import copy
 
     return copy.deepcopy(TINY)
+
+
+@pytest.fixture
+def float64():
+    """Double precision by default for the duration of one test (gradient comparisons)."""
+    import torch
+
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(torch.float32)

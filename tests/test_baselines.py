@@ -4,48 +4,19 @@ import pytest
 import torch
 from torch.func import functional_call
 
-from veegan.config import ModelConfig
 from veegan.errors import VeeganError
-from veegan.methods import build_method
 from veegan.methods.pacgan import pack
 from veegan.methods.unrolled import adam_step
 
-MODEL = ModelConfig(latent_dim=3, generator_noise_dim=1, generator_hidden=(5, 4),
-                    reconstructor_hidden=(4, 5), discriminator_hidden=(6,))
-
+from .gradients import assert_all_close, assert_gradient_is, stored_grads, tiny_method
 
 @pytest.fixture(autouse=True)
-def float64():
-    torch.set_default_dtype(torch.float64)
+def _double(float64):
     yield
-    torch.set_default_dtype(torch.float32)
-
-
-def _method(name, **options):
-    torch.manual_seed(0)
-    method = build_method(name, 2, MODEL, options)
-    optimizer = torch.optim.Adam(method.parameter_groups(type("O", (), {
-        "lr_generator": 1e-3, "lr_reconstructor": 1e-3, "lr_discriminator": 1e-2})()), betas=(0.5, 0.999))
-    method.bind_optimizer(optimizer)
-    return method, optimizer
-
-
-def _grads(module):
-    return [p.grad.clone() if p.grad is not None else torch.zeros_like(p) for p in module.parameters()]
-
-
-def _ref(loss, module):
-    grads = torch.autograd.grad(loss, list(module.parameters()), retain_graph=True, allow_unused=True)
-    return [g if g is not None else torch.zeros_like(p) for g, p in zip(grads, module.parameters())]
-
-
-def _close(a, b):
-    for x, y in zip(a, b):
-        torch.testing.assert_close(x, y, rtol=1e-9, atol=1e-12)
 
 
 def test_ali_gradients():
-    method, _ = _method("ali")
+    method, _ = tiny_method("ali")
     G, E, D = method.generator, method.encoder, method.discriminator
     x = torch.randn(6, 2)
     torch.manual_seed(1)
@@ -59,13 +30,13 @@ def test_ali_gradients():
     g_loss = -torch.log(1 - s(d_gen)).mean()  # G: make (z, G(z)) look like an encoded pair
     e_loss = -torch.log(s(d_enc)).mean()  # E: make (E(x), x) look like a generated pair
     assert terms["discriminator"].item() == pytest.approx(d_loss.item(), rel=1e-10)
-    _close(_grads(D), _ref(d_loss, D))
-    _close(_grads(G), _ref(g_loss, G))
-    _close(_grads(E), _ref(e_loss, E))
+    assert_gradient_is(D, d_loss)
+    assert_gradient_is(G, g_loss)
+    assert_gradient_is(E, e_loss)
 
 
 def test_veegan_dae_replaces_the_noise_autoencoder_with_the_data_autoencoder():
-    method, _ = _method("veegan_dae", data_loss_weight=0.7)
+    method, _ = tiny_method("veegan_dae", data_loss_weight=0.7)
     G, F, D = method.generator, method.reconstructor, method.discriminator
     x = torch.randn(6, 2)
     torch.manual_seed(2)
@@ -81,16 +52,16 @@ def test_veegan_dae_replaces_the_noise_autoencoder_with_the_data_autoencoder():
     d_loss = -torch.log(torch.sigmoid(d_gen)).mean() - torch.log(1 - torch.sigmoid(D(z_real, x))).mean()
     assert set(terms) == {"discriminator", "adversarial", "data_reconstruction"}
     assert terms["data_reconstruction"].item() == pytest.approx(data_loss.item(), rel=1e-10)
-    _close(_grads(D), _ref(d_loss, D))
-    _close(_grads(F), _ref(data_loss, F))
-    _close(_grads(G), _ref(d_gen.mean() + data_loss, G))
+    assert_gradient_is(D, d_loss)
+    assert_gradient_is(F, data_loss)
+    assert_gradient_is(G, d_gen.mean() + data_loss)
 
 
 def test_pacgan_packs_both_sides():
     assert torch.equal(pack(torch.arange(12.0).reshape(6, 2), 3), torch.tensor([[0.0, 1, 2, 3, 4, 5], [6, 7, 8, 9, 10, 11]]))
     with pytest.raises(VeeganError, match="multiple"):
         pack(torch.zeros(5, 2), 2)
-    method, _ = _method("pacgan", pack_size=2)
+    method, _ = tiny_method("pacgan", pack_size=2)
     G, D = method.generator, method.discriminator
     assert D.net[0].in_features == 4  # the discriminator sees m * D inputs
     x = torch.randn(6, 2)
@@ -102,8 +73,8 @@ def test_pacgan_packs_both_sides():
     d_gen, d_real = D(x_g.reshape(3, 4)), D(x.reshape(3, 4))
     d_loss = -torch.log(torch.sigmoid(d_gen)).mean() - torch.log(1 - torch.sigmoid(d_real)).mean()
     g_loss = -torch.log(1 - torch.sigmoid(d_gen)).mean()
-    _close(_grads(D), _ref(d_loss, D))
-    _close(_grads(G), _ref(g_loss, G))
+    assert_gradient_is(D, d_loss)
+    assert_gradient_is(G, g_loss)
 
 
 def test_differentiable_adam_step_equals_torch_adam():
@@ -120,8 +91,8 @@ def test_differentiable_adam_step_equals_torch_adam():
     torch.testing.assert_close(params["w"], opt_param.detach(), rtol=1e-12, atol=1e-12)
 
 
-def _unrolled_generator_grads(**options):
-    method, optimizer = _method("unrolled", **options)
+def _unrolled_grads(**options):
+    method, optimizer = tiny_method("unrolled", **options)
     x = torch.randn(8, 2, generator=torch.Generator().manual_seed(5))
     # give D's Adam some history first, as during training
     for step in range(2):
@@ -132,24 +103,24 @@ def _unrolled_generator_grads(**options):
     torch.manual_seed(6)
     loss, _ = method.training_loss(x, 2)
     loss.backward()
-    return method, _grads(method.generator), _grads(method.discriminator)
+    return method, stored_grads(method.generator), stored_grads(method.discriminator)
 
 
 def test_unrolled_with_zero_steps_is_the_plain_gan():
-    method, g_unrolled, d_unrolled = _unrolled_generator_grads(unroll_steps=0)
-    gan, gan_opt = _method("gan")
+    method, g_unrolled, d_unrolled = _unrolled_grads(unroll_steps=0)
+    gan, gan_opt = tiny_method("gan")
     gan.load_state_dict(method.state_dict())
     x = torch.randn(8, 2, generator=torch.Generator().manual_seed(5))
     torch.manual_seed(6)
     gan.training_loss(x, 2)[0].backward()
-    _close(g_unrolled, _grads(gan.generator))
-    _close(d_unrolled, _grads(gan.discriminator))
+    assert_all_close(g_unrolled, stored_grads(gan.generator))
+    assert_all_close(d_unrolled, stored_grads(gan.discriminator))
 
 
 def test_unrolled_second_order_differs_from_first_order_and_from_gan():
-    _, second, _ = _unrolled_generator_grads(unroll_steps=5)
-    _, first, _ = _unrolled_generator_grads(unroll_steps=5, first_order=True)
-    _, plain, _ = _unrolled_generator_grads(unroll_steps=0)
+    _, second, _ = _unrolled_grads(unroll_steps=5)
+    _, first, _ = _unrolled_grads(unroll_steps=5, first_order=True)
+    _, plain, _ = _unrolled_grads(unroll_steps=0)
     assert any(not torch.allclose(a, b, rtol=1e-6, atol=1e-9) for a, b in zip(second, first))
     assert any(not torch.allclose(a, b, rtol=1e-6, atol=1e-9) for a, b in zip(first, plain))
 
@@ -157,7 +128,7 @@ def test_unrolled_second_order_differs_from_first_order_and_from_gan():
 def test_unrolled_second_order_gradient_matches_finite_differences():
     """The generator's gradient really flows through the k unrolled updates: compare one
     generator parameter's analytic gradient with a central finite difference of the loss."""
-    method, optimizer = _method("unrolled", unroll_steps=3)
+    method, optimizer = tiny_method("unrolled", unroll_steps=3)
     x = torch.randn(8, 2, generator=torch.Generator().manual_seed(7))
     z, eps = torch.randn(8, 3), torch.randn(8, 1)
     D = method.discriminator
@@ -182,7 +153,7 @@ def test_unrolled_second_order_gradient_matches_finite_differences():
 def test_one_lookahead_step_is_the_discriminators_real_adam_step():
     """The look-ahead continues D's own Adam (moments, step count, learning rate): one unrolled
     step must land exactly where optimizer.step() on D's loss takes D."""
-    method, optimizer = _method("unrolled", unroll_steps=1)
+    method, optimizer = tiny_method("unrolled", unroll_steps=1)
     x = torch.randn(8, 2, generator=torch.Generator().manual_seed(8))
     for step in range(3):  # some Adam history
         optimizer.zero_grad()

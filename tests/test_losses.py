@@ -5,7 +5,6 @@ import math
 import pytest
 import torch
 
-from veegan.config import ModelConfig
 from veegan.losses import (
     adversarial_generator_term,
     gaussian_nll_reconstruction,
@@ -14,7 +13,8 @@ from veegan.losses import (
     mse_reconstruction,
     non_saturating_generator_loss,
 )
-from veegan.methods import build_method
+
+from .gradients import assert_gradient_is, reference_grads, stored_grads, tiny_method
 
 
 def test_logistic_discriminator_loss_is_eq6():
@@ -46,76 +46,48 @@ def test_reconstruction_losses():
     assert mse_reconstruction(z3, torch.zeros(1, 3)).item() == pytest.approx(1.0)
 
 
-def _method(name: str, **options):
-    torch.manual_seed(0)
-    model = ModelConfig(latent_dim=3, generator_noise_dim=1, generator_hidden=(5, 4),
-                        reconstructor_hidden=(4, 5), discriminator_hidden=(6,))
-    method = build_method(name, 2, model, options)
-    return method.double()
-
-
-def _grads(module):
-    return [p.grad.clone() if p.grad is not None else torch.zeros_like(p) for p in module.parameters()]
-
-
-def _reference_grads(loss, module):
-    return [g if g is not None else torch.zeros_like(p)
-            for g, p in zip(torch.autograd.grad(loss, list(module.parameters()), retain_graph=True, allow_unused=True),
-                            module.parameters())]
-
-
 @pytest.mark.parametrize("noise_std", [1.0, 0.0])
-def test_veegan_single_backward_equals_algorithm1(noise_std):
-    method = _method("veegan", real_pair_noise_std=noise_std)
+def test_veegan_single_backward_equals_algorithm1(noise_std, float64):
+    method, _ = tiny_method("veegan", real_pair_noise_std=noise_std)
     G, F, D = method.generator, method.reconstructor, method.discriminator
-    x = torch.randn(6, 2, dtype=torch.float64)
-    torch.set_default_dtype(torch.float64)
-    try:
-        torch.manual_seed(1)
-        loss, terms = method.training_loss(x, step=0)
-        loss.backward()
+    x = torch.randn(6, 2)
+    torch.manual_seed(1)
+    loss, terms = method.training_loss(x, step=0)
+    loss.backward()
 
-        # The same random draws, in the order training_loss makes them: z, G's extra noise, the real-pair noise.
-        torch.manual_seed(1)
-        z = torch.randn(6, 3)
-        eps = torch.randn(6, 1)
-        x_g = G(z, eps)
-        z_g = F(x).detach() + noise_std * torch.randn(6, 3) if noise_std else F(x).detach()
-        d_gen = D(z, x_g)
-        d_real = D(z_g, x)
-        sigma = torch.sigmoid
-        o_lr = -(torch.log(sigma(d_gen))).mean() - torch.log(1 - sigma(d_real)).mean()  # eq. 6
-        d = 0.5 * ((z - F(x_g)) ** 2).sum(1).mean()  # d(z, F(G(z))), authors' Gaussian form
-        o_hat = d_gen.mean() + d  # eq. 5
-    finally:
-        torch.set_default_dtype(torch.float32)
+    # The same random draws, in the order training_loss makes them: z, G's extra noise, the real-pair noise.
+    torch.manual_seed(1)
+    z = torch.randn(6, 3)
+    eps = torch.randn(6, 1)
+    x_g = G(z, eps)
+    z_g = F(x).detach() + noise_std * torch.randn(6, 3) if noise_std else F(x).detach()
+    d_gen = D(z, x_g)
+    d_real = D(z_g, x)
+    sigma = torch.sigmoid
+    o_lr = -(torch.log(sigma(d_gen))).mean() - torch.log(1 - sigma(d_real)).mean()  # eq. 6
+    d = 0.5 * ((z - F(x_g)) ** 2).sum(1).mean()  # d(z, F(G(z))), authors' Gaussian form
+    o_hat = d_gen.mean() + d  # eq. 5
 
     assert terms["discriminator"].item() == pytest.approx(o_lr.item(), rel=1e-10)
     assert terms["reconstruction"].item() == pytest.approx(d.item(), rel=1e-10)
     assert terms["adversarial"].item() == pytest.approx(d_gen.mean().item(), rel=1e-10)
     # line 7: omega's gradient is that of O_LR alone
-    for got, want in zip(_grads(D), _reference_grads(o_lr, D)):
-        torch.testing.assert_close(got, want, rtol=1e-9, atol=1e-12)
+    assert_gradient_is(D, o_lr)
     # line 9: theta's gradient is that of d alone; the adversarial term gives F nothing
-    for got, want in zip(_grads(F), _reference_grads(d, F)):
-        torch.testing.assert_close(got, want, rtol=1e-9, atol=1e-12)
+    assert_gradient_is(F, d)
     # line 11: gamma's gradient is that of O_hat = mean D(z, G(z)) + d
-    for got, want in zip(_grads(G), _reference_grads(o_hat, G)):
-        torch.testing.assert_close(got, want, rtol=1e-9, atol=1e-12)
+    assert_gradient_is(G, o_hat)
     # and the adversarial term does reach G: without it the gradient would differ
-    assert any(not torch.allclose(a, b) for a, b in zip(_grads(G), _reference_grads(d, G)))
+    assert any(not torch.allclose(a, b) for a, b in zip(stored_grads(G), reference_grads(d, G)))
 
 
-def test_veegan_reconstructor_pretraining_trains_only_F():
-    method = _method("veegan", reconstructor_pretrain_steps=3)
-    x = torch.randn(6, 2, dtype=torch.float64)
-    torch.set_default_dtype(torch.float64)
-    try:
-        loss, terms = method.training_loss(x, step=2)
-        loss.backward()
-        after_pretraining = method.training_loss(x, step=3)[1]  # no backward: grads unchanged
-    finally:
-        torch.set_default_dtype(torch.float32)
+def test_veegan_reconstructor_pretraining_trains_only_F(float64):
+    method, _ = tiny_method("veegan", reconstructor_pretrain_steps=3)
+    x = torch.randn(6, 2)
+    loss, terms = method.training_loss(x, step=2)
+    loss.backward()
+    after_pretraining = method.training_loss(x, step=3)[1]  # no backward: grads unchanged
+
     assert set(terms) == {"reconstruction"}
     assert set(after_pretraining) == {"discriminator", "adversarial", "reconstruction"}
     assert all(p.grad is None for p in method.generator.parameters())
@@ -124,25 +96,20 @@ def test_veegan_reconstructor_pretraining_trains_only_F():
 
 
 @pytest.mark.parametrize("generator_loss", ["non_saturating", "minimax"])
-def test_gan_single_backward_equals_separate_losses(generator_loss):
-    method = _method("gan", generator_loss=generator_loss)
+def test_gan_single_backward_equals_separate_losses(generator_loss, float64):
+    method, _ = tiny_method("gan", generator_loss=generator_loss)
     G, D = method.generator, method.discriminator
-    x = torch.randn(6, 2, dtype=torch.float64)
-    torch.set_default_dtype(torch.float64)
-    try:
-        torch.manual_seed(3)
-        loss, _ = method.training_loss(x, step=0)
-        loss.backward()
-        torch.manual_seed(3)
-        z, eps = torch.randn(6, 3), torch.randn(6, 1)
-        d_gen = D(G(z, eps))
-        d_real = D(x)
-        s = torch.sigmoid(d_gen)
-        d_loss = -torch.log(s).mean() - torch.log(1 - torch.sigmoid(d_real)).mean()
-        g_loss = torch.log(s).mean() if generator_loss == "minimax" else -torch.log(1 - s).mean()
-    finally:
-        torch.set_default_dtype(torch.float32)
-    for got, want in zip(_grads(D), _reference_grads(d_loss, D)):
-        torch.testing.assert_close(got, want, rtol=1e-9, atol=1e-12)
-    for got, want in zip(_grads(G), _reference_grads(g_loss, G)):
-        torch.testing.assert_close(got, want, rtol=1e-9, atol=1e-12)
+    x = torch.randn(6, 2)
+    torch.manual_seed(3)
+    loss, _ = method.training_loss(x, step=0)
+    loss.backward()
+    torch.manual_seed(3)
+    z, eps = torch.randn(6, 3), torch.randn(6, 1)
+    d_gen = D(G(z, eps))
+    d_real = D(x)
+    s = torch.sigmoid(d_gen)
+    d_loss = -torch.log(s).mean() - torch.log(1 - torch.sigmoid(d_real)).mean()
+    g_loss = torch.log(s).mean() if generator_loss == "minimax" else -torch.log(1 - s).mean()
+
+    assert_gradient_is(D, d_loss)
+    assert_gradient_is(G, g_loss)
