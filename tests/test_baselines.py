@@ -82,13 +82,13 @@ def test_differentiable_adam_step_equals_torch_adam():
     p = torch.randn(5, 3)
     opt_param = torch.nn.Parameter(p.clone())
     opt = torch.optim.Adam([opt_param], lr=0.01, betas=(0.5, 0.999))
-    params, state = {"w": p.clone()}, {"w": (torch.zeros_like(p), torch.zeros_like(p), torch.zeros(()))}
-    for _ in range(3):
+    param, exp_avg, exp_avg_sq = p.clone(), torch.zeros_like(p), torch.zeros_like(p)
+    for step in range(1, 4):
         g = torch.randn(5, 3)
         opt_param.grad = g.clone()
         opt.step()
-        params, state = adam_step(params, {"w": g}, state, 0.01, (0.5, 0.999), 1e-8)
-    torch.testing.assert_close(params["w"], opt_param.detach(), rtol=1e-12, atol=1e-12)
+        param, exp_avg, exp_avg_sq = adam_step(param, g, exp_avg, exp_avg_sq, step, 0.01, (0.5, 0.999), 1e-8)
+    torch.testing.assert_close(param, opt_param.detach(), rtol=1e-12, atol=1e-12)
 
 
 def _unrolled_grads(**options):

@@ -79,6 +79,9 @@ class RuntimeConfig:
     # route fp32 matrix multiplies to oneDNN (about 2x on AVX-512 CPUs); kept off automatically
     # where oneDNN would compute in bf16 (see veegan.runtime)
     onednn_matmul: bool = True
+    # keep freed memory in the C heap for the next step instead of page-faulting it in again
+    # (glibc only; about 1.2-1.3x on the synthetic steps, see docs/performance.md)
+    retain_freed_memory: bool = True
 
     def __post_init__(self) -> None:
         _check(self.threads >= 0, "runtime.threads must be >= 0")

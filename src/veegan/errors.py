@@ -3,3 +3,9 @@
 
 class VeeganError(Exception):
     """A problem with the user's input (configuration, data, run directory, checkpoint)."""
+
+
+def one_line(exc: BaseException) -> str:
+    """The first line of an exception's message, or its type's name when it has none."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -40,6 +40,19 @@ def evaluation_seed(config: TrainConfig, step: int) -> int:
     return config.seed * 1_000_003 + step
 
 
+def training_step(
+    method: Method, optimizer: torch.optim.Optimizer, dataset: Dataset, batch_size: int, step: int
+) -> dict[str, torch.Tensor]:
+    """One iteration of the method's algorithm: a fresh batch, one backward pass, one update of
+    all networks. Returns the detached loss terms (read back only at log intervals)."""
+    x_real = dataset.sample(batch_size)
+    loss, terms = method.training_loss(x_real, step)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return terms
+
+
 def train(
     config: TrainConfig, out_dir: str | Path, *, resume: bool = False, overwrite: bool = False,
     progress: bool = True, hooks: Iterable[StepHook] = (),
@@ -81,12 +94,7 @@ def train(
             if stop.requested:  # Ctrl-C arrived during the last step: save a consistent state
                 save(step)
                 raise KeyboardInterrupt
-            # one iteration of the method's algorithm: fresh data, one backward, one update
-            x_real = dataset.sample(config.batch_size)
-            loss, terms = method.training_loss(x_real, step)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            terms = training_step(method, optimizer, dataset, config.batch_size, step)
             step += 1
             for hook in hooks:
                 hook(step)

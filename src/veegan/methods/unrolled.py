@@ -31,22 +31,18 @@ class UnrolledOptions(GanOptions):
 
 
 def adam_step(
-    params: dict[str, torch.Tensor], grads: dict[str, torch.Tensor], state: dict[str, tuple],
+    param: torch.Tensor, grad: torch.Tensor, exp_avg: torch.Tensor, exp_avg_sq: torch.Tensor, step: int,
     lr: float, betas: tuple[float, float], eps: float,
-) -> tuple[dict[str, torch.Tensor], dict[str, tuple]]:
-    """One Adam update written with differentiable tensor operations (the same arithmetic as
-    torch.optim.Adam). ``state`` maps a name to (exp_avg, exp_avg_sq, step)."""
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One Adam update written with differentiable tensor operations (the arithmetic of
+    torch.optim.Adam); ``step`` counts this update (1 for the first). Returns the new
+    (param, exp_avg, exp_avg_sq)."""
     b1, b2 = betas
-    new_params, new_state = {}, {}
-    for name, p in params.items():
-        m, v, t = state[name]
-        g = grads[name]
-        m, v, t = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g * g, t + 1
-        m_hat, v_hat = m / (1 - b1 ** t), v / (1 - b2 ** t)
-        # the tiny constant keeps d sqrt(v)/dv finite where a gradient is exactly zero
-        new_params[name] = p - lr * m_hat / ((v_hat + 1e-30).sqrt() + eps)
-        new_state[name] = (m, v, t)
-    return new_params, new_state
+    exp_avg = b1 * exp_avg + (1 - b1) * grad
+    exp_avg_sq = b2 * exp_avg_sq + (1 - b2) * grad * grad
+    # the tiny constant keeps d sqrt(v)/dv finite where a gradient is exactly zero
+    denominator = (exp_avg_sq / (1 - b2 ** step) + 1e-30).sqrt() + eps
+    return param - (lr / (1 - b1 ** step)) * exp_avg / denominator, exp_avg, exp_avg_sq
 
 
 @METHODS.register("unrolled")
@@ -66,38 +62,48 @@ class Unrolled(Method):
         """The look-ahead continues D's real Adam, moments included (as the reference code does)."""
         self.optimizer = optimizer
 
-    def _adam_settings(self) -> tuple[float, tuple[float, float], float, dict[str, tuple]]:
-        names = dict((id(p), n) for n, p in self.discriminator.named_parameters())
-        group = next(g for g in self.optimizer.param_groups if id(g["params"][0]) in names)  # type: ignore[union-attr]
-        state = {}
-        for n, p in self.discriminator.named_parameters():
-            s = self.optimizer.state.get(p, {})  # type: ignore[union-attr]
-            if s:
-                state[n] = (s["exp_avg"].detach(), s["exp_avg_sq"].detach(), s["step"].detach().to(p.dtype))
-            else:
-                state[n] = (torch.zeros_like(p), torch.zeros_like(p), torch.zeros((), dtype=p.dtype))
-        return group["lr"], group["betas"], group["eps"], state
+    def _adam_state(self) -> tuple[float, tuple[float, float], float, torch.Tensor, torch.Tensor, int]:
+        """D's Adam settings and its moments as flat vectors (zeros before its first step)."""
+        params = list(self.discriminator.parameters())
+        group = next(g for g in self.optimizer.param_groups if any(p is params[0] for p in g["params"]))  # type: ignore[union-attr]
+        states = [self.optimizer.state.get(p, {}) for p in params]  # type: ignore[union-attr]
+        if not states[0]:
+            zeros = torch.zeros(sum(p.numel() for p in params), dtype=params[0].dtype)
+            return group["lr"], group["betas"], group["eps"], zeros, zeros, 0
+        exp_avg = torch.cat([s["exp_avg"].flatten() for s in states])
+        exp_avg_sq = torch.cat([s["exp_avg_sq"].flatten() for s in states])
+        return group["lr"], group["betas"], group["eps"], exp_avg, exp_avg_sq, int(states[0]["step"])
 
     def unrolled_parameters(self, x_generated: torch.Tensor, x_real: torch.Tensor) -> dict[str, torch.Tensor]:
         """D's parameters after k Adam steps on its loss for this batch. With second-order
         unrolling they are functions of G's output (and so of G's parameters); they never carry
-        gradient back into D's own parameters."""
-        params = {n: p.detach().requires_grad_(True) for n, p in self.discriminator.named_parameters()}
+        gradient back into D's own parameters.
+
+        For speed, D's parameters and moments travel as one flat vector (one Adam update per
+        look-ahead step instead of one per tensor) and each step runs D once on the generated
+        and real batches stacked together; the arithmetic is unchanged."""
+        named = list(self.discriminator.named_parameters())
+        names, shapes = [n for n, _ in named], [p.shape for _, p in named]
+
+        def unflatten(flat: torch.Tensor) -> dict[str, torch.Tensor]:
+            parts = flat.split([shape.numel() for shape in shapes])
+            return {n: part.view(shape) for n, part, shape in zip(names, parts, shapes)}
+
+        flat = torch.cat([p.detach().flatten() for _, p in named])
         k, first_order = self.options.unroll_steps, self.options.first_order
         if k == 0:
-            return {n: p.detach() for n, p in params.items()}
-        lr, betas, eps, state = self._adam_settings()
-        x_seen = x_generated.detach() if first_order else x_generated
-        for _ in range(k):
-            loss = logistic_discriminator_loss(
-                functional_call(self.discriminator, params, (x_seen,)),
-                functional_call(self.discriminator, params, (x_real,)),
-            )
-            grads = torch.autograd.grad(loss, list(params.values()), create_graph=not first_order)
-            params, state = adam_step(params, dict(zip(params, grads)), state, lr, betas, eps)
-            if first_order:
-                params = {n: p.detach().requires_grad_(True) for n, p in params.items()}
-        return params if not first_order else {n: p.detach() for n, p in params.items()}
+            return unflatten(flat)
+        lr, betas, eps, exp_avg, exp_avg_sq, step = self._adam_state()
+        n = len(x_generated)
+        both = torch.cat([x_generated.detach() if first_order else x_generated, x_real])
+        for i in range(k):
+            if first_order or i == 0:
+                flat = flat.detach().requires_grad_(True)
+            logits = functional_call(self.discriminator, unflatten(flat), (both,))
+            loss = logistic_discriminator_loss(logits[:n], logits[n:])
+            (grad,) = torch.autograd.grad(loss, flat, create_graph=not first_order)
+            flat, exp_avg, exp_avg_sq = adam_step(flat, grad, exp_avg, exp_avg_sq, step + i + 1, lr, betas, eps)
+        return unflatten(flat.detach() if first_order else flat)
 
     def training_loss(self, x_real: torch.Tensor, step: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """D: eq. (6) at its current parameters (one ordinary step). G: the generator loss

@@ -1,0 +1,241 @@
+"""Training steps per second of the project's step against two references, in one process.
+
+    python benchmarks/steps.py [--methods ...] [--datasets ...] [--threads 1] [--json FILE]
+
+For every (method, dataset) it times three implementations of the same training step:
+
+- ``project``: ``veegan.trainer.training_step``, exactly what ``veegan train`` runs;
+- ``plain``: the straightforward loop of ``benchmarks/plain.py`` (PyTorch's default settings);
+- ``jax``: one ``jax.jit`` step of the same networks (``benchmarks/jax_reference.py``), if
+  JAX is installed (``pip install -e .[bench]``).
+
+Each is warmed up, then timed in interleaved rounds (the order rotates every round, so drift
+of a shared machine hits all three alike); the figure is the median over ``--repeats``
+rounds. Peak memory is the growth of a fresh process's peak RSS while it builds the
+implementation and takes a few steps. ``--scaling`` adds VEEGAN on ``ring`` at batch sizes
+125 to 4,000 and latent sizes 2 to 256. Nothing here runs in the test suite.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+ROOT = Path(__file__).resolve().parents[1]
+METHODS = ["veegan", "gan", "ali", "unrolled", "veegan_dae", "pacgan"]
+DATASETS = ["ring", "grid", "hd1200"]
+SCALING_BATCHES = [125, 250, 500, 1000, 2000, 4000]
+SCALING_LATENTS = [2, 8, 32, 128, 256]
+IMPLEMENTATIONS = ["project", "plain", "jax"]
+
+
+def set_threads(threads: int) -> None:
+    """Must run before torch or JAX is imported."""
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    flags = os.environ.get("XLA_FLAGS", "")
+    if threads == 1 and "intra_op_parallelism_threads" not in flags:
+        os.environ["XLA_FLAGS"] = f"{flags} --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1".strip()
+
+
+def jax_available() -> bool:
+    try:
+        import jax  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class Runner:
+    """One implementation of one configuration: ``run(n)`` takes n steps and waits for them."""
+
+    def __init__(self, implementation: str, config: Any) -> None:
+        import torch
+
+        from veegan import runtime
+        from veegan.datasets import make_dataset
+
+        self.implementation, self.torch = implementation, torch
+        dataset = make_dataset(config.dataset)
+        torch.manual_seed(config.seed)
+        if implementation == "project":
+            from veegan.methods import build_method
+            from veegan.trainer import make_optimizer, training_step
+
+            runtime.apply(config.runtime)
+            self.onednn = torch.backends.mkldnn.matmul.fp32_precision if hasattr(torch.backends.mkldnn, "matmul") else None
+            method = build_method(config.method, dataset.dim, config.model, config.method_options)
+            method.check_batch_size(config.batch_size)
+            optimizer = make_optimizer(method, config)
+            self.steps = 0
+
+            def step() -> None:
+                training_step(method, optimizer, dataset, config.batch_size, self.steps)
+                self.steps += 1
+            self._step: Callable[[], None] | None = step
+        elif implementation == "plain":
+            from benchmarks.plain import plain_step
+
+            self.onednn = "none" if hasattr(torch.backends.mkldnn, "matmul") else None  # PyTorch's default
+            self._step = plain_step(config, dataset).step
+        else:
+            from benchmarks.jax_reference import JaxStep
+
+            self.onednn, self._step = None, None
+            self.jax_step = JaxStep(config, dataset, seed=config.seed)
+
+    def run(self, n: int) -> None:
+        if self._step is None:
+            self.jax_step.run(n)
+            return
+        if self.onednn is not None:  # a process-wide setting: each implementation brings its own
+            self.torch.backends.mkldnn.matmul.fp32_precision = self.onednn
+        for _ in range(n):
+            self._step()
+
+
+def steps_per_second(runners: dict[str, Runner], repeats: int, seconds: float) -> dict[str, float]:
+    """Median steps/s of each runner over interleaved rounds of about ``seconds`` each."""
+    counts = {}
+    for name, runner in runners.items():  # warm-up (compilation, allocator) and calibration
+        runner.run(3)
+        start = time.perf_counter()
+        runner.run(5)
+        counts[name] = max(5, int(seconds * 5 / (time.perf_counter() - start)))
+    rates: dict[str, list[float]] = {name: [] for name in runners}
+    names = list(runners)
+    for r in range(repeats):
+        for name in names[r % len(names):] + names[:r % len(names)]:
+            start = time.perf_counter()
+            runners[name].run(counts[name])
+            rates[name].append(counts[name] / (time.perf_counter() - start))
+    return {name: statistics.median(values) for name, values in rates.items()}
+
+
+def _rss_kib(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"/proc/self/status has no {field}")
+
+
+def _peak_memory_worker(implementation: str, config_dict: dict, threads: int, queue: Any) -> None:
+    set_threads(threads)
+    sys.path.insert(0, str(ROOT))
+    import torch
+
+    from veegan.config import build_config
+
+    torch.set_num_threads(threads)
+    if implementation == "jax":
+        import jax  # noqa: F401
+    config = build_config(config_dict)
+    Path("/proc/self/clear_refs").write_text("5")  # Linux: reset the peak (VmHWM) to the current RSS
+    before = _rss_kib("VmRSS")
+    Runner(implementation, config).run(5)
+    queue.put((_rss_kib("VmHWM") - before) / 1024)
+
+
+def peak_memory_mib(implementation: str, config: Any, threads: int) -> float:
+    """Peak RSS growth (MiB) of a fresh process that builds the implementation and takes 5 steps."""
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    process = context.Process(target=_peak_memory_worker, args=(implementation, config.to_dict(), threads, queue))
+    process.start()
+    result = queue.get(timeout=600)
+    process.join()
+    return result
+
+
+def measure(config: Any, implementations: list[str], args: argparse.Namespace, memory: bool) -> dict[str, Any]:
+    runners = {name: Runner(name, config) for name in implementations}
+    rates = steps_per_second(runners, args.repeats, args.seconds)
+    record: dict[str, Any] = {
+        "method": config.method, "dataset": config.dataset, "batch": config.batch_size,
+        "latent_dim": config.model.latent_dim, "threads": args.threads,
+        "steps_per_s": rates["project"], "plain_steps_per_s": rates["plain"], "jax_steps_per_s": rates.get("jax"),
+    }
+    record["speedup_vs_plain"] = rates["project"] / rates["plain"]
+    record["ratio_to_jax"] = rates["project"] / rates["jax"] if "jax" in rates else None
+    if memory:
+        for name in implementations:
+            key = "peak_mib" if name == "project" else f"{name}_peak_mib"
+            record[key] = peak_memory_mib(name, config, args.threads)
+    return record
+
+
+def fmt(value: float | None, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def table_header(memory: bool) -> str:
+    header = "| method | dataset | batch | latent | project steps/s | plain steps/s | jax steps/s | x plain | x jax |"
+    if memory:
+        header += " peak MiB project / plain / jax |"
+    return header + "\n|" + "---|" * (header.count("|") - 1)
+
+
+def table_row(r: dict[str, Any], memory: bool) -> str:
+    row = (f"| {r['method']} | {r['dataset']} | {r['batch']} | {r['latent_dim']} | {r['steps_per_s']:.1f} | "
+           f"{r['plain_steps_per_s']:.1f} | {fmt(r['jax_steps_per_s'], '.1f')} | {r['speedup_vs_plain']:.2f} | "
+           f"{fmt(r['ratio_to_jax'], '.2f')} |")
+    if memory:
+        row += f" {r['peak_mib']:.0f} / {r['plain_peak_mib']:.0f} / {fmt(r.get('jax_peak_mib'), '.0f')} |"
+    return row
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--methods", nargs="+", default=METHODS, choices=METHODS)
+    parser.add_argument("--datasets", nargs="+", default=DATASETS, choices=DATASETS)
+    parser.add_argument("--batch", type=int, default=500, help="batch size (the paper's 500)")
+    parser.add_argument("--threads", type=int, default=1, help="threads per process (sweeps use 1 per worker)")
+    parser.add_argument("--repeats", type=int, default=5, help="interleaved rounds; the median is reported")
+    parser.add_argument("--seconds", type=float, default=1.0, help="about how long one timed round lasts")
+    parser.add_argument("--scaling", action="store_true", help="also VEEGAN on ring over batch and latent sizes")
+    parser.add_argument("--no-jax", action="store_true", help="skip the JAX reference even if installed")
+    parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory processes")
+    parser.add_argument("--json", type=Path, help="also write the records to this file")
+    args = parser.parse_args(argv)
+
+    set_threads(args.threads)
+    sys.path.insert(0, str(ROOT))
+    import torch
+
+    from veegan.config import build_config
+
+    torch.set_num_threads(args.threads)
+    implementations = IMPLEMENTATIONS if (jax_available() and not args.no_jax) else IMPLEMENTATIONS[:2]
+    if "jax" not in implementations and not args.no_jax:
+        print("JAX is not installed (pip install -e .[bench]): jax columns are empty")
+    memory = not args.no_memory
+    print(f"torch {torch.__version__}, {args.threads} thread(s), median of {args.repeats} interleaved rounds")
+
+    records = []
+    print("\n" + table_header(memory))
+    for dataset in args.datasets:
+        for method in args.methods:
+            config = build_config({"method": method, "dataset": dataset, "batch_size": args.batch,
+                                   "runtime": {"threads": args.threads}})
+            records.append(measure(config, implementations, args, memory) | {"sweep": "methods"})
+            print(table_row(records[-1], memory), flush=True)
+    if args.scaling:
+        print("\nVEEGAN on ring over batch and latent sizes\n" + table_header(False))
+        sweeps = [("batch", {"batch_size": b}) for b in SCALING_BATCHES]
+        sweeps += [("latent", {"model": {"latent_dim": k}}) for k in SCALING_LATENTS]
+        for sweep, change in sweeps:
+            config = build_config(change, {"runtime": {"threads": args.threads}})
+            records.append(measure(config, implementations, args, memory=False) | {"sweep": sweep})
+            print(table_row(records[-1], False), flush=True)
+    if args.json:
+        args.json.write_text(json.dumps(records, indent=2) + "\n")
+        print(f"wrote {args.json}")
+
+
+if __name__ == "__main__":
+    main()
