@@ -43,10 +43,17 @@ def joined_parameters(network: nn.Module) -> list[torch.Tensor]:
     return params
 
 
+# option values the plain steps implement; anything else is refused rather than silently ignored
+SUPPORTED_OPTIONS = {"reconstruction_loss": "gaussian_nll", "reconstructor_pretrain_steps": 0}
+
+
 class PlainStep:
     """One method's straightforward training step; call :meth:`step` once per iteration."""
 
     def __init__(self, config: TrainConfig, dataset: Dataset) -> None:
+        for key, value in SUPPORTED_OPTIONS.items():
+            if config.method_options.get(key, value) != value:
+                raise NotImplementedError(f"the plain {config.method} step implements only {key}={value!r}")
         model, self.config, self.dataset = config.model, config, dataset
         self.k, self.noise_dim, d = model.latent_dim, model.generator_noise_dim, dataset.dim
         self.generator = mlp(self.k + self.noise_dim, model.generator_hidden, d)

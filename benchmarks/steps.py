@@ -36,7 +36,13 @@ IMPLEMENTATIONS = ["project", "plain", "jax"]
 
 
 def set_threads(threads: int) -> None:
-    """Must run before torch or JAX is imported."""
+    """Must run before torch or JAX is imported. The process is also pinned to ``threads``
+    cores: XLA's CPU runtime starts its own worker threads whatever its flags say, and only
+    pinning keeps the JAX reference to the same cores as the PyTorch steps."""
+    if hasattr(os, "sched_setaffinity"):
+        cores = sorted(os.sched_getaffinity(0))
+        if len(cores) > threads:
+            os.sched_setaffinity(0, cores[:threads])
     os.environ["OMP_NUM_THREADS"] = str(threads)
     flags = os.environ.get("XLA_FLAGS", "")
     if threads == 1 and "intra_op_parallelism_threads" not in flags:
