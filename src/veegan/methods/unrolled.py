@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as tf
 from torch.func import functional_call
 
 from ..config import ModelConfig
@@ -94,12 +95,18 @@ class Unrolled(Method):
         if k == 0:
             return unflatten(flat)
         lr, betas, eps, exp_avg, exp_avg_sq, step = self._adam_state()
-        n = len(x_generated)
-        both = torch.cat([x_generated.detach() if first_order else x_generated, x_real])
+        x_seen = x_generated.detach() if first_order else x_generated
+        n = len(x_seen)
+        rest = self.discriminator.net[1:]  # D after its first linear layer (keeps the names "1", "2", ...)
         for i in range(k):
             if first_order or i == 0:
                 flat = flat.detach().requires_grad_(True)
-            logits = functional_call(self.discriminator, unflatten(flat), (both,))
+            params = unflatten(flat)
+            # D's first layer on each side apart (so no input gradient is built for the real
+            # batch), the rest of D once on both sides stacked
+            w, b = params.pop("net.0.weight"), params.pop("net.0.bias")
+            hidden = torch.cat([tf.linear(x_seen, w, b), tf.linear(x_real, w, b)])
+            logits = functional_call(rest, {name.removeprefix("net."): p for name, p in params.items()}, (hidden,))
             loss = logistic_discriminator_loss(logits[:n], logits[n:])
             (grad,) = torch.autograd.grad(loss, flat, create_graph=not first_order)
             flat, exp_avg, exp_avg_sq = adam_step(flat, grad, exp_avg, exp_avg_sq, step + i + 1, lr, betas, eps)
