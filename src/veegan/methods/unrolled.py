@@ -81,8 +81,9 @@ class Unrolled(Method):
         gradient back into D's own parameters.
 
         For speed, D's parameters and moments travel as one flat vector (one Adam update per
-        look-ahead step instead of one per tensor) and each step runs D once on the generated
-        and real batches stacked together; the arithmetic is unchanged."""
+        look-ahead step instead of one per tensor), and each step runs D's first layer on the
+        generated and real batches apart and the rest of D on both stacked; the arithmetic is
+        unchanged."""
         named = list(self.discriminator.named_parameters())
         names, shapes = [n for n, _ in named], [p.shape for _, p in named]
 
