@@ -173,10 +173,14 @@ class PlainGan(PlainStep):
         return functional_call(self.discriminator, params, (x,)).squeeze(1)
 
     def generator_loss(self, x_fake: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        logits = self.D(x_fake)
+        logits = self.D(x_fake, self.discriminator_seen_by_generator(x_fake, x))
         if self.config.method_options.get("generator_loss", "non_saturating") == "minimax":
             return -tf.softplus(-logits).mean()
         return tf.softplus(logits).mean()
+
+    def discriminator_seen_by_generator(self, x_fake: torch.Tensor, x: torch.Tensor) -> dict | None:
+        """The parameters G plays against; None: D as it is."""
+        return None
 
     def losses(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         x_fake = self.G(torch.randn(len(x), self.k))
@@ -194,7 +198,7 @@ class PlainUnrolled(PlainGan):
     """The look-ahead copies D's parameters and takes k Adam steps with ``create_graph=True``,
     continuing the moments of D's own optimizer (as the reference code does)."""
 
-    def generator_loss(self, x_fake: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    def discriminator_seen_by_generator(self, x_fake: torch.Tensor, x: torch.Tensor) -> dict | None:
         options = self.config.method_options
         k, first_order = options.get("unroll_steps", 5), options.get("first_order", False)
         optimizer = self.optimizers["discriminator"]
@@ -214,10 +218,7 @@ class PlainUnrolled(PlainGan):
                 state[name] = (m, v, t + 1)
             if first_order:
                 params = {n: p.detach().requires_grad_(True) for n, p in params.items()}
-        logits = self.D(x_fake, params)
-        if options.get("generator_loss", "non_saturating") == "minimax":
-            return -tf.softplus(-logits).mean()
-        return tf.softplus(logits).mean()
+        return params
 
 
 PLAIN_STEPS: dict[str, type[PlainStep]] = {
