@@ -42,3 +42,30 @@ def raises_one_line(call, *args, naming: str, **kwargs) -> str:
     assert "\n" not in message
     assert naming in message
     return message
+
+
+def write_mnist(folder, n_train=6, n_test=4, side=28, gzip_train=True):
+    """Tiny MNIST files: training files gzipped (as downloaded) unless ``gzip_train`` is False,
+    test files raw (as unpacked)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for prefix, n, compress in [("train", n_train, gzip_train), ("t10k", n_test, False)]:
+        suffix = ".gz" if compress else ""
+        images = rng.integers(0, 256, (n, side, side), dtype=np.uint8)
+        write_idx(folder / f"{prefix}-images-idx3-ubyte{suffix}", images, compress)
+        write_idx(folder / f"{prefix}-labels-idx1-ubyte{suffix}", (np.arange(n) % 10).astype(np.uint8), compress)
+
+
+def write_stripe_mnist(folder: Path, n_train: int = 300, n_test: int = 100) -> Path:
+    """MNIST-format files of easy "digits": digit c is a bright vertical stripe at columns
+    2c + 4 to 2c + 6 on faint noise, so a classifier learns them in a few steps."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(1)
+    for prefix, n in [("train", n_train), ("t10k", n_test)]:
+        labels = rng.integers(0, 10, n).astype(np.uint8)
+        images = rng.integers(0, 40, (n, 28, 28), dtype=np.uint8)
+        for image, c in zip(images, labels):
+            image[:, 2 * c + 4:2 * c + 7] = 255
+        write_idx(folder / f"{prefix}-images-idx3-ubyte", images)
+        write_idx(folder / f"{prefix}-labels-idx1-ubyte", labels)
+    return folder

@@ -15,7 +15,7 @@ from veegan.stacked_mnist import (
     pixels_to_float,
 )
 
-from .image_helpers import SHARED_MNIST, raises_one_line, write_idx
+from .image_helpers import SHARED_MNIST, raises_one_line, write_idx, write_mnist
 
 # Ten "digits": image i is filled with the value 20 * i + 5, so a channel's value tells which
 # image it came from; its label is a permutation of 0..9 so that labels differ from indices.
@@ -103,18 +103,6 @@ def test_accepts_channel_last_mnist_and_checks_inputs(digits):
 
 # --------------------------------------------------------------------------------------------
 # finding and loading MNIST
-
-
-def write_mnist(folder, n_train=6, n_test=4, side=28, gzip_train=True):
-    """Tiny MNIST files: training files gzipped (as downloaded) unless ``gzip_train`` is False,
-    test files raw (as unpacked)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(0)
-    for prefix, n, compress in [("train", n_train, gzip_train), ("t10k", n_test, False)]:
-        suffix = ".gz" if compress else ""
-        images = rng.integers(0, 256, (n, side, side), dtype=np.uint8)
-        write_idx(folder / f"{prefix}-images-idx3-ubyte{suffix}", images, compress)
-        write_idx(folder / f"{prefix}-labels-idx1-ubyte{suffix}", (np.arange(n) % 10).astype(np.uint8), compress)
 
 
 def test_locate_gzip_and_raw(tmp_path):

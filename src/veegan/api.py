@@ -41,8 +41,9 @@ class Run:
         if network is None:
             raise VeeganError(f"method {self.config.method!r} has no reconstructor/encoder to encode with")
         x = torch.as_tensor(np.asarray(x, dtype=np.float32))
-        if x.ndim != 2 or x.shape[1] != self.dataset.dim:
-            raise VeeganError(f"encode expects an N x {self.dataset.dim} array, got shape {tuple(x.shape)}")
+        shape = self.dataset.shape
+        if tuple(x.shape[1:]) != shape:
+            raise VeeganError(f"encode expects an N x {' x '.join(map(str, shape))} array, got shape {tuple(x.shape)}")
         return network(x).numpy()
 
     def evaluation_samples(self, n: int | None = None, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -64,8 +65,8 @@ def load(run_dir: str | Path) -> Run:
     """Load the configuration and last checkpoint of a run directory."""
     run_dir = Path(run_dir)
     config = runs.read_run_config(run_dir)
-    dataset = make_dataset(config.dataset, config.data_file)
-    method = build_method(config.method, dataset.dim, config.model, config.method_options)
+    dataset = make_dataset(config.dataset, config.data_file, config.data_dir)
+    method = build_method(config.method, dataset.shape, config.model, config.method_options)
     optimizer = make_optimizer(method, config)
     step = restore(checkpoint.load(run_dir / checkpoint.CHECKPOINT_NAME), config, method, optimizer)
     method.eval()
@@ -74,7 +75,7 @@ def load(run_dir: str | Path) -> Run:
 
 def resolve_config(
     *, method: str | None = None, dataset: str | None = None, data: str | Path | None = None,
-    steps: int | None = None, seed: int | None = None, config_file: str | Path | None = None,
+    data_dir: str | Path | None = None, steps: int | None = None, seed: int | None = None, config_file: str | Path | None = None,
     overrides: Mapping[str, Any] | list[str] | None = None, base: Mapping[str, Any] | None = None,
 ) -> TrainConfig:
     """Defaults <- ``base`` <- config file <- explicit arguments <- overrides (``key=value``
@@ -82,6 +83,8 @@ def resolve_config(
     explicit = {k: v for k, v in {"method": method, "dataset": dataset, "steps": steps, "seed": seed}.items() if v is not None}
     if data is not None:
         explicit["data_file"] = str(Path(data).resolve())  # later commands may run elsewhere
+    if data_dir is not None:
+        explicit["data_dir"] = str(Path(data_dir).resolve())
     if isinstance(overrides, list):
         overrides = parse_assignments(overrides)
     layers = [base or {}, read_yaml(config_file) if config_file else {}, explicit, overrides or {}]
@@ -90,7 +93,7 @@ def resolve_config(
 
 def train(
     method: str | None = None, dataset: str | None = None, *, out: str | Path, data: str | Path | None = None,
-    steps: int | None = None, seed: int | None = None, config_file: str | Path | None = None,
+    data_dir: str | Path | None = None, steps: int | None = None, seed: int | None = None, config_file: str | Path | None = None,
     overrides: Mapping[str, Any] | list[str] | None = None, resume: bool = False, overwrite: bool = False,
     progress: bool = True,
 ) -> Run:
@@ -101,7 +104,7 @@ def train(
         base = runs.read_run_config(Path(out)).to_dict()
         if method is not None and method != base["method"]:
             del base["method_options"]  # another method's options; the resume check names the change
-    config = resolve_config(method=method, dataset=dataset, data=data, steps=steps, seed=seed,
+    config = resolve_config(method=method, dataset=dataset, data=data, data_dir=data_dir, steps=steps, seed=seed,
                             config_file=config_file, overrides=overrides, base=base)
     run_training(config, out, resume=resume, overwrite=overwrite, progress=progress)
     return load(out)

@@ -1,4 +1,4 @@
-"""Command line: ``veegan train | evaluate | sample | encode | compare | reproduce | config``.
+"""Command line: ``veegan train | evaluate | sample | encode | compare | reproduce | classifier | config``.
 
 Every user error ends in one line on stderr and exit status 2, never a traceback."""
 from __future__ import annotations
@@ -31,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--method", choices=METHODS.names(), help="training method (default: veegan)")
     p.add_argument("--dataset", choices=DATASETS.names(), help="built-in dataset (default: ring)")
     p.add_argument("--data", metavar="FILE", help="your own N x D data (.npy or .csv) instead of --dataset")
+    p.add_argument("--data-dir", metavar="DIR", help="folder of an image dataset's files (default: the cache, downloading)")
     p.add_argument("--steps", type=int, help="training iterations")
     p.add_argument("--seed", type=int, help="random seed (default: 0)")
     p.add_argument("--config", metavar="FILE.yaml", help="configuration file (keys as in a run's config.yaml)")
@@ -76,6 +77,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, help="parallel worker processes (default: one per core)")
     p.add_argument("--out", required=True, metavar="DIR")
 
+    p = commands.add_parser("classifier", help="the MNIST classifier that counts Stacked-MNIST modes")
+    actions = p.add_subparsers(dest="action", required=True, parser_class=Parser)
+    q = actions.add_parser("train", help="train it on real MNIST and save it")
+    q.add_argument("--mnist", metavar="DIR", help="folder of the MNIST IDX files (default: the cache, downloading)")
+    q.add_argument("--out", metavar="FILE.pt", help="where to save it (default: where Stacked-MNIST scoring looks)")
+    q.add_argument("--epochs", type=int, default=3)
+    q.add_argument("--seed", type=int, default=0)
+
     p = commands.add_parser("config", help="print the resolved default configuration as YAML")
     p.add_argument("--method", choices=METHODS.names(), default="veegan")
     p.add_argument("--dataset", choices=DATASETS.names(), default="ring")
@@ -92,6 +101,18 @@ def cmd_reproduce(args: argparse.Namespace) -> None:
                      seeds=args.seeds, budget=args.budget, workers=args.workers)
 
 
+def cmd_classifier(args: argparse.Namespace) -> None:
+    from .classifier import default_path, train_classifier
+    from .image_datasets import mnist_root
+
+    if args.epochs < 1:
+        raise VeeganError("--epochs must be >= 1")
+    out = Path(args.out) if args.out else default_path()
+    result = train_classifier(mnist_root(args.mnist), out, epochs=args.epochs, seed=args.seed)
+    print(f"MNIST test accuracy {100 * result['test_accuracy']:.2f} % after {result['epochs']} epochs "
+          f"({result['seconds']:.0f} s); wrote {out}")
+
+
 def cmd_config(args: argparse.Namespace) -> None:
     import yaml
 
@@ -104,7 +125,7 @@ def cmd_config(args: argparse.Namespace) -> None:
 def cmd_train(args: argparse.Namespace) -> None:
     from .api import train
 
-    train(args.method, args.dataset, out=args.out, data=args.data, steps=args.steps, seed=args.seed,
+    train(args.method, args.dataset, out=args.out, data=args.data, data_dir=args.data_dir, steps=args.steps, seed=args.seed,
           config_file=args.config, overrides=args.overrides, resume=args.resume, overwrite=args.overwrite,
           progress=not args.quiet)
     if not args.quiet:
@@ -161,7 +182,7 @@ def _output_path(path: str) -> Path:
 
 
 COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "sample": cmd_sample, "encode": cmd_encode,
-            "compare": cmd_compare, "reproduce": cmd_reproduce, "config": cmd_config}
+            "compare": cmd_compare, "reproduce": cmd_reproduce, "classifier": cmd_classifier, "config": cmd_config}
 
 
 def main(argv: list[str] | None = None) -> int:

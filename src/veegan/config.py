@@ -30,10 +30,12 @@ class ModelConfig:
     generator_hidden: tuple[int, ...] = (128, 128)
     reconstructor_hidden: tuple[int, ...] = (128, 128)
     discriminator_hidden: tuple[int, ...] = (128,)
+    conv_width: int = 64  # images only: DCGAN's base number of channels (w, 2w, 4w, 8w)
 
     def __post_init__(self) -> None:
         _check(self.latent_dim >= 1, "model.latent_dim must be >= 1")
         _check(self.generator_noise_dim >= 0, "model.generator_noise_dim must be >= 0")
+        _check(self.conv_width >= 1, "model.conv_width must be >= 1")
         for name in ("generator_hidden", "reconstructor_hidden", "discriminator_hidden"):
             widths = getattr(self, name)
             _check(len(widths) >= 1 and all(w >= 1 for w in widths), f"model.{name} needs at least one width, all >= 1")
@@ -95,6 +97,7 @@ class TrainConfig:
     method: str = "veegan"
     dataset: str = "ring"
     data_file: str | None = None  # an N x D .npy or .csv file used instead of ``dataset``
+    data_dir: str | None = None  # where an image dataset's files are (default: the cache, downloading)
     seed: int = 0
     steps: int = DEFAULT_STEPS
     batch_size: int = 500

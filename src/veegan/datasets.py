@@ -6,15 +6,17 @@ its high-quality radius, which the metrics use.
 """
 from __future__ import annotations
 
+import inspect
 import math
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 import torch
 from scipy.stats import chi2
 
 from .errors import VeeganError
+from .metrics import mode_metrics
 from .registry import Registry
 
 # The paper's 2-D rule "within three standard deviations of the nearest mode" keeps
@@ -34,13 +36,29 @@ class Dataset:
     """A source of training batches; ``means`` is None when the modes are unknown."""
 
     name: str
-    dim: int
+    dim: int  # the number of values in one sample
     means: torch.Tensor | None = None
     weights: torch.Tensor | None = None
     hq_radius: float | None = None
 
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The shape of one sample: (D,) for vectors, (channels, height, width) for images."""
+        return (self.dim,)
+
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         raise NotImplementedError
+
+    @property
+    def has_metrics(self) -> bool:
+        """Whether :meth:`score` can measure samples of this dataset."""
+        return self.means is not None
+
+    def score(self, samples: torch.Tensor) -> dict[str, Any]:
+        """Mode metrics of ``samples`` (modes captured, % high quality, reverse KL)."""
+        if self.means is None or self.hq_radius is None:
+            raise VeeganError(f"{self.name}: the data's modes are unknown, so samples cannot be scored")
+        return mode_metrics(samples, self.means, self.hq_radius, self.weights)
 
 
 class GaussianMixture(Dataset):
@@ -146,8 +164,17 @@ def load_array(path: str | Path) -> np.ndarray:
     return array
 
 
-def make_dataset(name: str, data_file: str | None = None) -> Dataset:
-    """The named dataset, or the user's file when ``data_file`` is given."""
+def make_dataset(name: str, data_file: str | None = None, data_dir: str | None = None) -> Dataset:
+    """The named dataset (reading its files from ``data_dir`` where it has files), or the
+    user's array when ``data_file`` is given."""
     if data_file is not None:
         return ArrayDataset(load_array(data_file), name=Path(data_file).stem)
-    return DATASETS.get(name)()
+    factory = DATASETS.get(name)
+    if data_dir is None:
+        return factory()
+    if "root" not in inspect.signature(factory).parameters:
+        raise VeeganError(f"dataset {name!r} is generated, not read from files: drop data_dir")
+    return factory(root=data_dir)
+
+
+from . import image_datasets  # noqa: E402,F401  (registers the image datasets)

@@ -7,7 +7,6 @@ import torch
 
 from .datasets import Dataset
 from .methods.base import Method
-from .metrics import mode_metrics
 
 
 def evaluation_draw(method: Method, dataset: Dataset, n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -23,20 +22,20 @@ def evaluation_draw(method: Method, dataset: Dataset, n: int, seed: int) -> tupl
 
 def evaluate(method: Method, dataset: Dataset, n: int = 2500, seed: int = 0) -> dict[str, Any]:
     """Metrics of ``n`` generator samples and, under ``real``, of ``n`` true samples (the ceiling
-    of each metric). Datasets without known modes return only the sample count."""
-    if dataset.means is None:
+    of each metric). Datasets that cannot be scored return only the sample count."""
+    if not dataset.has_metrics:
         return {"samples": n}
     return score(dataset, *evaluation_draw(method, dataset, n, seed))
 
 
 def score(dataset: Dataset, generated: torch.Tensor, real: torch.Tensor) -> dict[str, Any]:
     """The metrics of drawn samples, the real ones under ``real``; only the count when the
-    dataset's modes are unknown."""
+    dataset cannot be scored (unknown modes, or no classifier for its modes)."""
     result: dict[str, Any] = {"samples": len(generated)}
-    if dataset.means is None:
+    if not dataset.has_metrics:
         return result
-    result.update(mode_metrics(generated, dataset.means, dataset.hq_radius, dataset.weights))
-    result["real"] = mode_metrics(real, dataset.means, dataset.hq_radius, dataset.weights)
+    result.update(dataset.score(generated))
+    result["real"] = dataset.score(real)
     return result
 
 
@@ -46,8 +45,14 @@ def format_metrics(result: dict[str, Any]) -> str:
         return "the data's modes are unknown: mode metrics skipped"
 
     def line(r: dict[str, Any]) -> str:
-        kl = "n/a" if r["reverse_kl"] is None else f"{r['reverse_kl']:.3f}"
-        return f"modes {r['modes']}/{r['max_modes']}, high quality {r['high_quality_pct']:.1f} %, reverse KL {kl}"
+        parts = [f"modes {r['modes']}/{r['max_modes']}"]
+        if "high_quality_pct" in r:
+            parts.append(f"high quality {r['high_quality_pct']:.1f} %")
+        if "reverse_kl" in r:
+            parts.append("reverse KL " + ("n/a" if r["reverse_kl"] is None else f"{r['reverse_kl']:.3f}"))
+        if "kl" in r:
+            parts.append(f"KL {r['kl']:.3f} (classifier test accuracy {100 * r['classifier_accuracy']:.2f} %)")
+        return ", ".join(parts)
 
     return f"{line(result)}   (real data: {line(result['real'])})"
 
@@ -56,4 +61,6 @@ def short_summary(result: dict[str, Any]) -> str:
     """'8/8 modes, 52.9 % high quality', or 'done' when the modes are unknown."""
     if "modes" not in result:
         return "done"
+    if "high_quality_pct" not in result:
+        return f"{result['modes']}/{result['max_modes']} modes, KL {result['kl']:.2f}"
     return f"{result['modes']}/{result['max_modes']} modes, {result['high_quality_pct']:.1f} % high quality"

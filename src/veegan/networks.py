@@ -4,21 +4,23 @@ for the discriminator, and the joint discriminator D(z, x) on the concatenation 
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Callable, Sequence
 
 import torch
 import torch.nn.functional as tf
 from torch import nn
 from torch.func import functional_call
 
+from . import distributed
 from .config import ModelConfig
+from .dcgan import LEAK, DcganDiscriminator, DcganFeatures, DcganGenerator
 
 
-def mlp(in_dim: int, hidden: Sequence[int], out_dim: int) -> nn.Sequential:
-    """Linear -> ReLU for each hidden width, then a linear output layer."""
+def mlp(in_dim: int, hidden: Sequence[int], out_dim: int, activation: Callable[[], nn.Module] = nn.ReLU) -> nn.Sequential:
+    """Linear -> activation (ReLU by default) for each hidden width, then a linear output layer."""
     layers: list[nn.Module] = []
     for width in hidden:
-        layers += [nn.Linear(in_dim, width), nn.ReLU()]
+        layers += [nn.Linear(in_dim, width), activation()]
         in_dim = width
     layers.append(nn.Linear(in_dim, out_dim))
     return nn.Sequential(*layers)
@@ -54,14 +56,16 @@ class PairLinear(nn.Module):
 
 
 class PairMLP(nn.Module):
-    """An MLP on [a, b]: a PairLinear input layer, then ReLU and the rest of ``mlp``."""
+    """An MLP on [a, b]: a PairLinear input layer, then the activation and the rest of ``mlp``."""
 
-    def __init__(self, in_a: int, in_b: int, hidden: Sequence[int], out_dim: int) -> None:
+    def __init__(
+        self, in_a: int, in_b: int, hidden: Sequence[int], out_dim: int, activation: Callable[[], nn.Module] = nn.ReLU
+    ) -> None:
         super().__init__()
         if not hidden:
             raise ValueError("PairMLP needs at least one hidden layer")
         self.input = PairLinear(in_a, in_b, hidden[0])
-        self.rest = nn.Sequential(nn.ReLU(), mlp(hidden[0], hidden[1:], out_dim))
+        self.rest = nn.Sequential(activation(), mlp(hidden[0], hidden[1:], out_dim, activation))
 
     def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         return self.rest(self.input(a, b))
@@ -80,19 +84,20 @@ class Generator(nn.Module):
         if not self.noise_dim:
             return self.net(z)
         if noise is None:
-            noise = torch.randn(len(z), self.noise_dim, device=z.device, dtype=z.dtype)
+            noise = distributed.normal(len(z), self.noise_dim, like=z)
         return self.net(z, noise)
 
 
 class Reconstructor(nn.Module):
-    """F: x -> the mean of p_theta(z | x) = N(F(x), I) (Section 3.1)."""
+    """F: x -> the mean of p_theta(z | x) = N(F(x), I) (Section 3.1); an MLP on x flattened
+    (the paper's "simple two-layer MLP" for images too)."""
 
     def __init__(self, data_dim: int, hidden: Sequence[int], latent_dim: int) -> None:
         super().__init__()
         self.net = mlp(data_dim, hidden, latent_dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x)
+        return self.net(x.flatten(1))
 
 
 class Discriminator(nn.Module):
@@ -107,14 +112,20 @@ class Discriminator(nn.Module):
 
 
 class JointDiscriminator(nn.Module):
-    """D(z, x) -> one logit per pair, an MLP on the concatenation [z, x] (Section 3.2, eq. 4)."""
+    """D(z, x) -> one logit per pair (Section 3.2, eq. 4): an MLP on the concatenation
+    [z, features(x)]. On vectors the features are x itself; on images they are DCGAN's
+    flattened convolutions, followed by one leaky-ReLU hidden layer (Appendix C, Table 3)."""
 
-    def __init__(self, latent_dim: int, data_dim: int, hidden: Sequence[int]) -> None:
+    def __init__(
+        self, latent_dim: int, data_dim: int, hidden: Sequence[int], features: nn.Module | None = None,
+        activation: Callable[[], nn.Module] = nn.ReLU,
+    ) -> None:
         super().__init__()
-        self.net = PairMLP(latent_dim, data_dim, hidden, 1)
+        self.features = features if features is not None else nn.Identity()
+        self.net = PairMLP(latent_dim, data_dim, hidden, 1, activation)
 
     def forward(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        return self.net(z, x).squeeze(1)
+        return self.net(z, self.features(x)).squeeze(1)
 
     def two_sided_logits(
         self, z: torch.Tensor, x: torch.Tensor, trainable: str
@@ -128,9 +139,10 @@ class JointDiscriminator(nn.Module):
         first = self.net.input
         if trainable == "x":  # z is constant noise
             constant = first.part_a(z)
-            live, played = first.part_b(x.detach()), first.part_b(x, detach=True)
+            live = first.part_b(self.features(x.detach()))
+            played = first.part_b(frozen(self.features, x), detach=True)
         elif trainable == "z":  # x is constant data
-            constant = first.part_b(x)
+            constant = first.part_b(self.features(x))
             live, played = first.part_a(z.detach()), first.part_a(z, detach=True)
         else:
             raise ValueError(f"trainable must be 'x' or 'z', got {trainable!r}")
@@ -139,17 +151,41 @@ class JointDiscriminator(nn.Module):
         return for_discriminator, for_players
 
 
-def generator_for(model: ModelConfig, data_dim: int) -> Generator:
-    """The generator every method shares on a dataset (the paper keeps it fixed across methods)."""
-    return Generator(model.latent_dim, model.generator_noise_dim, model.generator_hidden, data_dim)
+def is_image(data_shape: Sequence[int]) -> bool:
+    """Whether samples of this shape are images (channels, height, width) rather than vectors."""
+    return len(data_shape) == 3
 
 
-def bidirectional_networks(model: ModelConfig, data_dim: int) -> tuple[Generator, Reconstructor, JointDiscriminator]:
+def generator_for(model: ModelConfig, data_shape: Sequence[int]) -> nn.Module:
+    """The generator every method shares on a dataset (the paper keeps it fixed across methods):
+    the MLP for vectors, DCGAN's for images."""
+    if is_image(data_shape):
+        return DcganGenerator(model.latent_dim, model.generator_noise_dim, tuple(data_shape), model.conv_width)
+    return Generator(model.latent_dim, model.generator_noise_dim, model.generator_hidden, math.prod(data_shape))
+
+
+def discriminator_for(model: ModelConfig, data_shape: Sequence[int], pack_size: int = 1) -> nn.Module:
+    """D(x) for GAN, Unrolled GAN and PacGAN: the one-hidden-layer MLP for vectors, DCGAN's
+    discriminator for images. ``pack_size`` samples are judged together (PacGAN), joined along
+    the vector or along the channels."""
+    if is_image(data_shape):
+        channels, height, width = data_shape
+        return DcganDiscriminator((channels * pack_size, height, width), model.conv_width)
+    return Discriminator(math.prod(data_shape) * pack_size, model.discriminator_hidden)
+
+
+def bidirectional_networks(model: ModelConfig, data_shape: Sequence[int]) -> tuple[nn.Module, Reconstructor, JointDiscriminator]:
     """G, an x -> z network with the reconstructor's architecture, and D(z, x): the networks
     of VEEGAN (F) and ALI (the encoder E)."""
-    k = model.latent_dim
-    return (generator_for(model, data_dim), Reconstructor(data_dim, model.reconstructor_hidden, k),
-            JointDiscriminator(k, data_dim, model.discriminator_hidden))
+    k, data_dim = model.latent_dim, math.prod(data_shape)
+    reconstructor = Reconstructor(data_dim, model.reconstructor_hidden, k)
+    if is_image(data_shape):
+        features = DcganFeatures(tuple(data_shape), model.conv_width)
+        discriminator = JointDiscriminator(k, features.dim, model.discriminator_hidden, features,
+                                           activation=lambda: nn.LeakyReLU(LEAK))
+    else:
+        discriminator = JointDiscriminator(k, data_dim, model.discriminator_hidden)
+    return generator_for(model, data_shape), reconstructor, discriminator
 
 
 def frozen(module: nn.Module, *inputs: torch.Tensor) -> torch.Tensor:

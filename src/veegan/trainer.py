@@ -13,15 +13,17 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 import torch
+from torch import nn
 from tqdm import tqdm
 
-from . import __version__, checkpoint, runs, runtime
+from . import __version__, checkpoint, distributed, runs, runtime
 from .config import TrainConfig, write_yaml
 from .datasets import Dataset, make_dataset
 from .errors import VeeganError
 from .evaluation import evaluate, evaluation_draw, format_metrics, score, short_summary
 from .methods import build_method
 from .methods.base import Method
+from .image_grids import plot_sample_grids
 from .plots import plot_densities
 
 StepHook = Callable[[int], None]
@@ -41,12 +43,15 @@ def evaluation_seed(config: TrainConfig, step: int) -> int:
 
 
 def training_step(
-    method: Method, optimizer: torch.optim.Optimizer, dataset: Dataset, batch_size: int, step: int
+    model: nn.Module, optimizer: torch.optim.Optimizer, dataset: Dataset, batch_size: int, step: int
 ) -> dict[str, torch.Tensor]:
     """One iteration of the method's algorithm: a fresh batch, one backward pass, one update of
-    all networks. Returns the detached loss terms (read back only at log intervals)."""
-    x_real = dataset.sample(batch_size)
-    loss, terms = method.training_loss(x_real, step)
+    all networks. ``model`` is the method, or the method wrapped in DistributedDataParallel; in a
+    multi-process run ``batch_size`` is the global batch and each rank trains on its shard.
+    Returns the detached loss terms (read back only at log intervals)."""
+    with distributed.sharded_draws():
+        x_real = distributed.shard(dataset.sample(batch_size))
+        loss, terms = model(x_real, step)
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()
@@ -58,34 +63,44 @@ def train(
     progress: bool = True, hooks: Iterable[StepHook] = (),
 ) -> Path:
     """Train ``config`` into ``out_dir`` (config.yaml, checkpoint.pt, metrics.jsonl, metrics.json,
-    density.png, tensorboard/) and return the directory. ``hooks`` are called with the step
-    count after every step (for tests and tools; keep them cheap)."""
+    density.png or samples.png, tensorboard/) and return the directory. ``hooks`` are called
+    with the step count after every step (for tests and tools; keep them cheap).
+
+    Started by torchrun, every rank runs this with the same configuration: DistributedDataParallel
+    keeps the networks identical, and rank 0 alone writes files and prints."""
     out_dir = Path(out_dir)
+    distributed.setup()
+    main, ranks = distributed.is_main(), distributed.world_size()
     # everything that can reject the configuration or the data comes before DIR is touched
-    dataset = make_dataset(config.dataset, config.data_file)
+    if config.batch_size % ranks:
+        raise VeeganError(f"batch_size {config.batch_size} does not split evenly over {ranks} processes")
+    dataset = make_dataset(config.dataset, config.data_file, config.data_dir)
     torch.manual_seed(config.seed)
-    method = build_method(config.method, dataset.dim, config.model, config.method_options)
-    method.check_batch_size(config.batch_size)
+    method = build_method(config.method, dataset.shape, config.model, config.method_options)
+    method.check_batch_size(config.batch_size // ranks)
     optimizer = make_optimizer(method, config)
-    resuming = runs.prepare(out_dir, config, resume=resume, overwrite=overwrite)
+    resuming = distributed.decided_by_main(lambda: runs.prepare(out_dir, config, resume=resume, overwrite=overwrite))
     runtime.apply(config.runtime)
     checkpoint_path = out_dir / checkpoint.CHECKPOINT_NAME
     start = restore(checkpoint.load(checkpoint_path), config, method, optimizer) if resuming else 0
-    write_yaml(config, out_dir / runs.CONFIG_NAME)
-    say = (lambda text: tqdm.write(text, file=sys.stderr)) if progress else (lambda text: None)
-    if dataset.means is None:
-        say(f"{dataset.name}: the data's modes are unknown, so mode metrics are skipped")
+    model = nn.parallel.DistributedDataParallel(method, find_unused_parameters=True) if ranks > 1 else method
+    if main:
+        write_yaml(config, out_dir / runs.CONFIG_NAME)
+    say = (lambda text: tqdm.write(text, file=sys.stderr)) if progress and main else (lambda text: None)
+    if not dataset.has_metrics:
+        say(f"{dataset.name}: the modes are unknown or no classifier can label them, so mode metrics are skipped")
     if start:
         say(f"resuming {out_dir} from step {start}")
 
     def save(step: int) -> None:
-        checkpoint.save_atomic(checkpoint_state(config, method, optimizer, step), checkpoint_path)
+        if main:
+            checkpoint.save_atomic(checkpoint_state(config, method, optimizer, step), checkpoint_path)
 
-    log = MetricsLog(out_dir, config.schedule.tensorboard, keep_until=start)
+    log = MetricsLog(out_dir, config.schedule.tensorboard, keep_until=start) if main else MetricsLog.discarding()
     schedule = config.schedule
     hooks = list(hooks)
     bar = tqdm(total=config.steps, initial=start, desc=f"{config.method} on {dataset.name}",
-               disable=not progress, dynamic_ncols=True, file=sys.stderr)
+               disable=not (progress and main), dynamic_ncols=True, file=sys.stderr)
     step, last_log, last_time = start, start, time.perf_counter()
     method.train()
     stop = StopBetweenSteps()
@@ -94,27 +109,30 @@ def train(
             if stop.requested:  # Ctrl-C arrived during the last step: save a consistent state
                 save(step)
                 raise KeyboardInterrupt
-            terms = training_step(method, optimizer, dataset, config.batch_size, step)
+            terms = training_step(model, optimizer, dataset, config.batch_size, step)
             step += 1
             for hook in hooks:
                 hook(step)
             # interval hooks: the only places that read values back from the tensors
             if step % schedule.log_every == 0 or step == config.steps:
                 now = time.perf_counter()
-                record = dict(zip(terms, torch.stack(list(terms.values())).tolist()))
+                values = distributed.mean_over_ranks(torch.stack(list(terms.values())))
+                record = dict(zip(terms, values.tolist()))
                 record["steps_per_s"] = (step - last_log) / max(now - last_time, 1e-9)
                 log.write(step, "train", record)
                 bar.set_postfix({k: f"{v:.3g}" for k, v in record.items()}, refresh=False)
                 bar.update(step - last_log)
                 last_log, last_time = step, now
-            if dataset.means is not None and step % schedule.eval_every == 0 and step < config.steps:
+            if main and dataset.has_metrics and step % schedule.eval_every == 0 and step < config.steps:
                 result = evaluate(method, dataset, schedule.eval_samples, evaluation_seed(config, step))
                 log.write(step, "eval", {k: v for k, v in result.items() if k != "real"})
                 say(f"step {step}: {format_metrics(result)}")
             if step % schedule.checkpoint_every == 0 or step == config.steps:
                 save(step)
         bar.close()
-        finish(config, method, dataset, out_dir, log, say)
+        if main:
+            finish(config, method, dataset, out_dir, log, say)
+        distributed.barrier()
     finally:
         stop.restore()
         bar.close()
@@ -158,12 +176,15 @@ def finish(
     if "modes" in result:
         log.write(config.steps, "eval", {k: v for k, v in result.items() if k != "real"})
         subtitles = {config.method: short_summary(result), "real data": short_summary(result["real"])}
-    plot_densities(
-        {config.method: generated.numpy(), "real data": real.numpy()},
-        out_dir / runs.DENSITY_NAME,
-        means=None if dataset.means is None else dataset.means.numpy(),
-        subtitles=subtitles,
-    )
+    if len(dataset.shape) == 3:  # images: a grid of samples beside a grid of real images
+        plot_sample_grids({config.method: generated, "real data": real}, out_dir / runs.SAMPLES_NAME, subtitles)
+    else:
+        plot_densities(
+            {config.method: generated.numpy(), "real data": real.numpy()},
+            out_dir / runs.DENSITY_NAME,
+            means=None if dataset.means is None else dataset.means.numpy(),
+            subtitles=subtitles,
+        )
     say(f"final: {format_metrics(result)}")
     return final
 
@@ -212,7 +233,16 @@ class MetricsLog:
             # purge_step drops TensorBoard events logged after the checkpoint being resumed
             self.writer = SummaryWriter(str(out_dir / runs.TENSORBOARD_DIR), purge_step=keep_until + 1 if keep_until else None)
 
+    @classmethod
+    def discarding(cls) -> MetricsLog:
+        """A log that writes nothing (the ranks other than 0 of a multi-process run)."""
+        log = cls.__new__(cls)
+        log.file, log.writer = None, None
+        return log
+
     def write(self, step: int, kind: str, values: dict[str, Any]) -> None:
+        if self.file is None:
+            return
         self.file.write(json.dumps({"step": step, "kind": kind, **values}) + "\n")
         self.file.flush()
         if self.writer is not None:
@@ -221,7 +251,8 @@ class MetricsLog:
                     self.writer.add_scalar(f"{kind}/{key}", value, step)
 
     def close(self) -> None:
-        self.file.close()
+        if self.file is not None:
+            self.file.close()
         if self.writer is not None:
             self.writer.close()
 

@@ -25,9 +25,9 @@ class Ali(Method):
 
     Options = NoOptions
 
-    def __init__(self, data_dim: int, model: ModelConfig, options: NoOptions) -> None:
-        super().__init__(data_dim, model, options)
-        self.generator, self.encoder, self.discriminator = bidirectional_networks(model, data_dim)
+    def __init__(self, data_shape: tuple[int, ...], model: ModelConfig, options: NoOptions) -> None:
+        super().__init__(data_shape, model, options)
+        self.generator, self.encoder, self.discriminator = bidirectional_networks(model, data_shape)
 
     def training_loss(self, x_real: torch.Tensor, step: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """D: eq. (6) on (z, G(z)) vs (E(x), x); G and E: the non-saturating losses through D

@@ -14,8 +14,8 @@ from typing import ClassVar
 import torch
 from torch import nn
 
+from .. import distributed
 from ..config import ModelConfig, OptimConfig
-from ..networks import Generator
 
 # Which learning rate of OptimConfig each network role uses.
 LEARNING_RATE_OF_ROLE = {
@@ -47,18 +47,22 @@ class Method(nn.Module):
         """Called by the trainer with the optimizer of all networks; most methods ignore it."""
 
     Options: ClassVar[type] = NoOptions
-    generator: Generator
+    generator: nn.Module  # maps (z, eps) to x; has ``noise_dim``
     discriminator: nn.Module
     # methods with an inference network also set ``reconstructor`` (VEEGAN's F) or ``encoder`` (ALI's E)
 
-    def __init__(self, data_dim: int, model: ModelConfig, options: object) -> None:
+    def __init__(self, data_shape: tuple[int, ...], model: ModelConfig, options: object) -> None:
         super().__init__()
-        self.data_dim, self.model_config, self.options = data_dim, model, options
+        self.data_shape, self.model_config, self.options = tuple(data_shape), model, options
         self.latent_dim = model.latent_dim
 
     def training_loss(self, x_real: torch.Tensor, step: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Return (the scalar to backpropagate, detached loss terms for logging)."""
         raise NotImplementedError
+
+    def forward(self, x_real: torch.Tensor, step: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """``training_loss``: calling the module is what DistributedDataParallel synchronises."""
+        return self.training_loss(x_real, step)
 
     def parameter_groups(self, optim: OptimConfig) -> list[dict]:
         """One optimizer parameter group per network, with that network's learning rate."""
@@ -71,11 +75,11 @@ class Method(nn.Module):
 
     def sample_latent(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """z ~ p_0(z) = N(0, I_K)."""
-        return torch.randn(n, self.latent_dim, generator=generator)
+        return distributed.normal(n, self.latent_dim, generator)
 
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """n generator samples G(z, eps); with ``generator`` the draw is reproducible."""
         z = self.sample_latent(n, generator)
-        noise = torch.randn(n, self.generator.noise_dim, generator=generator)
+        noise = distributed.normal(n, self.generator.noise_dim, generator)
         return self.generator(z, noise)

@@ -8,7 +8,7 @@ import torch
 from ..config import ModelConfig
 from ..errors import VeeganError
 from ..losses import logistic_discriminator_loss, minimax_generator_loss, non_saturating_generator_loss
-from ..networks import Discriminator, frozen, generator_for
+from ..networks import discriminator_for, frozen, generator_for
 from . import METHODS
 from .base import Method
 
@@ -34,10 +34,10 @@ class Gan(Method):
 
     Options = GanOptions
 
-    def __init__(self, data_dim: int, model: ModelConfig, options: GanOptions) -> None:
-        super().__init__(data_dim, model, options)
-        self.generator = generator_for(model, data_dim)
-        self.discriminator = Discriminator(data_dim, model.discriminator_hidden)
+    def __init__(self, data_shape: tuple[int, ...], model: ModelConfig, options: GanOptions) -> None:
+        super().__init__(data_shape, model, options)
+        self.generator = generator_for(model, data_shape)
+        self.discriminator = discriminator_for(model, data_shape)
         self.generator_loss = GENERATOR_LOSSES[options.generator_loss]
 
     def training_loss(self, x_real: torch.Tensor, step: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:

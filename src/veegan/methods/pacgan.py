@@ -9,7 +9,7 @@ import torch
 from ..config import ModelConfig
 from ..errors import VeeganError
 from ..losses import logistic_discriminator_loss, non_saturating_generator_loss
-from ..networks import Discriminator, frozen, generator_for
+from ..networks import discriminator_for, frozen, generator_for
 from . import METHODS
 from .base import Method
 
@@ -25,11 +25,12 @@ class PacganOptions:
 
 
 def pack(x: torch.Tensor, m: int) -> torch.Tensor:
-    """(B, D) -> (B / m, m * D): consecutive samples concatenated. Samples are i.i.d., so
-    consecutive groups are independent packs."""
+    """(B, D) -> (B / m, m * D), or images (B, C, H, W) -> (B / m, m * C, H, W): consecutive
+    samples concatenated (along the channels for images, as PacDCGAN does). Samples are i.i.d.,
+    so consecutive groups are independent packs."""
     if len(x) % m:
         raise VeeganError(f"batch_size {len(x)} is not a multiple of method_options.pack_size {m}")
-    return x.reshape(len(x) // m, m * x.shape[1])
+    return x.reshape(len(x) // m, m * x.shape[1], *x.shape[2:])
 
 
 @METHODS.register("pacgan")
@@ -39,10 +40,10 @@ class Pacgan(Method):
 
     Options = PacganOptions
 
-    def __init__(self, data_dim: int, model: ModelConfig, options: PacganOptions) -> None:
-        super().__init__(data_dim, model, options)
-        self.generator = generator_for(model, data_dim)
-        self.discriminator = Discriminator(data_dim * options.pack_size, model.discriminator_hidden)
+    def __init__(self, data_shape: tuple[int, ...], model: ModelConfig, options: PacganOptions) -> None:
+        super().__init__(data_shape, model, options)
+        self.generator = generator_for(model, data_shape)
+        self.discriminator = discriminator_for(model, data_shape, options.pack_size)
 
     def check_batch_size(self, batch_size: int) -> None:
         if batch_size % self.options.pack_size:

@@ -12,7 +12,7 @@ from torch.func import functional_call
 from ..config import ModelConfig
 from ..errors import VeeganError
 from ..losses import logistic_discriminator_loss
-from ..networks import Discriminator, generator_for
+from ..networks import Discriminator, discriminator_for, generator_for
 from . import METHODS
 from .base import Method
 from .gan import GENERATOR_LOSSES, GanOptions
@@ -53,10 +53,10 @@ class Unrolled(Method):
 
     Options = UnrolledOptions
 
-    def __init__(self, data_dim: int, model: ModelConfig, options: UnrolledOptions) -> None:
-        super().__init__(data_dim, model, options)
-        self.generator = generator_for(model, data_dim)
-        self.discriminator = Discriminator(data_dim, model.discriminator_hidden)
+    def __init__(self, data_shape: tuple[int, ...], model: ModelConfig, options: UnrolledOptions) -> None:
+        super().__init__(data_shape, model, options)
+        self.generator = generator_for(model, data_shape)
+        self.discriminator = discriminator_for(model, data_shape)
         self.generator_loss = GENERATOR_LOSSES[options.generator_loss]
         self.optimizer: torch.optim.Optimizer | None = None
 
@@ -77,7 +77,8 @@ class Unrolled(Method):
         return group["lr"], group["betas"], group["eps"], exp_avg, exp_avg_sq, int(states[0]["step"])
 
     def unrolled_parameters(self, x_generated: torch.Tensor, x_real: torch.Tensor) -> dict[str, torch.Tensor]:
-        """D's parameters after k Adam steps on its loss for this batch. With second-order
+        """D's parameters after k Adam steps on its loss for this batch (with scratch copies of
+        its buffers, for a functional call). With second-order
         unrolling they are functions of G's output (and so of G's parameters); they never carry
         gradient back into D's own parameters.
 
@@ -88,6 +89,8 @@ class Unrolled(Method):
         arithmetic is that of ``torch.autograd.grad(loss, params, create_graph=True)``."""
         named = list(self.discriminator.named_parameters())
         names, shapes = [n for n, _ in named], [p.shape for _, p in named]
+        # scratch copies of D's buffers (batch-norm statistics), which the look-ahead must not move
+        buffers = {name: b.clone() for name, b in self.discriminator.named_buffers()}
 
         def unflatten(flat: torch.Tensor) -> dict[str, torch.Tensor]:
             parts = flat.split([shape.numel() for shape in shapes])
@@ -96,16 +99,28 @@ class Unrolled(Method):
         flat = torch.cat([p.detach().flatten() for _, p in named])
         k, first_order = self.options.unroll_steps, self.options.first_order
         if k == 0:
-            return unflatten(flat)
+            return {**unflatten(flat), **buffers}
         lr, betas, eps, exp_avg, exp_avg_sq, step = self._adam_state()
         x_seen = x_generated.detach() if first_order else x_generated
-        with torch.set_grad_enabled(torch.is_grad_enabled() and not first_order):
+        written_out = isinstance(self.discriminator, Discriminator)  # an MLP: its gradient by hand
+        with torch.set_grad_enabled(torch.is_grad_enabled() and not (written_out and first_order)):
             for i in range(k):
-                params = list(unflatten(flat).values())
-                layers = list(zip(params[0::2], params[1::2]))  # (weight, bias) of each Linear
-                grad = torch.cat([g.flatten() for g in discriminator_loss_gradient(layers, x_seen, x_real)])
+                if written_out:
+                    params = list(unflatten(flat).values())
+                    layers = list(zip(params[0::2], params[1::2]))  # (weight, bias) of each Linear
+                    grads = discriminator_loss_gradient(layers, x_seen, x_real)
+                else:  # a convolutional D: autograd's double backward
+                    if first_order or i == 0:
+                        flat = flat.detach().requires_grad_(True)
+                    state = {**unflatten(flat), **buffers}
+                    loss = logistic_discriminator_loss(functional_call(self.discriminator, state, (x_seen,)),
+                                                       functional_call(self.discriminator, state, (x_real,)))
+                    grads = torch.autograd.grad(loss, flat, create_graph=not first_order)
+                grad = torch.cat([g.flatten() for g in grads])
                 flat, exp_avg, exp_avg_sq = adam_step(flat, grad, exp_avg, exp_avg_sq, step + i + 1, lr, betas, eps)
-        return unflatten(flat)
+        if first_order:
+            flat = flat.detach()
+        return {**unflatten(flat), **buffers}
 
     def training_loss(self, x_real: torch.Tensor, step: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """D: eq. (6) at its current parameters (one ordinary step). G: the generator loss

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import torch
 
+from .. import distributed
 from ..config import ModelConfig
 from ..errors import VeeganError
 from ..losses import RECONSTRUCTION_LOSSES, adversarial_generator_term, logistic_discriminator_loss
@@ -50,9 +51,9 @@ class Veegan(Method):
     Options = VeeganOptions
     autoencoder_name = "reconstruction"  # the name of the autoencoder term in the logs
 
-    def __init__(self, data_dim: int, model: ModelConfig, options: VeeganOptions) -> None:
-        super().__init__(data_dim, model, options)
-        self.generator, self.reconstructor, self.discriminator = bidirectional_networks(model, data_dim)
+    def __init__(self, data_shape: tuple[int, ...], model: ModelConfig, options: VeeganOptions) -> None:
+        super().__init__(data_shape, model, options)
+        self.generator, self.reconstructor, self.discriminator = bidirectional_networks(model, data_shape)
 
     def pretraining(self, step: int) -> bool:
         """True during the reconstructor's pre-training steps (Section 5.2)."""
@@ -86,7 +87,7 @@ class Veegan(Method):
         with torch.no_grad():
             z_real = self.reconstructor(x_real)
             if noise_std:
-                z_real = z_real + noise_std * torch.randn_like(z_real)
+                z_real = z_real + noise_std * distributed.normal(*z_real.shape, like=z_real)
         logits_generated, logits_for_generator = self.discriminator.two_sided_logits(z, x_generated, trainable="x")
         discriminator = logistic_discriminator_loss(logits_generated, self.discriminator(z_real, x_real))
         adversarial = adversarial_generator_term(logits_for_generator)

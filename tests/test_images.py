@@ -1,0 +1,197 @@
+"""Image experiments: DCGAN networks, image datasets, every method on images, the MNIST
+classifier, Stacked-MNIST metrics and an end-to-end image run, all on small data written here."""
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from veegan import api
+from veegan.classifier import DigitClassifier, load_classifier, stacked_mnist_metrics, train_classifier
+from veegan.config import ModelConfig
+from veegan.dcgan import DcganDiscriminator, DcganFeatures, DcganGenerator, feature_sides
+from veegan.datasets import make_dataset
+from veegan.errors import VeeganError
+from veegan.image_datasets import ImageDataset
+from veegan.image_grids import image_grid
+from veegan.methods import METHODS, build_method
+from veegan.trainer import make_optimizer, training_step
+
+from .image_helpers import raises_one_line, write_mnist, write_stripe_mnist
+
+SMALL_IMAGES = {"latent_dim": 6, "conv_width": 4, "reconstructor_hidden": [16, 16], "discriminator_hidden": [16]}
+
+
+@pytest.mark.parametrize("side, smallest", [(28, 2), (32, 2), (64, 4)])
+def test_dcgan_shapes_follow_the_image_size(side, smallest):
+    assert feature_sides(side)[-1] == smallest
+    generator = DcganGenerator(10, 1, (3, side, side), width=4)
+    images = generator(torch.randn(5, 10))
+    assert images.shape == (5, 3, side, side)
+    assert images.abs().max() <= 1
+    assert DcganDiscriminator((3, side, side), width=4)(images).shape == (5,)
+    features = DcganFeatures((3, side, side), width=4)
+    assert features(images).shape == (5, features.dim) and features.dim == 32 * smallest**2
+
+
+def test_dcgan_generator_needs_square_images():
+    with pytest.raises(ValueError):
+        DcganGenerator(10, 1, (3, 28, 32), width=4)
+
+
+def random_images(n: int = 32, side: int = 16) -> ImageDataset:
+    rng = np.random.default_rng(0)
+    return ImageDataset("random", torch.from_numpy(rng.integers(0, 256, (n, 3, side, side), dtype=np.uint8)))
+
+
+def test_image_dataset_draws_scaled_batches():
+    dataset = random_images()
+    batch = dataset.sample(7, torch.Generator().manual_seed(0))
+    assert batch.shape == (7, 3, 16, 16) and dataset.shape == (3, 16, 16) and dataset.dim == 768
+    assert batch.min() >= -1 and batch.max() <= 1
+    assert torch.equal(batch, dataset.sample(7, torch.Generator().manual_seed(0)))
+    with pytest.raises(VeeganError):
+        ImageDataset("bad", torch.zeros(4, 16, 16, dtype=torch.uint8))
+
+
+@pytest.mark.parametrize("name", sorted(METHODS.names()))
+def test_every_method_trains_on_images(name, tiny):
+    """Two steps of each method on 16 x 16 colour images: finite losses, every network moves,
+    and batch-norm statistics are those of D's real batches (Unrolled's look-ahead leaves them)."""
+    torch.manual_seed(0)
+    dataset = random_images()
+    options = {"unroll_steps": 2} if name == "unrolled" else {}
+    method = build_method(name, dataset.shape, ModelConfig(**SMALL_IMAGES), options)
+    config = api.resolve_config(method=name, overrides={"batch_size": 8, "model": SMALL_IMAGES, "method_options": options})
+    optimizer = make_optimizer(method, config)
+    before = {k: v.clone() for k, v in method.state_dict().items()}
+    for step in range(2):
+        terms = training_step(method, optimizer, dataset, 8, step)
+        assert all(torch.isfinite(v) for v in terms.values())
+    after = method.state_dict()
+    for network in ("generator", "discriminator", "reconstructor", "encoder"):
+        keys = [k for k in before if k.startswith(network + ".") and before[k].is_floating_point()]
+        if keys:
+            assert any(not torch.equal(before[k], after[k]) for k in keys), network
+    if name == "unrolled":  # D's statistics move with its two real batches per step, not the look-ahead's
+        counts = [v for k, v in after.items() if k.startswith("discriminator.") and k.endswith("num_batches_tracked")]
+        assert counts and all(int(c) == 4 for c in counts)
+    samples = method.sample(5, torch.Generator().manual_seed(1))
+    assert samples.shape == (5, 3, 16, 16)
+
+
+def test_pacgan_packs_images_along_channels():
+    method = build_method("pacgan", (3, 16, 16), ModelConfig(**SMALL_IMAGES), {"pack_size": 3})
+    assert method.discriminator.features.net[0].in_channels == 9
+
+
+def test_unrolled_on_images_differentiates_through_the_look_ahead():
+    """Conv D: the second-order generator gradient differs from the first-order one."""
+    grads = {}
+    for first_order in (False, True):
+        torch.manual_seed(0)
+        method = build_method("unrolled", (3, 16, 16), ModelConfig(**SMALL_IMAGES), {"unroll_steps": 2, "first_order": first_order})
+        config = api.resolve_config(method="unrolled", overrides={"batch_size": 8, "model": SMALL_IMAGES})
+        optimizer = make_optimizer(method, config)
+        training_step(method, optimizer, random_images(), 8, 0)  # D's Adam has moments now
+        torch.manual_seed(1)
+        loss, _ = method.training_loss(random_images().sample(8), 1)
+        method.zero_grad()
+        loss.backward()
+        grads[first_order] = torch.cat([p.grad.flatten() for p in method.generator.parameters()])
+    assert not torch.allclose(grads[False], grads[True])
+
+
+def test_generated_data_takes_no_data_dir(tmp_path):
+    raises_one_line(make_dataset, "ring", data_dir=str(tmp_path), naming="ring")
+
+
+def test_image_folders_as_datasets(tmp_path):
+    from PIL import Image
+
+    for c, name in enumerate(["cat", "dog"]):
+        (tmp_path / "cifar" / "train" / name).mkdir(parents=True)
+        (tmp_path / "faces").mkdir(exist_ok=True)
+        for i in range(3):
+            Image.new("RGB", (32, 32), (80 * c, 10 * i, 0)).save(tmp_path / "cifar" / "train" / name / f"{i}.jpg")
+            Image.new("RGB", (40, 50), (5, 10 * i, 200)).save(tmp_path / "faces" / f"{c}{i}.png")
+    cifar = make_dataset("cifar10", data_dir=str(tmp_path / "cifar"))
+    assert cifar.shape == (3, 32, 32) and len(cifar.images) == 6 and cifar.labels.tolist() == [0, 0, 0, 1, 1, 1]
+    faces = make_dataset("celeba", data_dir=str(tmp_path / "faces"))
+    assert faces.shape == (3, 64, 64)
+    raises_one_line(make_dataset, "images", data_dir=str(tmp_path / "empty"), naming="empty")
+
+
+def test_image_grid_layout():
+    images = torch.stack([torch.full((3, 4, 4), v) for v in (-1.0, 1.0, 0.0)])
+    grid = image_grid(images, columns=2, gap=1)
+    assert grid.shape == (9, 9, 3) and grid.dtype == np.uint8
+    assert (grid[:4, :4] == 0).all() and (grid[:4, 5:] == 255).all() and (grid[5:, :4] == 128).all()
+
+
+# --------------------------------------------------------------------------------------------
+# the MNIST classifier and the Stacked-MNIST metrics
+
+
+def test_stacked_mnist_metrics_by_hand():
+    """Classifier stub: channel values decide the digit. 4 samples over 3 distinct triples."""
+
+    class Stub(DigitClassifier):
+        def predict(self, digits, batch_size=2048):
+            return digits.reshape(-1, 28 * 28)[:, 0].round().long()
+
+    samples = torch.zeros(4, 3, 28, 28)
+    for i, triple in enumerate([(1, 2, 3), (1, 2, 3), (0, 0, 7), (9, 9, 9)]):
+        for c, digit in enumerate(triple):
+            samples[i, c] = digit
+    result = stacked_mnist_metrics(samples, Stub(), 0.99)
+    p = np.array([0.5, 0.25, 0.25])
+    assert result["modes"] == 3 and result["max_modes"] == 1000 and result["classifier_accuracy"] == 0.99
+    assert result["kl"] == pytest.approx(float((p * np.log(p * 1000)).sum()))
+    raises_one_line(stacked_mnist_metrics, torch.zeros(2, 1, 28, 28), Stub(), 0.99, naming="3 x 28 x 28")
+
+
+def test_classifier_learns_saves_and_loads(tmp_path):
+    folder = write_stripe_mnist(tmp_path / "mnist")
+    out = tmp_path / "classifier.pt"
+    result = train_classifier(folder, out, epochs=2, batch_size=32, say=lambda text: None)
+    assert result["test_accuracy"] >= 0.9
+    model, accuracy = load_classifier(out)
+    assert accuracy == result["test_accuracy"]
+    raises_one_line(load_classifier, tmp_path / "missing.pt", naming="veegan classifier train")
+    torch.save({"format_version": 1, "kind": "something else"}, tmp_path / "other.pt")
+    raises_one_line(load_classifier, tmp_path / "other.pt", naming="not an MNIST classifier")
+
+
+def test_stacked_mnist_run_end_to_end(tmp_path, monkeypatch):
+    """`veegan classifier train`, then a VEEGAN run on Stacked MNIST drawn from the same
+    files: metrics.json holds modes and KL beside the real-data row, samples.png is a PNG."""
+    folder = write_stripe_mnist(tmp_path / "mnist")
+    classifier_path = tmp_path / "classifier.pt"
+    command = [sys.executable, "-m", "veegan.cli", "classifier", "train", "--mnist", str(folder), "--out", str(classifier_path), "--epochs", "2"]
+    done = subprocess.run(command, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "MNIST test accuracy" in done.stdout
+    monkeypatch.setenv("VEEGAN_MNIST_CLASSIFIER", str(classifier_path))
+    overrides = {"batch_size": 8, "model": {**SMALL_IMAGES, "latent_dim": 6},
+                 "schedule": {"eval_samples": 300, "tensorboard": False, "log_every": 2, "eval_every": 4, "checkpoint_every": 4}}
+    run = api.train("veegan", "stacked_mnist", out=tmp_path / "run", data_dir=folder, steps=4, overrides=overrides, progress=False)
+    final = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert 1 <= final["modes"] <= 1000 and math.isfinite(final["kl"])
+    assert final["real"]["modes"] > final["modes"] or final["real"]["kl"] < final["kl"]
+    assert (tmp_path / "run" / "samples.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert run.sample(3).shape == (3, 3, 28, 28)
+    assert run.encode(run.dataset.sample(2)).shape == (2, 6)
+
+
+def test_classifier_command_reports_missing_mnist(tmp_path):
+    write_mnist(tmp_path / "partial", n_train=4, n_test=2)
+    (tmp_path / "partial" / "t10k-labels-idx1-ubyte").unlink()
+    done = subprocess.run([sys.executable, "-m", "veegan.cli", "classifier", "train", "--mnist", str(tmp_path / "partial"),
+                           "--out", str(tmp_path / "c.pt")], capture_output=True, text=True)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "t10k-labels" in done.stderr
