@@ -62,7 +62,7 @@ def accuracy(model: DigitClassifier, images: torch.Tensor, labels: torch.Tensor)
 
 
 def train_classifier(
-    mnist_dir: str | Path, out: str | Path, *, epochs: int = 3, batch_size: int = 128, lr: float = 1e-3,
+    mnist_dir: str | Path, out: str | Path, *, epochs: int = 5, batch_size: int = 128, lr: float = 3e-3,
     seed: int = 0, say: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """Train on the 60,000 MNIST training digits in ``mnist_dir``, measure on the 10,000 test

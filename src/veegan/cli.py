@@ -82,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     q = actions.add_parser("train", help="train it on real MNIST and save it")
     q.add_argument("--mnist", metavar="DIR", help="folder of the MNIST IDX files (default: the cache, downloading)")
     q.add_argument("--out", metavar="FILE.pt", help="where to save it (default: where Stacked-MNIST scoring looks)")
-    q.add_argument("--epochs", type=int, default=3)
+    q.add_argument("--epochs", type=int, default=5)
     q.add_argument("--seed", type=int, default=0)
 
     p = commands.add_parser("config", help="print the resolved default configuration as YAML")

@@ -1,0 +1,99 @@
+"""Multi-process training (DistributedDataParallel over gloo, two CPU processes): the ranks end
+with identical networks, and the run equals single-process training on the same global batch."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+import torch
+import torch.multiprocessing as mp
+
+from veegan import checkpoint
+from veegan.api import resolve_config
+
+STEPS = 6
+OVERRIDES = {"batch_size": 16, "model": {"latent_dim": 3, "generator_hidden": [8, 8], "reconstructor_hidden": [8, 8],
+                                         "discriminator_hidden": [8]},
+             "schedule": {"eval_samples": 100, "tensorboard": False, "log_every": 2, "eval_every": 4, "checkpoint_every": 3},
+             "runtime": {"threads": 1}}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _rank_worker(rank: int, world: int, port: int, method: str, out: str) -> None:
+    """One rank: train through the project's trainer, then save this rank's networks."""
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world), LOCAL_RANK=str(rank))
+    from veegan import distributed, trainer
+
+    captured = {}
+    build = trainer.make_optimizer
+
+    def capture(m, config):
+        captured["method"] = m
+        return build(m, config)
+
+    trainer.make_optimizer = capture
+    config = resolve_config(method=method, dataset="ring", steps=STEPS, overrides=OVERRIDES)
+    trainer.train(config, out, progress=False)
+    torch.save(captured["method"].state_dict(), os.path.join(out, f"rank{rank}.pt"))
+    distributed.teardown()
+
+
+def single_process_networks(method: str, out) -> dict:
+    from veegan import trainer
+
+    trainer.train(resolve_config(method=method, dataset="ring", steps=STEPS, overrides=OVERRIDES), out, progress=False)
+    return checkpoint.load(out / checkpoint.CHECKPOINT_NAME)["method"]
+
+
+@pytest.mark.parametrize("method", ["veegan", "gan"])
+def test_two_ranks_match_each_other_and_one_process(method, tmp_path):
+    out = tmp_path / "ddp"
+    mp.spawn(_rank_worker, args=(2, free_port(), method, str(out)), nprocs=2, join=True)
+    rank0, rank1 = (torch.load(out / f"rank{r}.pt", weights_only=True) for r in (0, 1))
+    single = single_process_networks(method, tmp_path / "single")
+    saved = checkpoint.load(out / checkpoint.CHECKPOINT_NAME)["method"]
+    for name in single:
+        assert torch.equal(rank0[name], rank1[name]), name
+        assert torch.equal(saved[name], rank0[name]), name
+        # the same maths; only the order of float additions differs (two half-batch means averaged)
+        torch.testing.assert_close(rank0[name], single[name], rtol=1e-4, atol=1e-5)
+    assert (out / "metrics.json").is_file()
+
+
+def test_torchrun_command_line(tmp_path):
+    """`torchrun --nproc_per_node 2 -m veegan train ...`: rank 0 writes the run, which equals
+    the single-process run."""
+    out = tmp_path / "ddp"
+    sets = ["--set", "batch_size=16", "--set", "model.latent_dim=3", "--set", "model.generator_hidden=8,8",
+            "--set", "model.reconstructor_hidden=8,8", "--set", "model.discriminator_hidden=8",
+            "--set", "schedule.tensorboard=false", "--set", "runtime.threads=1"]
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(free_port()),
+               "-m", "veegan", "train", "--dataset", "ring", "--steps", str(STEPS), "--out", str(out), "--quiet", *sets]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    single_dir = tmp_path / "single"
+    done = subprocess.run([sys.executable, "-m", "veegan", "train", "--dataset", "ring", "--steps", str(STEPS),
+                           "--out", str(single_dir), "--quiet", *sets], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    ddp = checkpoint.load(out / checkpoint.CHECKPOINT_NAME)["method"]
+    single = checkpoint.load(single_dir / checkpoint.CHECKPOINT_NAME)["method"]
+    for name in single:
+        torch.testing.assert_close(ddp[name], single[name], rtol=1e-4, atol=1e-5)
+
+
+def test_batch_must_split_over_ranks(tmp_path):
+    out = tmp_path / "odd"
+    overrides = {**OVERRIDES, "batch_size": 15}
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(free_port()),
+               "-m", "veegan", "train", "--dataset", "ring", "--steps", "2", "--out", str(out), "--quiet",
+               "--set", f"batch_size={overrides['batch_size']}"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0 and "does not split evenly over 2 processes" in done.stderr
