@@ -195,3 +195,76 @@ def test_classifier_command_reports_missing_mnist(tmp_path):
     done = subprocess.run([sys.executable, "-m", "veegan.cli", "classifier", "train", "--mnist", str(tmp_path / "partial"),
                            "--out", str(tmp_path / "c.pt")], capture_output=True, text=True)
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "t10k-labels" in done.stderr
+
+
+# --------------------------------------------------------------------------------------------
+# IvOM, figures and `reproduce table2` on tiny data
+
+
+def test_ivom_finds_an_image_the_generator_can_make():
+    """A target generated from a known z is recovered (error near 0); an image the generator
+    cannot make (a checkerboard far from its range) keeps a larger error."""
+    from veegan.ivom import IvomOptions, ivom
+
+    torch.manual_seed(0)
+    generator = DcganGenerator(4, 0, (1, 16, 16), width=4).eval()
+    with torch.no_grad():
+        reachable = generator(torch.randn(2, 4))
+    checkerboard = (torch.arange(16)[:, None] + torch.arange(16)).remainder(2).float().mul(2).sub(1).expand(1, 1, 16, 16)
+    before = [p.clone() for p in generator.parameters()]
+    errors = ivom(generator, 4, torch.cat([reachable, checkerboard]), IvomOptions(restarts=2, steps=300, lr=0.05))
+    assert errors.shape == (3,)
+    assert errors[:2].max() < 0.1 * errors[2]
+    assert all(torch.equal(a, b) for a, b in zip(before, generator.parameters()))
+
+
+def test_nearest_and_inference_figures(tmp_path):
+    from PIL import Image
+
+    from veegan.image_grids import inference_figure, nearest_figure, nearest_samples
+
+    real = torch.stack([torch.full((3, 4, 4), v) for v in (-0.9, 0.9)])
+    generated = torch.stack([torch.full((3, 4, 4), v) for v in (1.0, -1.0, 0.0)])
+    assert torch.equal(nearest_samples(real, generated), generated[[1, 0]])
+    with Image.open(nearest_figure(real, {"a": generated, "b": generated}, tmp_path / "nearest.png")) as image:
+        assert image.size == (2 * (3 * 4 + 2 * 2), 2 * (2 * 4 + 2))
+    with Image.open(inference_figure(real, generated[:2], tmp_path / "inference.png")) as image:
+        assert image.size == (2 * (2 * 4 + 2), 2 * (2 * 4 + 2))
+
+
+def write_cifar_folder(root, per_class: int = 3):
+    from PIL import Image
+
+    for split in ("train", "test"):
+        for c, name in enumerate(["cat", "dog"]):
+            (root / split / name).mkdir(parents=True)
+            for i in range(per_class):
+                Image.new("RGB", (32, 32), (100 * c, 20 * i, 50)).save(root / split / name / f"{i}.png")
+    return root
+
+
+def test_reproduce_table2_end_to_end(tmp_path, monkeypatch):
+    """A tiny budget: every output of `veegan reproduce table2` is written, IvOM is cached,
+    and the table has a row per method plus the real-data row."""
+    from veegan import table2
+    from veegan.cli import main
+
+    mnist = write_stripe_mnist(tmp_path / "mnist")
+    train_classifier(mnist, tmp_path / "classifier.pt", epochs=1, batch_size=32, say=lambda text: None)
+    monkeypatch.setenv("VEEGAN_MNIST_CLASSIFIER", str(tmp_path / "classifier.pt"))
+    cifar = write_cifar_folder(tmp_path / "cifar")
+    monkeypatch.setitem(table2.BUDGETS, "cpu", {"steps": {"stacked_mnist": 3, "cifar10": 3}, "conv_width": 4, "seeds": 1,
+                                                 "ivom": {"images": 4, "restarts": 2, "steps": 3}})
+    monkeypatch.setattr(table2, "IMAGE_OVERRIDES", {**table2.IMAGE_OVERRIDES, "batch_size": 8,
+                                                    "schedule": {"eval_samples": 200, "tensorboard": False}})
+    out = tmp_path / "t2"
+    args = ["reproduce", "table2", "--methods", "gan", "veegan", "--workers", "2", "--out", str(out),
+            "--mnist", str(mnist), "--cifar10", str(cifar)]
+    assert main(args) == 0
+    markdown = (out / "table2.md").read_text()
+    for row in ("| gan |", "| veegan |", "| real data |"):
+        assert row in markdown
+    for name in ("table2.csv", "samples_stacked_mnist.png", "samples_cifar10.png", "inference_cifar10.png", "nearest.png"):
+        assert (out / name).read_bytes()[:4] == b"\x89PNG" or name.endswith(".csv")
+    assert json.loads((out / "cifar10" / "veegan" / "seed0" / "ivom.json").read_text())["ivom"] > 0
+    assert main(args) == 0  # a second call reuses the finished runs and the cached IvOM

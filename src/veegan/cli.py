@@ -68,12 +68,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, help="parallel worker processes (default: one per core)")
     p.add_argument("--out", required=True, metavar="DIR")
     p = commands.add_parser("reproduce", help="reproduce a table of the paper")
-    p.add_argument("table", choices=["table1"], help="table1: Section 5.1, synthetic data (with Figure 2)")
+    p.add_argument("table", choices=["table1", "table2"],
+                   help="table1: Section 5.1, synthetic data (with Figure 2); table2: Sections 5.2-5.3, images")
     p.add_argument("--methods", nargs="+", choices=METHODS.names(), help="default: gan ali unrolled veegan pacgan")
-    p.add_argument("--datasets", nargs="+", choices=DATASETS.names(), help="default: ring grid hd1200")
-    p.add_argument("--seeds", type=int, default=5)
-    p.add_argument("--budget", choices=["paper", "quick"], default="quick",
-                   help="paper: 100,000 steps, batch 500; quick: the documented short schedule")
+    p.add_argument("--datasets", nargs="+", choices=DATASETS.names(),
+                   help="default: ring grid hd1200 (table1), stacked_mnist cifar10 (table2)")
+    p.add_argument("--seeds", type=int, help="seeds per method (default: 5 for table1, the budget's for table2)")
+    p.add_argument("--budget", choices=["paper", "quick", "cpu"],
+                   help="table1: paper (100,000 steps, batch 500) or quick (default); table2: paper or cpu (default)")
+    p.add_argument("--mnist", metavar="DIR", help="table2: folder of the MNIST files (default: the cache)")
+    p.add_argument("--cifar10", metavar="DIR", help="table2: CIFAR-10 python batches or image folders (default: the cache)")
     p.add_argument("--workers", type=int, help="parallel worker processes (default: one per core)")
     p.add_argument("--out", required=True, metavar="DIR")
 
@@ -93,12 +97,28 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_reproduce(args: argparse.Namespace) -> None:
-    from .reproduce import TABLE1_DATASETS, TABLE1_METHODS, reproduce_table1
-
-    if args.seeds < 1:
+    if args.seeds is not None and args.seeds < 1:
         raise VeeganError("--seeds must be >= 1")
-    reproduce_table1(out=args.out, methods=args.methods or TABLE1_METHODS, datasets=args.datasets or TABLE1_DATASETS,
-                     seeds=args.seeds, budget=args.budget, workers=args.workers)
+    if args.table == "table1":
+        from .reproduce import BUDGETS, TABLE1_DATASETS, TABLE1_METHODS, reproduce_table1
+
+        budget = _budget(args.budget or "quick", BUDGETS, "table1")
+        reproduce_table1(out=args.out, methods=args.methods or TABLE1_METHODS, datasets=args.datasets or TABLE1_DATASETS,
+                         seeds=args.seeds or 5, budget=budget, workers=args.workers)
+    else:
+        from .table2 import BUDGETS as IMAGE_BUDGETS
+        from .table2 import TABLE2_DATASETS, TABLE2_METHODS, reproduce_table2
+
+        budget = _budget(args.budget or "cpu", IMAGE_BUDGETS, "table2")
+        reproduce_table2(out=args.out, methods=args.methods or TABLE2_METHODS, datasets=args.datasets or TABLE2_DATASETS,
+                         seeds=args.seeds, budget=budget, workers=args.workers, mnist_dir=args.mnist,
+                         cifar10_dir=args.cifar10)
+
+
+def _budget(name: str, budgets: dict, table: str) -> str:
+    if name not in budgets:
+        raise VeeganError(f"{table} has no budget {name!r}; choose {' or '.join(budgets)}")
+    return name
 
 
 def cmd_classifier(args: argparse.Namespace) -> None:

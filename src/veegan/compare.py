@@ -6,13 +6,18 @@ import json
 from pathlib import Path
 from typing import Any, Sequence
 
+import torch
+
 from .api import load, resolve_config
 from .config import parse_assignments
+from .image_grids import plot_sample_grids
+from .networks import is_image
 from .plots import plot_densities
 from .sweep import Job, format_mean_std, run_jobs
 from .evaluation import short_summary
 
-COLUMNS = (("modes", "modes"), ("high_quality_pct", "% high quality"), ("reverse_kl", "reverse KL"))
+# metric keys and their column titles; a table shows those its dataset's metrics have
+COLUMNS = (("high_quality_pct", "% high quality"), ("reverse_kl", "reverse KL"), ("kl", "KL"))
 
 
 def compare(
@@ -44,10 +49,11 @@ def metrics_table(results: dict[str, list[dict[str, Any]]], dataset: str) -> str
     first = next((r for rs in results.values() for r in rs if "modes" in r), None)
     if first is None:
         return f"No mode metrics for {dataset} (its modes are unknown).\n"
-    lines = [f"| method | runs | modes (max {first['max_modes']}) | % high quality | reverse KL |", "|---|---|---|---|---|"]
+    columns = [("modes", f"modes (max {first['max_modes']})")] + [(k, title) for k, title in COLUMNS if k in first]
+    lines = ["| method | runs | " + " | ".join(title for _, title in columns) + " |", "|---" * (len(columns) + 2) + "|"]
     rows = list(results.items()) + [("real data", [r["real"] for rs in results.values() for r in rs])]
     for name, rs in rows:
-        cells = [format_mean_std([r[key] for r in rs]) for key, _ in COLUMNS]
+        cells = [format_mean_std([r[key] for r in rs]) for key, _ in columns]
         lines.append(f"| {name} | {len(rs)} | " + " | ".join(cells) + " |")
     return f"{dataset}: mean ± std over seeds, {first['samples']} samples per run\n\n" + "\n".join(lines) + "\n"
 
@@ -62,5 +68,8 @@ def _plot(methods: Sequence[str], out: Path) -> None:
         if "modes" in result:
             subtitles[method], subtitles["real data"] = short_summary(result), short_summary(result["real"])
     panels["real data"] = real
+    if is_image(run.dataset.shape):  # images: grids of samples
+        plot_sample_grids({k: torch.from_numpy(v) for k, v in panels.items()}, out / "comparison.png", subtitles)
+        return
     means = run.dataset.means
     plot_densities(panels, out / "comparison.png", means=None if means is None else means.numpy(), subtitles=subtitles)

@@ -13,12 +13,13 @@ from typing import Any
 
 import numpy as np
 import torch
+from PIL import Image
 
 from . import classifier, download
 from .classifier import DigitClassifier
 from .datasets import DATASETS, Dataset
 from .errors import VeeganError
-from .image_files import read_cifar10, read_image_folder
+from .image_files import IMAGE_EXTENSIONS, read_cifar10, read_image_folder
 from .stacked_mnist import StackedMNIST, pixels_to_float
 
 
@@ -85,16 +86,25 @@ def stacked_mnist(root: str | Path | None = None) -> StackedMNISTDataset:
 
 @DATASETS.register("cifar10")
 def cifar10(root: str | Path | None = None) -> ImageDataset:
-    """CIFAR-10's 50,000 training images, 32 x 32 x 3. ``root`` holds the official python
-    batches (``cifar-10-batches-py`` or its parent) or an image-folder copy (``train/<class>/``
-    or ``<class>/`` directly)."""
+    """CIFAR-10's 50,000 training images, 32 x 32 x 3 (see :func:`cifar10_split`)."""
+    return cifar10_split(root, "train")
+
+
+def cifar10_split(root: str | Path | None, split: str) -> ImageDataset:
+    """A CIFAR-10 split ("train" or "test"). ``root`` holds the official python batches
+    (``cifar-10-batches-py`` or its parent) or an image-folder copy (``<split>/<class>/``, or
+    for the training split ``<class>/`` directly); without it, the cache (downloading)."""
     root = Path(root) if root is not None else download.fetch_cifar10()
     if not root.is_dir():
         raise VeeganError(f"CIFAR-10 folder {root} does not exist")
     if (root / "cifar-10-batches-py").is_dir() or (root / "data_batch_1").is_file():
-        return ImageDataset.from_hwc("cifar10", *read_cifar10(root, "train"))
-    folder = root / "train" if (root / "train").is_dir() else root
-    return ImageDataset.from_hwc("cifar10", *read_image_folder(folder))
+        return ImageDataset.from_hwc("cifar10" if split == "train" else f"cifar10-{split}", *read_cifar10(root, split))
+    folder = root / split
+    if not folder.is_dir():
+        if split != "train":
+            raise VeeganError(f"CIFAR-10 folder {root} has no {split}/ sub-folder")
+        folder = root
+    return ImageDataset.from_hwc("cifar10" if split == "train" else f"cifar10-{split}", *read_image_folder(folder))
 
 
 @DATASETS.register("celeba")
@@ -125,10 +135,6 @@ def _image_subfolder(root: Path) -> Path:
 
 def _short_side(root: str | Path) -> int:
     """The shorter side of the first image under ``root`` (the largest centred square)."""
-    from PIL import Image
-
-    from .image_files import IMAGE_EXTENSIONS
-
     root = _image_subfolder(Path(root))
     if not root.is_dir():
         raise VeeganError(f"image folder {root} does not exist")

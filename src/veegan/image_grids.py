@@ -54,3 +54,24 @@ def plot_sample_grids(
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def inference_figure(real: torch.Tensor, reconstructed: torch.Tensor, path: str | Path) -> Path:
+    """The paper's Appendix D figure: real images in the top row, G(F(x)) below each."""
+    if real.shape != reconstructed.shape:
+        raise ValueError(f"real {tuple(real.shape)} and reconstructed {tuple(reconstructed.shape)} differ in shape")
+    return save_image_grid(torch.cat([real, reconstructed]), path, columns=len(real))
+
+
+def nearest_samples(real: torch.Tensor, generated: torch.Tensor) -> torch.Tensor:
+    """For each real image, the generated image nearest to it in Euclidean distance."""
+    distances = torch.cdist(real.flatten(1), generated.flatten(1))
+    return generated[distances.argmin(dim=1)]
+
+
+def nearest_figure(real: torch.Tensor, generated: Mapping[str, torch.Tensor], path: str | Path) -> Path:
+    """The paper's Figure 3a: one row per real image, the real image first, then the nearest
+    sample of each method (columns in the order of ``generated``)."""
+    columns = [real] + [nearest_samples(real, samples) for samples in generated.values()]
+    tiles = torch.stack(columns, dim=1).flatten(0, 1)  # row by row: real, method 1, method 2, ...
+    return save_image_grid(tiles, path, columns=len(columns))

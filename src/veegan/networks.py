@@ -178,6 +178,8 @@ def bidirectional_networks(model: ModelConfig, data_shape: Sequence[int]) -> tup
     """G, an x -> z network with the reconstructor's architecture, and D(z, x): the networks
     of VEEGAN (F) and ALI (the encoder E)."""
     k, data_dim = model.latent_dim, math.prod(data_shape)
+    # built in this order (G, F, D) so that a seed gives the same initial networks as always
+    generator = generator_for(model, data_shape)
     reconstructor = Reconstructor(data_dim, model.reconstructor_hidden, k)
     if is_image(data_shape):
         features = DcganFeatures(tuple(data_shape), model.conv_width)
@@ -185,7 +187,7 @@ def bidirectional_networks(model: ModelConfig, data_shape: Sequence[int]) -> tup
                                            activation=lambda: nn.LeakyReLU(LEAK))
     else:
         discriminator = JointDiscriminator(k, data_dim, model.discriminator_hidden)
-    return generator_for(model, data_shape), reconstructor, discriminator
+    return generator, reconstructor, discriminator
 
 
 def frozen(module: nn.Module, *inputs: torch.Tensor) -> torch.Tensor:

@@ -24,6 +24,7 @@ from .evaluation import evaluate, evaluation_draw, format_metrics, score, short_
 from .methods import build_method
 from .methods.base import Method
 from .image_grids import plot_sample_grids
+from .networks import is_image
 from .plots import plot_densities
 
 StepHook = Callable[[int], None]
@@ -176,7 +177,7 @@ def finish(
     if "modes" in result:
         log.write(config.steps, "eval", {k: v for k, v in result.items() if k != "real"})
         subtitles = {config.method: short_summary(result), "real data": short_summary(result["real"])}
-    if len(dataset.shape) == 3:  # images: a grid of samples beside a grid of real images
+    if is_image(dataset.shape):  # images: a grid of samples beside a grid of real images
         plot_sample_grids({config.method: generated, "real data": real}, out_dir / runs.SAMPLES_NAME, subtitles)
     else:
         plot_densities(

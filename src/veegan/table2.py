@@ -1,0 +1,185 @@
+"""``veegan reproduce table2``: the paper's Table 2 (Sections 5.2 and 5.3) with one command:
+Stacked-MNIST modes and KL for every method, IvOM on CIFAR-10, mean +- std over seeds beside
+the paper's numbers, with sample grids, the inference figure (Appendix D) and the
+nearest-sample figure (Figure 3a)."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+import torch
+
+from .api import load, resolve_config
+from .image_grids import inference_figure, nearest_figure, plot_sample_grids
+from .ivom import IvomOptions, ivom
+from .reproduce import _csv
+from .sweep import Job, mean_std, run_jobs
+
+TABLE2_METHODS = ("gan", "ali", "unrolled", "veegan", "pacgan")
+TABLE2_DATASETS = ("stacked_mnist", "cifar10")
+
+# The image networks of Section 5.2 and Appendix C: DCGAN's generator (z of size 100, no extra
+# noise input), the Table 3 joint discriminator (512 hidden units), a reconstructor of two
+# linear layers; Adam with DCGAN's lr 2e-4 and beta1 0.5; VEEGAN pre-trains F for a few steps.
+IMAGE_OVERRIDES: dict[str, Any] = {
+    "batch_size": 64,
+    "model": {"latent_dim": 100, "generator_noise_dim": 0, "reconstructor_hidden": [512], "discriminator_hidden": [512]},
+    "optim": {"lr_generator": 2e-4, "lr_reconstructor": 2e-4, "lr_discriminator": 2e-4, "beta1": 0.5},
+    "schedule": {"eval_samples": 26_000, "eval_every": 1_000_000, "checkpoint_every": 1_000},
+}
+METHOD_OPTIONS = {"veegan": {"reconstructor_pretrain_steps": 100}}
+
+# Budgets: steps per dataset, DCGAN's base width, seeds, and the IvOM search.
+BUDGETS: dict[str, dict[str, Any]] = {
+    # DCGAN at full width; 50,000 steps of 64 = 25 epochs of the 128,000-image Stacked MNIST
+    # (DCGAN-tensorflow's default epochs); for a GPU
+    "paper": {"steps": {"stacked_mnist": 50_000, "cifar10": 50_000}, "conv_width": 64, "seeds": 5,
+              "ivom": {"images": 1_000, "restarts": 3, "steps": 500}},
+    # sized for a 2-core CPU: half-width networks, 2,000 steps, 3 seeds, IvOM on 256 test images
+    "cpu": {"steps": {"stacked_mnist": 2_000, "cifar10": 2_000}, "conv_width": 32, "seeds": 3,
+            "ivom": {"images": 256, "restarts": 3, "steps": 100}},
+}
+
+# Table 2 of the paper: Stacked-MNIST (modes of 1000, KL) and CIFAR-10 IvOM (mean, std); 5 runs.
+PAPER_TABLE2: dict[str, tuple[float, float, float, float]] = {
+    "gan": (99, 3.4, 0.00844, 0.002),
+    "ali": (16, 5.4, 0.0067, 0.004),
+    "unrolled": (48.7, 4.32, 0.013, 0.0009),
+    "veegan": (150, 2.95, 0.0068, 0.0001),
+}
+
+
+def table2_jobs(methods: Sequence[str], datasets: Sequence[str], seeds: int, budget: str, out: Path,
+                data_dirs: dict[str, str | None]) -> list[Job]:
+    spec = BUDGETS[budget]
+    jobs = []
+    for dataset in datasets:
+        for method in methods:
+            overrides = {**IMAGE_OVERRIDES, "model": {**IMAGE_OVERRIDES["model"], "conv_width": spec["conv_width"]},
+                         "method_options": METHOD_OPTIONS.get(method, {})}
+            if data_dirs.get(dataset):
+                overrides["data_dir"] = str(Path(data_dirs[dataset]).resolve())
+            for seed in range(seeds):
+                config = resolve_config(method=method, dataset=dataset, seed=seed, steps=spec["steps"][dataset],
+                                        overrides=overrides)
+                jobs.append(Job((method, dataset, seed), config, out / dataset / method / f"seed{seed}"))
+    return jobs
+
+
+def run_ivom(run_dir: Path, test_images: torch.Tensor, options: IvomOptions) -> float:
+    """IvOM of one trained run on ``test_images``, cached in run_dir/ivom.json. Reported, as in
+    the paper, as mean squared error per pixel with pixels in [0, 1]."""
+    cache = run_dir / "ivom.json"
+    key = {"images": len(test_images), **options.__dict__}
+    if cache.is_file() and json.loads(cache.read_text()).get("key") == key:
+        return json.loads(cache.read_text())["ivom"]
+    run = load(run_dir)
+    value = float(ivom(run.method.generator, run.method.latent_dim, test_images, options).mean()) / 4
+    cache.write_text(json.dumps({"key": key, "ivom": value}) + "\n")
+    return value
+
+
+def cifar10_test_images(data_dir: str | None, n: int) -> torch.Tensor:
+    """The first ``n`` CIFAR-10 test images (a fixed subset) in [-1, 1]."""
+    from .image_datasets import cifar10_split
+    from .stacked_mnist import pixels_to_float
+
+    return pixels_to_float(cifar10_split(data_dir, "test").images[:n])
+
+
+def reproduce_table2(
+    *, out: str | Path, methods: Sequence[str] = TABLE2_METHODS, datasets: Sequence[str] = TABLE2_DATASETS,
+    seeds: int | None = None, budget: str = "cpu", workers: int | None = None,
+    mnist_dir: str | None = None, cifar10_dir: str | None = None,
+) -> list[dict[str, Any]]:
+    """Train every (method, dataset, seed), then write table2.md, table2.csv and the figures."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    spec = BUDGETS[budget]
+    seeds = seeds or spec["seeds"]
+    data_dirs = {"stacked_mnist": mnist_dir, "cifar10": cifar10_dir}
+    finals, wall = run_jobs(table2_jobs(methods, datasets, seeds, budget, out, data_dirs), workers)
+    ivoms: dict[tuple[str, int], float] = {}
+    if "cifar10" in datasets:
+        options = IvomOptions(restarts=spec["ivom"]["restarts"], steps=spec["ivom"]["steps"])
+        test_images = cifar10_test_images(cifar10_dir, spec["ivom"]["images"])
+        for method in methods:
+            for seed in range(seeds):
+                ivoms[method, seed] = run_ivom(out / "cifar10" / method / f"seed{seed}", test_images, options)
+                print(f"IvOM {method} seed {seed}: {ivoms[method, seed]:.5f}", file=sys.stderr, flush=True)
+    rows = table2_rows(finals, ivoms, methods, datasets, seeds)
+    (out / "table2.csv").write_text(_csv(rows))
+    markdown = table2_markdown(rows, budget, seeds)
+    (out / "table2.md").write_text(markdown + f"\nTotal wall time of this invocation: {wall:.0f} s.\n")
+    figures(out, methods, datasets)
+    print(markdown)
+    print(f"total wall time: {wall:.0f} s ({wall / 60:.1f} min)")
+    return rows
+
+
+def table2_rows(finals: dict, ivoms: dict, methods: Sequence[str], datasets: Sequence[str], seeds: int) -> list[dict[str, Any]]:
+    """One record per method and for real data: modes, KL and IvOM (mean, std over seeds)."""
+    rows = []
+    for name in list(methods) + ["real data"]:
+        row: dict[str, Any] = {"method": name}
+        if "stacked_mnist" in datasets:
+            if name == "real data":  # the real samples drawn beside every run's evaluation
+                runs = [finals[(m, "stacked_mnist", s)]["real"] for m in methods for s in range(seeds)]
+            else:
+                runs = [finals[(name, "stacked_mnist", s)] for s in range(seeds)]
+            for key in ("modes", "kl"):
+                row[f"{key}_mean"], row[f"{key}_std"] = mean_std([r.get(key) for r in runs]) or (None, None)
+            row["classifier_accuracy"] = runs[0].get("classifier_accuracy")
+        if name != "real data" and ivoms:
+            row["ivom_mean"], row["ivom_std"] = mean_std([ivoms[(name, s)] for s in range(seeds)]) or (None, None)
+        paper = PAPER_TABLE2.get(name)
+        row["paper_modes"], row["paper_kl"], row["paper_ivom"], row["paper_ivom_std"] = paper or (None,) * 4
+        rows.append(row)
+    return rows
+
+
+def table2_markdown(rows: list[dict[str, Any]], budget: str, seeds: int) -> str:
+    def cell(row: dict[str, Any], key: str, digits: int) -> str:
+        m, s = row.get(f"{key}_mean"), row.get(f"{key}_std")
+        return "n/a" if m is None else f"{m:.{digits}f} ± {s:.{digits}f}"
+
+    def paper(value: float | None) -> str:
+        return "—" if value is None else f"{value:g}"
+
+    accuracy = next((r["classifier_accuracy"] for r in rows if r.get("classifier_accuracy")), None)
+    out = [f"Table 2 reproduction, budget `{budget}`, mean ± std over {seeds} seed(s)."]
+    if accuracy:
+        out.append(f"Stacked-MNIST modes and KL from 26,000 samples, labelled by an MNIST classifier with "
+                   f"{100 * accuracy:.2f} % test accuracy.")
+    out += ["", "| method | modes (of 1000) | paper | KL | paper | IvOM | paper |", "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        paper_ivom = "—" if r["paper_ivom"] is None else f"{r['paper_ivom']:g} ± {r['paper_ivom_std']:g}"
+        out.append(f"| {r['method']} | {cell(r, 'modes', 1)} | {paper(r['paper_modes'])} | {cell(r, 'kl', 2)} | "
+                   f"{paper(r['paper_kl'])} | {cell(r, 'ivom', 4)} | {paper_ivom} |")
+    return "\n".join(out) + "\n"
+
+
+def figures(out: Path, methods: Sequence[str], datasets: Sequence[str], n_nearest: int = 8) -> None:
+    """samples_<dataset>.png (seed 0 of each method beside real data), inference.png (Appendix D:
+    real images above G(F(x)), VEEGAN seed 0) and nearest.png (Figure 3a, CIFAR-10 test images)."""
+    for dataset in datasets:
+        panels: dict[str, torch.Tensor] = {}
+        for method in methods:
+            generated, real = (torch.from_numpy(a) for a in load(out / dataset / method / "seed0").evaluation_samples(64))
+            panels.setdefault("real data", real)
+            panels[method] = generated
+        plot_sample_grids(panels, out / f"samples_{dataset}.png")
+        if "veegan" in methods:
+            run = load(out / dataset / "veegan" / "seed0")
+            real = run.dataset.sample(10, torch.Generator().manual_seed(0))
+            with torch.no_grad():
+                reconstructed = run.method.generator(run.method.reconstructor(real), torch.zeros(10, run.method.generator.noise_dim))
+            inference_figure(real, reconstructed, out / f"inference_{dataset}.png")
+    if "cifar10" in datasets:
+        runs = {m: load(out / "cifar10" / m / "seed0") for m in methods}
+        data_dir = next(iter(runs.values())).config.data_dir
+        real = cifar10_test_images(data_dir, n_nearest)
+        generated = {m: torch.from_numpy(run.sample(2_000, seed=0)) for m, run in runs.items()}
+        nearest_figure(real, generated, out / "nearest.png")
