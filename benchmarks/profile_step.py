@@ -40,8 +40,8 @@ def main(argv: list[str] | None = None) -> None:
     config = build_config({"method": args.method, "dataset": args.dataset, "batch_size": args.batch,
                            "runtime": {"threads": 1}}, parse_assignments(args.assignments))
     runtime.apply(config.runtime)
-    dataset = make_dataset(config.dataset)
-    method = build_method(config.method, dataset.dim, config.model, config.method_options)
+    dataset = make_dataset(config.dataset, config.data_file, config.data_dir)
+    method = build_method(config.method, dataset.shape, config.model, config.method_options)
     optimizer = make_optimizer(method, config)
 
     def run(n: int) -> None:

@@ -67,7 +67,7 @@ class Runner:
         from veegan.datasets import make_dataset
 
         self.implementation, self.torch = implementation, torch
-        dataset = make_dataset(config.dataset)
+        dataset = make_dataset(config.dataset, config.data_file, config.data_dir)
         torch.manual_seed(config.seed)
         if implementation == "project":
             from veegan.methods import build_method
@@ -75,7 +75,7 @@ class Runner:
 
             runtime.apply(config.runtime)
             self.onednn = torch.backends.mkldnn.matmul.fp32_precision if hasattr(torch.backends.mkldnn, "matmul") else None
-            method = build_method(config.method, dataset.dim, config.model, config.method_options)
+            method = build_method(config.method, dataset.shape, config.model, config.method_options)
             method.check_batch_size(config.batch_size)
             optimizer = make_optimizer(method, config)
             self.steps = 0

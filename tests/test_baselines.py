@@ -168,3 +168,27 @@ def test_one_lookahead_step_is_the_discriminators_real_adam_step():
     optimizer.step()  # only D has gradients, so only D moves
     for name, p in D.named_parameters():
         torch.testing.assert_close(lookahead[name], p.detach(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("dim", [3, 70])  # D sees both batches stacked (low dimension) or apart
+@pytest.mark.parametrize("hidden", [(6,), (6, 5)])
+def test_written_out_discriminator_gradient_equals_autograd(dim, hidden, float64):
+    """Unrolled GAN's hand-written gradient of eq. (6), for one and two hidden layers, equals
+    autograd's, and so does its derivative with respect to the generated batch."""
+    from veegan.losses import logistic_discriminator_loss
+    from veegan.methods.unrolled import discriminator_loss_gradient
+    from veegan.networks import Discriminator
+
+    torch.manual_seed(0)
+    discriminator = Discriminator(dim, hidden)
+    params = list(discriminator.parameters())
+    x_generated, x_real = torch.randn(7, dim, requires_grad=True), torch.randn(9, dim)
+    loss = logistic_discriminator_loss(discriminator(x_generated), discriminator(x_real))
+    expected = torch.autograd.grad(loss, params, create_graph=True)
+    written = discriminator_loss_gradient(list(zip(params[0::2], params[1::2])), x_generated, x_real)
+    for a, b in zip(written, expected):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
+    probe = [torch.randn_like(p) for p in params]  # a direction: d <probe, grad> / d x_generated
+    (via_written,) = torch.autograd.grad(sum((g * v).sum() for g, v in zip(written, probe)), x_generated)
+    (via_autograd,) = torch.autograd.grad(sum((g * v).sum() for g, v in zip(expected, probe)), x_generated)
+    torch.testing.assert_close(via_written, via_autograd, rtol=1e-10, atol=1e-12)

@@ -111,7 +111,7 @@ def reproduce_table2(
                 print(f"IvOM {method} seed {seed}: {ivoms[method, seed]:.5f}", file=sys.stderr, flush=True)
     rows = table2_rows(finals, ivoms, methods, datasets, seeds)
     (out / "table2.csv").write_text(_csv(rows))
-    markdown = table2_markdown(rows, budget, seeds)
+    markdown = table2_markdown(rows, budget, seeds, cifar10_source(cifar10_dir) if "cifar10" in datasets else None)
     (out / "table2.md").write_text(markdown + f"\nTotal wall time of this invocation: {wall:.0f} s.\n")
     figures(out, methods, datasets)
     print(markdown)
@@ -140,7 +140,17 @@ def table2_rows(finals: dict, ivoms: dict, methods: Sequence[str], datasets: Seq
     return rows
 
 
-def table2_markdown(rows: list[dict[str, Any]], budget: str, seeds: int) -> str:
+def cifar10_source(data_dir: str | None) -> str:
+    """Where the CIFAR-10 images came from, for the table's note."""
+    if data_dir is None:
+        return "the official python batches (downloaded)"
+    root = Path(data_dir)
+    if (root / "cifar-10-batches-py").is_dir() or (root / "data_batch_1").is_file():
+        return f"the official python batches in {root}"
+    return f"the image files in {root} (if these are a JPEG re-encoding, IvOM is not comparable with published numbers)"
+
+
+def table2_markdown(rows: list[dict[str, Any]], budget: str, seeds: int, cifar10: str | None = None) -> str:
     def cell(row: dict[str, Any], key: str, digits: int) -> str:
         m, s = row.get(f"{key}_mean"), row.get(f"{key}_std")
         return "n/a" if m is None else f"{m:.{digits}f} ± {s:.{digits}f}"
@@ -150,6 +160,11 @@ def table2_markdown(rows: list[dict[str, Any]], budget: str, seeds: int) -> str:
 
     accuracy = next((r["classifier_accuracy"] for r in rows if r.get("classifier_accuracy")), None)
     out = [f"Table 2 reproduction, budget `{budget}`, mean ± std over {seeds} seed(s)."]
+    if budget != "paper":
+        out.append(f"The `{budget}` budget is reduced (networks, steps, IvOM search; see veegan.table2.BUDGETS): "
+                   "its figures are not the paper's protocol.")
+    if cifar10:
+        out.append(f"CIFAR-10: {cifar10}; IvOM is the mean squared error per pixel, pixels in [0, 1].")
     if accuracy:
         out.append(f"Stacked-MNIST modes and KL from 26,000 samples, labelled by an MNIST classifier with "
                    f"{100 * accuracy:.2f} % test accuracy.")
