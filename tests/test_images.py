@@ -268,3 +268,13 @@ def test_reproduce_table2_end_to_end(tmp_path, monkeypatch):
         assert (out / name).read_bytes()[:4] == b"\x89PNG" or name.endswith(".csv")
     assert json.loads((out / "cifar10" / "veegan" / "seed0" / "ivom.json").read_text())["ivom"] > 0
     assert main(args) == 0  # a second call reuses the finished runs and the cached IvOM
+
+
+def test_a_foreign_classifier_file_is_reported_when_training_starts(tmp_path, monkeypatch):
+    folder = write_stripe_mnist(tmp_path / "mnist", n_train=20, n_test=10)
+    torch.save({"format_version": 1, "kind": "something else"}, tmp_path / "other.pt")
+    monkeypatch.setenv("VEEGAN_MNIST_CLASSIFIER", str(tmp_path / "other.pt"))
+    dataset = make_dataset("stacked_mnist", data_dir=str(folder))
+    raises_one_line(lambda: dataset.has_metrics, naming="not an MNIST classifier")
+    monkeypatch.setenv("VEEGAN_MNIST_CLASSIFIER", str(tmp_path / "missing.pt"))
+    assert not make_dataset("stacked_mnist", data_dir=str(folder)).has_metrics

@@ -61,11 +61,13 @@ class Run:
         return evaluate(self.method, self.dataset, n, seed)
 
 
-def load(run_dir: str | Path) -> Run:
-    """Load the configuration and last checkpoint of a run directory."""
+def load(run_dir: str | Path, dataset: Dataset | None = None) -> Run:
+    """Load the configuration and last checkpoint of a run directory. ``dataset``: the run's
+    dataset already built (saves reading image files again when loading many runs)."""
     run_dir = Path(run_dir)
     config = runs.read_run_config(run_dir)
-    dataset = make_dataset(config.dataset, config.data_file, config.data_dir)
+    if dataset is None:
+        dataset = make_dataset(config.dataset, config.data_file, config.data_dir)
     method = build_method(config.method, dataset.shape, config.model, config.method_options)
     optimizer = make_optimizer(method, config)
     step = restore(checkpoint.load(run_dir / checkpoint.CHECKPOINT_NAME), config, method, optimizer)

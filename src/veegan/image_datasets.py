@@ -63,7 +63,11 @@ class StackedMNISTDataset(Dataset):
 
     @property
     def has_metrics(self) -> bool:
-        return self._classifier is not None or classifier.default_path().is_file()
+        """True once the classifier is loaded; a saved classifier is loaded on the first call
+        (so a damaged or foreign file is reported when training starts, not at the end)."""
+        if self._classifier is None and classifier.default_path().is_file():
+            self._classifier = classifier.load_classifier()
+        return self._classifier is not None
 
     def score(self, samples: torch.Tensor) -> dict[str, Any]:
         """Modes of 1,000 and KL to the uniform distribution of triples, with the accuracy of

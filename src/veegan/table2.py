@@ -12,6 +12,7 @@ from typing import Any, Sequence
 import torch
 
 from .api import load, resolve_config
+from .datasets import Dataset, make_dataset
 from .image_grids import inference_figure, nearest_figure, plot_sample_grids
 from .ivom import IvomOptions, ivom
 from .reproduce import _csv
@@ -68,14 +69,14 @@ def table2_jobs(methods: Sequence[str], datasets: Sequence[str], seeds: int, bud
     return jobs
 
 
-def run_ivom(run_dir: Path, test_images: torch.Tensor, options: IvomOptions) -> float:
+def run_ivom(run_dir: Path, test_images: torch.Tensor, options: IvomOptions, dataset: Dataset | None = None) -> float:
     """IvOM of one trained run on ``test_images``, cached in run_dir/ivom.json. Reported, as in
     the paper, as mean squared error per pixel with pixels in [0, 1]."""
     cache = run_dir / "ivom.json"
     key = {"images": len(test_images), **options.__dict__}
     if cache.is_file() and json.loads(cache.read_text()).get("key") == key:
         return json.loads(cache.read_text())["ivom"]
-    run = load(run_dir)
+    run = load(run_dir, dataset)
     value = float(ivom(run.method.generator, run.method.latent_dim, test_images, options).mean()) / 4
     cache.write_text(json.dumps({"key": key, "ivom": value}) + "\n")
     return value
@@ -105,9 +106,10 @@ def reproduce_table2(
     if "cifar10" in datasets:
         options = IvomOptions(restarts=spec["ivom"]["restarts"], steps=spec["ivom"]["steps"])
         test_images = cifar10_test_images(cifar10_dir, spec["ivom"]["images"])
+        train_images = make_dataset("cifar10", data_dir=cifar10_dir and str(Path(cifar10_dir).resolve()))
         for method in methods:
             for seed in range(seeds):
-                ivoms[method, seed] = run_ivom(out / "cifar10" / method / f"seed{seed}", test_images, options)
+                ivoms[method, seed] = run_ivom(out / "cifar10" / method / f"seed{seed}", test_images, options, train_images)
                 print(f"IvOM {method} seed {seed}: {ivoms[method, seed]:.5f}", file=sys.stderr, flush=True)
     rows = table2_rows(finals, ivoms, methods, datasets, seeds)
     (out / "table2.csv").write_text(_csv(rows))
@@ -177,24 +179,23 @@ def table2_markdown(rows: list[dict[str, Any]], budget: str, seeds: int, cifar10
 
 
 def figures(out: Path, methods: Sequence[str], datasets: Sequence[str], n_nearest: int = 8) -> None:
-    """samples_<dataset>.png (seed 0 of each method beside real data), inference.png (Appendix D:
-    real images above G(F(x)), VEEGAN seed 0) and nearest.png (Figure 3a, CIFAR-10 test images)."""
+    """samples_<dataset>.png (seed 0 of each method beside real data), inference_<dataset>.png
+    (Appendix D: real images above G(F(x)), VEEGAN seed 0) and nearest.png (Figure 3a, CIFAR-10
+    test images beside the nearest of 2,000 samples of each method)."""
     for dataset in datasets:
-        panels: dict[str, torch.Tensor] = {}
+        runs: dict[str, Any] = {}  # seed 0 of each method, sharing one copy of the dataset
         for method in methods:
-            generated, real = (torch.from_numpy(a) for a in load(out / dataset / method / "seed0").evaluation_samples(64))
-            panels.setdefault("real data", real)
-            panels[method] = generated
+            runs[method] = load(out / dataset / method / "seed0", runs[methods[0]].dataset if runs else None)
+        panels = {"real data": torch.from_numpy(runs[methods[0]].evaluation_samples(64)[1])}
+        panels.update({m: torch.from_numpy(run.evaluation_samples(64)[0]) for m, run in runs.items()})
         plot_sample_grids(panels, out / f"samples_{dataset}.png")
-        if "veegan" in methods:
-            run = load(out / dataset / "veegan" / "seed0")
-            real = run.dataset.sample(10, torch.Generator().manual_seed(0))
+        if "veegan" in runs:
+            veegan = runs["veegan"].method
+            real = runs["veegan"].dataset.sample(10, torch.Generator().manual_seed(0))
             with torch.no_grad():
-                reconstructed = run.method.generator(run.method.reconstructor(real), torch.zeros(10, run.method.generator.noise_dim))
+                reconstructed = veegan.generator(veegan.reconstructor(real), torch.zeros(10, veegan.generator.noise_dim))
             inference_figure(real, reconstructed, out / f"inference_{dataset}.png")
-    if "cifar10" in datasets:
-        runs = {m: load(out / "cifar10" / m / "seed0") for m in methods}
-        data_dir = next(iter(runs.values())).config.data_dir
-        real = cifar10_test_images(data_dir, n_nearest)
-        generated = {m: torch.from_numpy(run.sample(2_000, seed=0)) for m, run in runs.items()}
-        nearest_figure(real, generated, out / "nearest.png")
+        if dataset == "cifar10":
+            real = cifar10_test_images(runs[methods[0]].config.data_dir, n_nearest)
+            generated = {m: torch.from_numpy(run.sample(2_000, seed=0)) for m, run in runs.items()}
+            nearest_figure(real, generated, out / "nearest.png")
