@@ -278,3 +278,21 @@ def test_a_foreign_classifier_file_is_reported_when_training_starts(tmp_path, mo
     raises_one_line(lambda: dataset.has_metrics, naming="not an MNIST classifier")
     monkeypatch.setenv("VEEGAN_MNIST_CLASSIFIER", str(tmp_path / "missing.pt"))
     assert not make_dataset("stacked_mnist", data_dir=str(folder)).has_metrics
+
+
+def test_own_images_of_different_sizes_each_give_their_largest_square(tmp_path):
+    from PIL import Image
+
+    (tmp_path / "mine").mkdir()
+    Image.new("RGB", (80, 60), (255, 0, 0)).save(tmp_path / "mine" / "a.png")
+    Image.new("RGB", (40, 50), (0, 0, 255)).save(tmp_path / "mine" / "b.png")
+    dataset = make_dataset("images", data_dir=str(tmp_path / "mine"))
+    assert dataset.shape == (3, 64, 64) and len(dataset.images) == 2
+
+
+def test_data_autoencoder_loss_sums_every_pixel():
+    from veegan.methods.veegan_dae import data_autoencoder_loss
+
+    x = torch.zeros(2, 3, 4, 4)
+    assert data_autoencoder_loss(x, x + 1).item() == 48.0
+    assert data_autoencoder_loss(torch.zeros(5, 2), torch.ones(5, 2)).item() == 2.0

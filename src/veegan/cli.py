@@ -143,13 +143,17 @@ def cmd_config(args: argparse.Namespace) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> None:
+    from . import distributed
     from .api import train
 
-    train(args.method, args.dataset, out=args.out, data=args.data, data_dir=args.data_dir, steps=args.steps, seed=args.seed,
-          config_file=args.config, overrides=args.overrides, resume=args.resume, overwrite=args.overwrite,
-          progress=not args.quiet)
-    if not args.quiet:
-        print(f"wrote {args.out}")
+    try:
+        train(args.method, args.dataset, out=args.out, data=args.data, data_dir=args.data_dir, steps=args.steps,
+              seed=args.seed, config_file=args.config, overrides=args.overrides, resume=args.resume,
+              overwrite=args.overwrite, progress=not args.quiet)
+        if not args.quiet and distributed.is_main():
+            print(f"wrote {args.out}")
+    finally:
+        distributed.teardown()
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:

@@ -51,9 +51,9 @@ def metrics_table(results: dict[str, list[dict[str, Any]]], dataset: str) -> str
         return f"No mode metrics for {dataset} (its modes are unknown).\n"
     columns = [("modes", f"modes (max {first['max_modes']})")] + [(k, title) for k, title in COLUMNS if k in first]
     lines = ["| method | runs | " + " | ".join(title for _, title in columns) + " |", "|---" * (len(columns) + 2) + "|"]
-    rows = list(results.items()) + [("real data", [r["real"] for rs in results.values() for r in rs])]
+    rows = list(results.items()) + [("real data", [r["real"] for rs in results.values() for r in rs if "real" in r])]
     for name, rs in rows:
-        cells = [format_mean_std([r[key] for r in rs]) for key, _ in columns]
+        cells = [format_mean_std([r.get(key) for r in rs]) for key, _ in columns]
         lines.append(f"| {name} | {len(rs)} | " + " | ".join(cells) + " |")
     return f"{dataset}: mean ± std over seeds, {first['samples']} samples per run\n\n" + "\n".join(lines) + "\n"
 

@@ -3,9 +3,11 @@ Appendix C): the generator of the DCGAN-tensorflow implementation the paper cite
 methods; its discriminator's convolutions, for GAN, Unrolled GAN and PacGAN on their own and,
 flattened and joined with z, inside the joint discriminator of Table 3 for VEEGAN and ALI.
 
-All convolutions are 5 x 5 with stride 2 and "same" padding, so a side s becomes ceil(s / 2)
-(28 -> 14 -> 7 -> 4 -> 2, 32 -> 16 -> 8 -> 4 -> 2, 64 -> 32 -> 16 -> 8 -> 4), and the generator
-retraces those sides exactly. ``width`` is DCGAN's base number of channels (64 in the paper).
+All convolutions are 5 x 5 with stride 2 and "same" output sizes, so a side s becomes
+ceil(s / 2) (28 -> 14 -> 7 -> 4 -> 2, 32 -> 16 -> 8 -> 4 -> 2, 64 -> 32 -> 16 -> 8 -> 4), and the
+generator retraces those sides exactly. The padding is symmetric (2 on each side), where
+TensorFlow pads even sides 1 before and 2 after: the sizes match DCGAN-tensorflow, the pixel
+alignment of the feature maps is shifted by one. ``width`` is DCGAN's base number of channels (64 in the paper).
 """
 from __future__ import annotations
 

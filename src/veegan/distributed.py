@@ -1,5 +1,6 @@
 """Multi-process training: ``torchrun --nproc_per_node N -m veegan train ...`` trains one model
-with DistributedDataParallel (gloo on CPU, nccl on GPU), each rank on its shard of every batch.
+with DistributedDataParallel over gloo (training runs on the CPU), each rank on its shard of
+every batch.
 
 So that N ranks compute exactly what one process computes on the global batch, every random
 draw of a training step (the data batch, z, the generator's extra noise, VEEGAN's real-pair
@@ -45,9 +46,9 @@ def is_main() -> bool:
 
 
 def setup() -> None:
-    """Join the process group torchrun describes (nccl with CUDA, else gloo)."""
+    """Join the process group torchrun describes (gloo: the networks live on the CPU)."""
     if launched() and not dist.is_initialized():
-        dist.init_process_group(backend="nccl" if torch.cuda.is_available() else "gloo")
+        dist.init_process_group(backend="gloo")
 
 
 def teardown() -> None:
@@ -93,21 +94,33 @@ def normal(n: int, dim: int, generator: torch.Generator | None = None, *, like: 
 
 
 def decided_by_main(decide: Callable[[], T]) -> T:
-    """Run ``decide`` on rank 0 only and hand its result, or its VeeganError, to every rank
-    (so a refused run stops all ranks with the same message instead of leaving them waiting)."""
+    """Run ``decide`` on rank 0 only and hand its result, or its error, to every rank (so a
+    refused run stops all ranks with the same message instead of leaving them waiting)."""
     if world_size() == 1:
         return decide()
     outcome: list[Any] = [None]
+    failure: BaseException | None = None
     if is_main():
         try:
             outcome[0] = ("ok", decide())
-        except VeeganError as exc:
-            outcome[0] = ("error", str(exc))
+        except Exception as exc:  # noqa: BLE001 - every failure must reach the other ranks
+            failure, outcome[0] = exc, ("error", str(exc) or type(exc).__name__)
     dist.broadcast_object_list(outcome, src=0)
     status, value = outcome[0]
+    if failure is not None:
+        raise failure
     if status == "error":
-        raise VeeganError(value)
+        raise VeeganError(f"rank 0 stopped: {value}")
     return value
+
+
+def any_rank(flag: bool) -> bool:
+    """Whether ``flag`` is true on any rank (every rank must call it at the same point)."""
+    if world_size() == 1:
+        return flag
+    value = torch.tensor([int(flag)])
+    dist.all_reduce(value, op=dist.ReduceOp.MAX)
+    return bool(value.item())
 
 
 def mean_over_ranks(values: torch.Tensor) -> torch.Tensor:

@@ -13,13 +13,12 @@ from typing import Any
 
 import numpy as np
 import torch
-from PIL import Image
 
 from . import classifier, download
 from .classifier import DigitClassifier
 from .datasets import DATASETS, Dataset
 from .errors import VeeganError
-from .image_files import IMAGE_EXTENSIONS, read_cifar10, read_image_folder
+from .image_files import read_cifar10, read_image_folder
 from .stacked_mnist import StackedMNIST, pixels_to_float
 
 
@@ -118,7 +117,7 @@ def celeba(root: str | Path | None = None, side: int = 64) -> ImageDataset:
     ``img_align_celeba/`` inside it is found too)."""
     if root is None:
         raise VeeganError("CelebA has no automatic download: set data_dir to the folder of its aligned JPEGs")
-    return ImageDataset.from_hwc("celeba", *read_image_folder(_image_subfolder(Path(root)), center_crop=_short_side(root), resize=side))
+    return ImageDataset.from_hwc("celeba", *read_image_folder(_image_subfolder(Path(root)), center_crop="square", resize=side))
 
 
 @DATASETS.register("images")
@@ -127,7 +126,7 @@ def images(root: str | Path | None = None, side: int = 64) -> ImageDataset:
     resized to ``side`` x ``side``."""
     if root is None:
         raise VeeganError("dataset 'images' needs data_dir, the folder of your images")
-    return ImageDataset.from_hwc(Path(root).name or "images", *read_image_folder(root, center_crop=_short_side(root), resize=side))
+    return ImageDataset.from_hwc(Path(root).name or "images", *read_image_folder(root, center_crop="square", resize=side))
 
 
 def _image_subfolder(root: Path) -> Path:
@@ -135,19 +134,3 @@ def _image_subfolder(root: Path) -> Path:
         if (root / name).is_dir():
             return root / name
     return root
-
-
-def _short_side(root: str | Path) -> int:
-    """The shorter side of the first image under ``root`` (the largest centred square)."""
-    root = _image_subfolder(Path(root))
-    if not root.is_dir():
-        raise VeeganError(f"image folder {root} does not exist")
-    for path in sorted(root.rglob("*")):
-        if path.suffix.lower() in IMAGE_EXTENSIONS and path.is_file():
-            try:
-                with Image.open(path) as image:
-                    return min(image.size)
-            except OSError as exc:
-                raise VeeganError(f"{path} is not a readable image: {exc}") from None
-    raise VeeganError(f"image folder {root} holds no images")
-

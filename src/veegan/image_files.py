@@ -211,13 +211,16 @@ def image_folder_classes(root: str | Path) -> list[str] | None:
     return classes or None
 
 
-def _load_image(path: Path, center_crop: int | None, resize: int | None) -> np.ndarray:
-    """One image as uint8 RGB (H, W, 3), center-cropped to a square and resized when asked."""
+def _load_image(path: Path, center_crop: int | str | None, resize: int | None) -> np.ndarray:
+    """One image as uint8 RGB (H, W, 3), center-cropped to a square and resized when asked;
+    ``center_crop="square"`` takes each image's own largest central square."""
     try:
         with Image.open(path) as opened:
             image = opened.convert("RGB")
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         raise VeeganError(f"image {path} does not decode: {one_line(exc)}") from None
+    if center_crop == "square":
+        center_crop = min(image.size)
     if center_crop is not None:
         width, height = image.size
         if width < center_crop or height < center_crop:
@@ -232,7 +235,7 @@ def _load_image(path: Path, center_crop: int | None, resize: int | None) -> np.n
 def read_image_folder(
     root: str | Path,
     *,
-    center_crop: int | None = None,
+    center_crop: int | str | None = None,
     resize: int | None = None,
     extensions: tuple[str, ...] = IMAGE_EXTENSIONS,
 ) -> tuple[np.ndarray, np.ndarray | None]:
@@ -240,12 +243,13 @@ def read_image_folder(
 
     With sub-folders, each is a class (labels = index in the sorted sub-folder names, images
     found recursively inside it); with images directly in ``root``, labels is None.
-    ``center_crop`` cuts the central square of that side; ``resize`` then scales to a square of
+    ``center_crop`` cuts the central square of that side ("square": of each image's shorter
+    side); ``resize`` then scales to a square of
     that side (bilinear; a non-square image is stretched, so crop first). Without either, every
     image must already have the same size.
     """
     root = Path(root)
-    for option, value in (("center_crop", center_crop), ("resize", resize)):
+    for option, value in (("center_crop", None if center_crop == "square" else center_crop), ("resize", resize)):
         if value is not None and value < 1:
             raise VeeganError(f"{option} must be a positive number of pixels, got {value}")
     classes = image_folder_classes(root)

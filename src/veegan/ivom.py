@@ -33,7 +33,7 @@ def ivom(generator: nn.Module, latent_dim: int, images: torch.Tensor, options: I
     divide by 4 for [0, 1] units). The generator runs in eval mode and is not changed."""
     if images.ndim != 4:
         raise VeeganError(f"IvOM needs N x C x H x W images, got {tuple(images.shape)}")
-    was_training = generator.training
+    was_training, trainable = generator.training, [p.requires_grad for p in generator.parameters()]
     generator.eval()
     for p in generator.parameters():
         p.requires_grad_(False)
@@ -54,7 +54,7 @@ def ivom(generator: nn.Module, latent_dim: int, images: torch.Tensor, options: I
             with torch.no_grad():
                 errors.append((generator(z, noise) - x).square().flatten(1).mean(1))
     finally:
-        for p in generator.parameters():
-            p.requires_grad_(True)
+        for p, flag in zip(generator.parameters(), trainable):
+            p.requires_grad_(flag)
         generator.train(was_training)
     return torch.cat(errors).view(len(images), options.restarts).min(dim=1).values

@@ -14,8 +14,10 @@ METRICS_LOG_NAME = "metrics.jsonl"
 FINAL_METRICS_NAME = "metrics.json"
 DENSITY_NAME = "density.png"
 SAMPLES_NAME = "samples.png"  # image datasets: samples beside real images, in place of the density plot
+IVOM_NAME = "ivom.json"  # written by `reproduce table2` for CIFAR-10 runs
 TENSORBOARD_DIR = "tensorboard"
-RUN_FILES = (CONFIG_NAME, CHECKPOINT_NAME, METRICS_LOG_NAME, FINAL_METRICS_NAME, DENSITY_NAME, SAMPLES_NAME, TENSORBOARD_DIR)
+RUN_FILES = (CONFIG_NAME, CHECKPOINT_NAME, METRICS_LOG_NAME, FINAL_METRICS_NAME, DENSITY_NAME, SAMPLES_NAME, IVOM_NAME,
+             TENSORBOARD_DIR)
 
 # Keys that --resume may change: extending a run's length is the only change that keeps it one run.
 RESUMABLE_CHANGES = {"steps"}

@@ -17,6 +17,7 @@ import numpy as np
 
 from . import runs
 from .config import TrainConfig
+from .datasets import make_dataset
 from .evaluation import short_summary
 
 
@@ -62,6 +63,8 @@ def run_jobs(jobs: Sequence[Job], workers: int | None = None) -> tuple[dict[Hash
     Prints one progress line per finished run: runs done / total, elapsed, estimated remaining."""
     results = {job.key: done for job in jobs if (done := finished(job)) is not None}
     todo = [job for job in jobs if job.key not in results]
+    for source in dict.fromkeys((j.config.dataset, j.config.data_file, j.config.data_dir) for j in todo):
+        make_dataset(*source)  # here, once: a download into the cache must not run in every worker at once
     workers = max(1, min(workers or os.cpu_count() or 1, max(len(todo), 1)))
     print(f"{len(todo)} run(s) to train on {workers} worker process(es); {len(results)} already done",
           file=sys.stderr, flush=True)

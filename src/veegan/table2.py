@@ -11,6 +11,7 @@ from typing import Any, Sequence
 
 import torch
 
+from . import checkpoint, runs
 from .api import load, resolve_config
 from .datasets import Dataset, make_dataset
 from .image_grids import inference_figure, nearest_figure, plot_sample_grids
@@ -72,8 +73,9 @@ def table2_jobs(methods: Sequence[str], datasets: Sequence[str], seeds: int, bud
 def run_ivom(run_dir: Path, test_images: torch.Tensor, options: IvomOptions, dataset: Dataset | None = None) -> float:
     """IvOM of one trained run on ``test_images``, cached in run_dir/ivom.json. Reported, as in
     the paper, as mean squared error per pixel with pixels in [0, 1]."""
-    cache = run_dir / "ivom.json"
-    key = {"images": len(test_images), **options.__dict__}
+    cache = run_dir / runs.IVOM_NAME
+    stat = (run_dir / checkpoint.CHECKPOINT_NAME).stat()  # a retrained or resumed run is measured again
+    key = {"images": len(test_images), **options.__dict__, "checkpoint": [stat.st_size, stat.st_mtime_ns]}
     if cache.is_file() and json.loads(cache.read_text()).get("key") == key:
         return json.loads(cache.read_text())["ivom"]
     run = load(run_dir, dataset)

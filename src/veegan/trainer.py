@@ -75,7 +75,16 @@ def train(
     # everything that can reject the configuration or the data comes before DIR is touched
     if config.batch_size % ranks:
         raise VeeganError(f"batch_size {config.batch_size} does not split evenly over {ranks} processes")
-    dataset = make_dataset(config.dataset, config.data_file, config.data_dir)
+    built: dict[str, Dataset] = {}
+
+    def build_dataset() -> None:  # rank 0 first: a download into the cache happens once
+        built["dataset"] = make_dataset(config.dataset, config.data_file, config.data_dir)
+        built["dataset"].has_metrics  # loads a classifier the metrics need, or says why it cannot
+
+    distributed.decided_by_main(build_dataset)
+    if not built:
+        build_dataset()
+    dataset = built["dataset"]
     torch.manual_seed(config.seed)
     method = build_method(config.method, dataset.shape, config.model, config.method_options)
     method.check_batch_size(config.batch_size // ranks)
@@ -107,7 +116,7 @@ def train(
     stop = StopBetweenSteps()
     try:
         while step < config.steps:
-            if stop.requested:  # Ctrl-C arrived during the last step: save a consistent state
+            if distributed.any_rank(stop.requested):  # Ctrl-C arrived during the last step: save a consistent state
                 save(step)
                 raise KeyboardInterrupt
             terms = training_step(model, optimizer, dataset, config.batch_size, step)

@@ -24,7 +24,7 @@ class VeeganDaeOptions(RealPairOptions):
 
 def data_autoencoder_loss(x: torch.Tensor, x_reconstructed: torch.Tensor) -> torch.Tensor:
     """||x - G(F(x))||_2^2 (Section 5.3), summed over dimensions and averaged over the batch."""
-    return (x - x_reconstructed).square().sum(dim=1).mean()
+    return (x - x_reconstructed).square().flatten(1).sum(dim=1).mean()
 
 
 @METHODS.register("veegan_dae")
