@@ -187,6 +187,13 @@ def test_stacked_mnist_run_end_to_end(tmp_path, monkeypatch):
     assert (tmp_path / "run" / "samples.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert run.sample(3).shape == (3, 3, 28, 28)
     assert run.encode(run.dataset.sample(2)).shape == (2, 6)
+    from veegan.cli import main
+
+    np.save(tmp_path / "x.npy", run.dataset.sample(3).numpy())
+    assert main(["encode", str(tmp_path / "run"), "--data", str(tmp_path / "x.npy"), "--out", str(tmp_path / "z.npy")]) == 0
+    assert np.load(tmp_path / "z.npy").shape == (3, 6)
+    np.save(tmp_path / "flat.npy", np.zeros((3, 5), dtype=np.float32))
+    assert main(["encode", str(tmp_path / "run"), "--data", str(tmp_path / "flat.npy"), "--out", str(tmp_path / "z.npy")]) == 2
 
 
 def test_classifier_command_reports_missing_mnist(tmp_path):

@@ -56,7 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("encode", help="map data to noise with the reconstructor (paper Appendix D)")
     p.add_argument("run_dir", metavar="DIR")
-    p.add_argument("--data", required=True, metavar="FILE", help="N x D data (.npy or .csv)")
+    p.add_argument("--data", required=True, metavar="FILE",
+                   help="N x D data (.npy or .csv); for an image run, N x C x H x W images in [-1, 1] (.npy)")
     p.add_argument("--out", required=True, metavar="FILE.npy")
 
     p = commands.add_parser("compare", help="train several methods on one dataset and plot them side by side")
@@ -184,7 +185,7 @@ def cmd_encode(args: argparse.Namespace) -> None:
     from .datasets import load_array
 
     run = load(args.run_dir)
-    np.save(_output_path(args.out), run.encode(load_array(args.data)))
+    np.save(_output_path(args.out), run.encode(load_array(args.data, run.dataset.shape)))
 
 
 def cmd_compare(args: argparse.Namespace) -> None:

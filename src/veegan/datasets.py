@@ -131,8 +131,9 @@ def hd1200(
     return GaussianMixture("hd1200", means, std, basis)
 
 
-def load_array(path: str | Path) -> np.ndarray:
-    """Read an N x D numeric array from ``.npy`` or ``.csv`` and check it, with one-line errors."""
+def load_array(path: str | Path, sample_shape: tuple[int, ...] | None = None) -> np.ndarray:
+    """Read an N x D numeric array from ``.npy`` or ``.csv`` and check it, with one-line errors.
+    With ``sample_shape`` (C, H, W), an N x C x H x W ``.npy`` array of images is accepted too."""
     path = Path(path)
     if not path.is_file():
         raise VeeganError(f"data file {path} does not exist")
@@ -154,14 +155,20 @@ def load_array(path: str | Path) -> np.ndarray:
         raise VeeganError(f"data file {path} holds an archive of arrays (.npz?), not one N x D array")
     if not np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.complexfloating):
         raise VeeganError(f"data file {path} holds {array.dtype} values, not real numbers")
+    if sample_shape is not None and len(sample_shape) > 1 and tuple(array.shape[1:]) == tuple(sample_shape):
+        array = array.reshape(len(array), -1)  # images: checked as N x (C*H*W), returned in their shape
+        image_rows = True
+    else:
+        image_rows = False
     if array.ndim != 2:
-        raise VeeganError(f"data file {path} must hold an N x D array, got shape {array.shape}")
+        expected = "N x " + " x ".join(map(str, sample_shape)) if sample_shape and len(sample_shape) > 1 else "N x D"
+        raise VeeganError(f"data file {path} must hold an {expected} array, got shape {array.shape}")
     if array.shape[0] < 2 or array.shape[1] < 1:
         raise VeeganError(f"data file {path} must hold at least 2 rows and 1 column, got {array.shape}")
     array = array.astype(np.float32)
     if not np.isfinite(array).all():
         raise VeeganError(f"data file {path} contains NaN or infinite values (or values beyond float32's range)")
-    return array
+    return array.reshape(len(array), *sample_shape) if image_rows else array
 
 
 def make_dataset(name: str, data_file: str | None = None, data_dir: str | None = None) -> Dataset:
