@@ -16,6 +16,7 @@ import torch.nn.functional as tf
 from torch import nn
 
 from . import checkpoint
+from .download import default_cache_dir
 from .errors import VeeganError
 from .stacked_mnist import CHANNEL_WEIGHTS, N_MODES, load_mnist, pixels_to_float
 
@@ -24,8 +25,6 @@ CLASSIFIER_KIND = "mnist_digit_classifier"
 
 def default_path() -> Path:
     """``$VEEGAN_MNIST_CLASSIFIER``, else ``classifiers/mnist.pt`` in the cache directory."""
-    from .download import default_cache_dir
-
     override = os.environ.get("VEEGAN_MNIST_CLASSIFIER")
     return Path(override) if override else default_cache_dir() / "classifiers" / "mnist.pt"
 

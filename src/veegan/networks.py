@@ -121,11 +121,17 @@ class JointDiscriminator(nn.Module):
         activation: Callable[[], nn.Module] = nn.ReLU,
     ) -> None:
         super().__init__()
-        self.features = features if features is not None else nn.Identity()
+        self.features = features  # None: x itself (no call on the vector step's hot path)
         self.net = PairMLP(latent_dim, data_dim, hidden, 1, activation)
 
+    def featurize(self, x: torch.Tensor, frozen_parameters: bool = False) -> torch.Tensor:
+        """features(x), optionally through the features' detached parameters."""
+        if self.features is None:
+            return x
+        return frozen(self.features, x) if frozen_parameters else self.features(x)
+
     def forward(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        return self.net(z, self.features(x)).squeeze(1)
+        return self.net(z, self.featurize(x)).squeeze(1)
 
     def two_sided_logits(
         self, z: torch.Tensor, x: torch.Tensor, trainable: str
@@ -139,10 +145,10 @@ class JointDiscriminator(nn.Module):
         first = self.net.input
         if trainable == "x":  # z is constant noise
             constant = first.part_a(z)
-            live = first.part_b(self.features(x.detach()))
-            played = first.part_b(frozen(self.features, x), detach=True)
+            live = first.part_b(self.featurize(x.detach()))
+            played = first.part_b(self.featurize(x, frozen_parameters=True), detach=True)
         elif trainable == "z":  # x is constant data
-            constant = first.part_b(self.features(x))
+            constant = first.part_b(self.featurize(x))
             live, played = first.part_a(z.detach()), first.part_a(z, detach=True)
         else:
             raise ValueError(f"trainable must be 'x' or 'z', got {trainable!r}")

@@ -57,7 +57,7 @@ def reproduce_table1(
         DATASETS.get(dataset)  # a clear error before any work
     finals, wall = run_jobs(table1_jobs(methods, datasets, seeds, budget, out), workers)
     rows = table1_rows(finals, methods, datasets, seeds)
-    (out / "table1.csv").write_text(_csv(rows))
+    (out / "table1.csv").write_text(csv_text(rows))
     markdown = table1_markdown(rows, datasets, budget, seeds)
     (out / "table1.md").write_text(markdown + f"\nTotal wall time of this invocation: {wall:.0f} s.\n")
     figure2(out, methods, datasets)
@@ -108,7 +108,8 @@ def table1_markdown(rows: list[dict[str, Any]], datasets: Sequence[str], budget:
     return "\n".join(out) + "\n"
 
 
-def _csv(rows: list[dict[str, Any]]) -> str:
+def csv_text(rows: list[dict[str, Any]]) -> str:
+    """Records as CSV, one column per key seen in any record."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(dict.fromkeys(k for r in rows for k in r)))
     writer.writeheader()

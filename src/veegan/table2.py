@@ -14,9 +14,11 @@ import torch
 from . import checkpoint, runs
 from .api import load, resolve_config
 from .datasets import Dataset, make_dataset
+from .image_datasets import cifar10_split
 from .image_grids import inference_figure, nearest_figure, plot_sample_grids
 from .ivom import IvomOptions, ivom
-from .reproduce import _csv
+from .reproduce import csv_text
+from .stacked_mnist import pixels_to_float
 from .sweep import Job, mean_std, run_jobs
 
 TABLE2_METHODS = ("gan", "ali", "unrolled", "veegan", "pacgan")
@@ -86,9 +88,6 @@ def run_ivom(run_dir: Path, test_images: torch.Tensor, options: IvomOptions, dat
 
 def cifar10_test_images(data_dir: str | None, n: int) -> torch.Tensor:
     """The first ``n`` CIFAR-10 test images (a fixed subset) in [-1, 1]."""
-    from .image_datasets import cifar10_split
-    from .stacked_mnist import pixels_to_float
-
     return pixels_to_float(cifar10_split(data_dir, "test").images[:n])
 
 
@@ -114,7 +113,7 @@ def reproduce_table2(
                 ivoms[method, seed] = run_ivom(out / "cifar10" / method / f"seed{seed}", test_images, options, train_images)
                 print(f"IvOM {method} seed {seed}: {ivoms[method, seed]:.5f}", file=sys.stderr, flush=True)
     rows = table2_rows(finals, ivoms, methods, datasets, seeds)
-    (out / "table2.csv").write_text(_csv(rows))
+    (out / "table2.csv").write_text(csv_text(rows))
     markdown = table2_markdown(rows, budget, seeds, cifar10_source(cifar10_dir) if "cifar10" in datasets else None)
     (out / "table2.md").write_text(markdown + f"\nTotal wall time of this invocation: {wall:.0f} s.\n")
     figures(out, methods, datasets)
