@@ -106,15 +106,35 @@ def _unrolled_grads(**options):
     return method, stored_grads(method.generator), stored_grads(method.discriminator)
 
 
-def test_unrolled_with_zero_steps_is_the_plain_gan():
-    method, g_unrolled, d_unrolled = _unrolled_grads(unroll_steps=0)
-    gan, gan_opt = tiny_method("gan")
+def _plain_gan_grads(method):
+    """A plain GAN's terms and gradients at ``method``'s networks, on _unrolled_grads' last batch."""
+    gan, _ = tiny_method("gan")
     gan.load_state_dict(method.state_dict())
     x = torch.randn(8, 2, generator=torch.Generator().manual_seed(5))
     torch.manual_seed(6)
-    gan.training_loss(x, 2)[0].backward()
-    assert_all_close(g_unrolled, stored_grads(gan.generator))
-    assert_all_close(d_unrolled, stored_grads(gan.discriminator))
+    loss, terms = gan.training_loss(x, 2)
+    loss.backward()
+    return terms, stored_grads(gan.generator), stored_grads(gan.discriminator)
+
+
+def test_unrolled_with_zero_steps_is_the_plain_gan():
+    method, g_unrolled, d_unrolled = _unrolled_grads(unroll_steps=0)
+    _, g_gan, d_gan = _plain_gan_grads(method)
+    assert_all_close(g_unrolled, g_gan)
+    assert_all_close(d_unrolled, d_gan)
+
+
+@pytest.mark.parametrize("first_order", [False, True])
+def test_unrolled_discriminator_step_is_the_plain_gans(first_order):
+    """D's own update reuses the look-ahead's first written-out gradient: its gradient and its
+    reported loss must be a plain GAN's D gradient and loss (eq. 6) at the same parameters."""
+    method, _, d_unrolled = _unrolled_grads(unroll_steps=3, first_order=first_order)
+    terms, _, d_gan = _plain_gan_grads(method)
+    assert_all_close(d_unrolled, d_gan)
+    x = torch.randn(8, 2, generator=torch.Generator().manual_seed(5))
+    torch.manual_seed(6)
+    reported = method.training_loss(x, 2)[1]["discriminator"]
+    torch.testing.assert_close(reported, terms["discriminator"])
 
 
 def test_unrolled_second_order_differs_from_first_order_and_from_gan():
@@ -185,10 +205,13 @@ def test_written_out_discriminator_gradient_equals_autograd(dim, hidden, float64
     x_generated, x_real = torch.randn(7, dim, requires_grad=True), torch.randn(9, dim)
     loss = logistic_discriminator_loss(discriminator(x_generated), discriminator(x_real))
     expected = torch.autograd.grad(loss, params, create_graph=True)
-    written = discriminator_loss_gradient(list(zip(params[0::2], params[1::2])), x_generated, x_real)
+    logits, written = discriminator_loss_gradient(list(zip(params[0::2], params[1::2])), x_generated, x_real)
+    torch.testing.assert_close(logits, torch.cat([discriminator(x_generated), discriminator(x_real)]))
     for a, b in zip(written, expected):
         torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
-    probe = [torch.randn_like(p) for p in params]  # a direction: d <probe, grad> / d x_generated
-    (via_written,) = torch.autograd.grad(sum((g * v).sum() for g, v in zip(written, probe)), x_generated)
-    (via_autograd,) = torch.autograd.grad(sum((g * v).sum() for g, v in zip(expected, probe)), x_generated)
-    torch.testing.assert_close(via_written, via_autograd, rtol=1e-10, atol=1e-12)
+    # a direction: d <probe, grad> / d (x_generated, D's parameters), which the look-ahead needs
+    probe = [torch.randn_like(p) for p in params]
+    via_written = torch.autograd.grad(sum((g * v).sum() for g, v in zip(written, probe)), [x_generated, *params])
+    via_autograd = torch.autograd.grad(sum((g * v).sum() for g, v in zip(expected, probe)), [x_generated, *params])
+    for a, b in zip(via_written, via_autograd):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)

@@ -78,9 +78,16 @@ class Unrolled(Method):
 
     def unrolled_parameters(self, x_generated: torch.Tensor, x_real: torch.Tensor) -> dict[str, torch.Tensor]:
         """D's parameters after k Adam steps on its loss for this batch (with scratch copies of
-        its buffers, for a functional call). With second-order
-        unrolling they are functions of G's output (and so of G's parameters); they never carry
-        gradient back into D's own parameters.
+        its buffers, for a functional call). With second-order unrolling they are functions of
+        G's output (and so of G's parameters); they never carry gradient back into D's own
+        parameters."""
+        return self.look_ahead(x_generated, x_real)[0]
+
+    def look_ahead(
+        self, x_generated: torch.Tensor, x_real: torch.Tensor
+    ) -> tuple[dict[str, torch.Tensor], tuple[torch.Tensor, torch.Tensor] | None]:
+        """``unrolled_parameters``, and, where D's gradient is written out, the first step's D
+        loss and flat gradient (detached): they are D's own loss and gradient at this step.
 
         For speed, D's parameters and moments travel as one flat vector (one Adam update per
         look-ahead step instead of one per tensor), and the gradient of D's loss is written out
@@ -99,16 +106,17 @@ class Unrolled(Method):
         flat = torch.cat([p.detach().flatten() for _, p in named])
         k, first_order = self.options.unroll_steps, self.options.first_order
         if k == 0:
-            return {**unflatten(flat), **buffers}
+            return {**unflatten(flat), **buffers}, None
         lr, betas, eps, exp_avg, exp_avg_sq, step = self._adam_state()
         x_seen = x_generated.detach() if first_order else x_generated
         written_out = isinstance(self.discriminator, Discriminator)  # an MLP: its gradient by hand
+        first = None
         with torch.set_grad_enabled(torch.is_grad_enabled() and not (written_out and first_order)):
             for i in range(k):
                 if written_out:
                     params = list(unflatten(flat).values())
                     layers = list(zip(params[0::2], params[1::2]))  # (weight, bias) of each Linear
-                    grads = discriminator_loss_gradient(layers, x_seen, x_real)
+                    logits, grads = discriminator_loss_gradient(layers, x_seen, x_real)
                 else:  # a convolutional D: autograd's double backward
                     if first_order or i == 0:
                         flat = flat.detach().requires_grad_(True)
@@ -117,31 +125,44 @@ class Unrolled(Method):
                                                        functional_call(self.discriminator, state, (x_real,)))
                     grads = torch.autograd.grad(loss, flat, create_graph=not first_order)
                 grad = torch.cat([g.flatten() for g in grads])
+                if written_out and i == 0:
+                    n = len(x_seen)
+                    first = (logistic_discriminator_loss(logits[:n], logits[n:]).detach(), grad.detach())
                 flat, exp_avg, exp_avg_sq = adam_step(flat, grad, exp_avg, exp_avg_sq, step + i + 1, lr, betas, eps)
         if first_order:
             flat = flat.detach()
-        return {**unflatten(flat), **buffers}
+        return {**unflatten(flat), **buffers}, first
 
     def training_loss(self, x_real: torch.Tensor, step: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """D: eq. (6) at its current parameters (one ordinary step). G: the generator loss
-        through D_{theta_k}, the discriminator unrolled k steps ahead (Metz et al., eq. 7-8)."""
+        through D_{theta_k}, the discriminator unrolled k steps ahead (Metz et al., eq. 7-8).
+
+        D's own step and the look-ahead's first step are the same gradient of the same loss at
+        the same parameters; where the look-ahead writes that gradient out, D's update reuses it
+        (a linear term whose gradient it is) instead of computing it again."""
         if self.optimizer is None:
             raise RuntimeError("Unrolled GAN needs the trainer's optimizer: call bind_optimizer first")
         x_generated = self.generator(self.sample_latent(len(x_real)))
-        discriminator = logistic_discriminator_loss(self.discriminator(x_generated.detach()), self.discriminator(x_real))
-        lookahead = self.unrolled_parameters(x_generated, x_real)
+        lookahead, first = self.look_ahead(x_generated, x_real)
+        if first is None:
+            discriminator = logistic_discriminator_loss(self.discriminator(x_generated.detach()), self.discriminator(x_real))
+        else:
+            value, gradient = first
+            linear = torch.cat([p.flatten() for p in self.discriminator.parameters()]) @ gradient
+            discriminator = value + (linear - linear.detach())  # the value of eq. (6), its gradient
         generator = self.generator_loss(functional_call(self.discriminator, lookahead, (x_generated,)))
         return discriminator + generator, {"discriminator": discriminator.detach(), "generator": generator.detach()}
 
 
 def discriminator_loss_gradient(
     layers: list[tuple[torch.Tensor, torch.Tensor]], x_generated: torch.Tensor, x_real: torch.Tensor
-) -> list[torch.Tensor]:
+) -> tuple[torch.Tensor, list[torch.Tensor]]:
     """The gradient of D's loss, eq. (6) as ``logistic_discriminator_loss``, with respect to the
     weight and bias of each layer of a ReLU MLP D(x) = W_L relu(... relu(W_1 x + b_1) ...) + b_L,
     by backpropagation written out with tensor operations. Being an ordinary differentiable
     function of its inputs, it lets the Unrolled GAN's look-ahead be differentiated with one
-    first-order backward pass. Returns [dW_1, db_1, ..., dW_L, db_L].
+    first-order backward pass. Returns D's logits (the generated rows, then the real ones) and
+    [dW_1, db_1, ..., dW_L, db_L].
 
     Low-dimensional data runs through D as one stacked batch; otherwise the first layer runs on
     each batch apart, so that no (discarded) input gradient is computed for the real data."""
@@ -158,18 +179,27 @@ def discriminator_loss_gradient(
         inputs.append(pre.relu())
         pre = tf.linear(inputs[-1], weight, bias)
     # d/dl of softplus(-l) averaged over the generated side and softplus(l) over the real side
+    logits = pre.squeeze(-1)
     target, scale = _label_weights(n, m, pre.dtype)
     grad_pre = (pre.sigmoid() - target) * scale
     grads: list[torch.Tensor] = []
     for j in range(len(layers) - 1, 0, -1):
         grads[:0] = [grad_pre.t() @ inputs[j - 1], grad_pre.sum(0)]
-        # relu'(a) = sign(relu(a)), a constant to autograd (and faster here than a comparison)
-        grad_pre = (grad_pre @ layers[j][0]) * inputs[j - 1].sign()
+        # relu'(a) = sign(relu(a)): zero almost everywhere, so detached (autograd would otherwise
+        # carry an all-zero gradient through it), and faster here than a comparison
+        relu_grad = inputs[j - 1].detach().sign()
+        if stacked and j == 1 and len(layers) == 2:
+            # one hidden layer, one logit (the synthetic D): dL/d(pre_1) = (g w_2) * relu' is rank
+            # one times a mask, so dW_1 = w_2^T * (relu'^T (g * x)) and db_1 = w_2^T * (relu'^T g),
+            # without the n x width product: fewer and smaller operations per look-ahead step
+            first = layers[1][0].t() * (relu_grad.t() @ torch.cat([grad_pre * x, grad_pre], dim=1))
+            return logits, [first[:, :-1], first[:, -1]] + grads
+        grad_pre = (grad_pre @ layers[j][0]) * relu_grad
     if stacked:
         weight_grad = grad_pre.t() @ x
     else:
         weight_grad = grad_pre[:n].t() @ x_generated + grad_pre[n:].t() @ x_real
-    return [weight_grad, grad_pre.sum(0)] + grads
+    return logits, [weight_grad, grad_pre.sum(0)] + grads
 
 
 # Data dimensions below which D sees the generated and real batches stacked: fewer operators per
