@@ -9,6 +9,11 @@ settings. The maths is the project's: the same losses and the same simultaneous 
 networks from their pre-step parameters, drawing the random numbers in the same order
 (data, z, the generator's extra noise, then any other noise), so that from the same seed and
 the same initial weights both follow the same trajectory up to float rounding.
+
+On images (Stacked MNIST and the like) the networks are the project's own DCGAN modules, from
+the factories of ``veegan.networks``: what is plain there is the loop, not the networks. Every
+network sees the same batches as in the project's step (D runs on the generated and the real
+batch apart, so batch normalisation takes the same statistics).
 """
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ from veegan.config import TrainConfig
 from veegan.datasets import Dataset
 from veegan.methods.base import Method
 from veegan.methods.unrolled import adam_step
+from veegan.networks import bidirectional_networks, discriminator_for, generator_for, is_image
 
 
 def mlp(in_dim: int, hidden: tuple[int, ...], out_dim: int) -> nn.Sequential:
@@ -56,7 +62,11 @@ class PlainStep:
                 raise NotImplementedError(f"the plain {config.method} step implements only {key}={value!r}")
         model, self.config, self.dataset = config.model, config, dataset
         self.k, self.noise_dim, d = model.latent_dim, model.generator_noise_dim, dataset.dim
-        self.generator = mlp(self.k + self.noise_dim, model.generator_hidden, d)
+        self.shape, self.image = tuple(dataset.shape), is_image(dataset.shape)
+        if self.image:
+            self.generator = generator_for(model, self.shape)
+        else:
+            self.generator = mlp(self.k + self.noise_dim, model.generator_hidden, d)
         self.networks = {"generator": self.generator}
         self.build(model, d)
         self.optimizers = {
@@ -77,6 +87,10 @@ class PlainStep:
 
     def load_from(self, method: Method) -> None:
         """Start from the same weights as a project method (for equivalence tests)."""
+        if self.image:  # the project's own modules
+            for name, net in self.networks.items():
+                net.load_state_dict(getattr(method, name).state_dict())
+            return
         with torch.no_grad():
             for name, net in self.networks.items():
                 for mine, theirs in zip(net.parameters(), joined_parameters(getattr(method, name)), strict=True):
@@ -84,6 +98,8 @@ class PlainStep:
 
     def G(self, z: torch.Tensor) -> torch.Tensor:
         noise = torch.randn(len(z), self.noise_dim)
+        if self.image:  # DCGAN's generator joins z and the noise itself
+            return self.generator(z, noise)
         return self.generator(torch.cat([z, noise], dim=1))
 
     def step(self) -> dict[str, float]:
@@ -103,11 +119,16 @@ def gan_discriminator_loss(fake_logits: torch.Tensor, real_logits: torch.Tensor)
 
 class PlainVeegan(PlainStep):
     def build(self, model, data_dim: int) -> None:
-        self.reconstructor = mlp(data_dim, model.reconstructor_hidden, self.k)
-        self.discriminator = mlp(self.k + data_dim, model.discriminator_hidden, 1)
+        if self.image:  # F on the flattened image, D(z, x) on [z, DCGAN features of x] (G: built above)
+            _, self.reconstructor, self.discriminator = bidirectional_networks(model, self.shape)
+        else:
+            self.reconstructor = mlp(data_dim, model.reconstructor_hidden, self.k)
+            self.discriminator = mlp(self.k + data_dim, model.discriminator_hidden, 1)
         self.networks.update(reconstructor=self.reconstructor, discriminator=self.discriminator)
 
     def D(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        if self.image:
+            return self.discriminator(z, x)
         return self.discriminator(torch.cat([z, x], dim=1)).squeeze(1)
 
     def autoencoder(self, z: torch.Tensor, x_fake: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -138,7 +159,7 @@ class PlainVeeganDae(PlainVeegan):
 
     def autoencoder(self, z: torch.Tensor, x_fake: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         weight = self.config.method_options.get("data_loss_weight", 1.0)
-        return weight * (x - self.G(self.reconstructor(x))).square().sum(1).mean()
+        return weight * (x - self.G(self.reconstructor(x))).square().flatten(1).sum(1).mean()
 
 
 class PlainAli(PlainVeegan):
@@ -163,14 +184,16 @@ class PlainGan(PlainStep):
 
     def build(self, model, data_dim: int) -> None:
         self.pack_size = self.config.method_options.get("pack_size", self.pack_size)
-        self.discriminator = mlp(data_dim * self.pack_size, model.discriminator_hidden, 1)
+        if self.image:
+            self.discriminator = discriminator_for(model, self.shape, self.pack_size)
+        else:
+            self.discriminator = mlp(data_dim * self.pack_size, model.discriminator_hidden, 1)
         self.networks["discriminator"] = self.discriminator
 
     def D(self, x: torch.Tensor, params: dict | None = None) -> torch.Tensor:
-        x = x.reshape(len(x) // self.pack_size, -1)
-        if params is None:
-            return self.discriminator(x).squeeze(1)
-        return functional_call(self.discriminator, params, (x,)).squeeze(1)
+        x = x.reshape(len(x) // self.pack_size, -1, *x.shape[2:])  # packs joined along the vector or the channels
+        logits = self.discriminator(x) if params is None else functional_call(self.discriminator, params, (x,))
+        return logits.flatten()  # DCGAN's D gives (n,), the MLP (n, 1)
 
     def generator_loss(self, x_fake: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         logits = self.D(x_fake, self.discriminator_seen_by_generator(x_fake, x))
