@@ -139,6 +139,10 @@ def table2_rows(finals: dict, ivoms: dict, methods: Sequence[str], datasets: Seq
             row["classifier_accuracy"] = runs[0].get("classifier_accuracy")
         if name != "real data" and ivoms:
             row["ivom_mean"], row["ivom_std"] = mean_std([ivoms[(name, s)] for s in range(seeds)]) or (None, None)
+        for dataset in datasets:  # the wall time of one run (training and its final evaluation)
+            if name != "real data":
+                times = [finals[(name, dataset, s)].get("wall_time_s") for s in range(seeds)]
+                row[f"wall_time_s_{dataset}"] = (mean_std(times) or (None,))[0]
         paper = PAPER_TABLE2.get(name)
         row["paper_modes"], row["paper_kl"], row["paper_ivom"], row["paper_ivom_std"] = paper or (None,) * 4
         rows.append(row)
@@ -173,11 +177,15 @@ def table2_markdown(rows: list[dict[str, Any]], budget: str, seeds: int, cifar10
     if accuracy:
         out.append(f"Stacked-MNIST modes and KL from 26,000 samples, labelled by an MNIST classifier with "
                    f"{100 * accuracy:.2f} % test accuracy.")
-    out += ["", "| method | modes (of 1000) | paper | KL | paper | IvOM | paper |", "|---|---|---|---|---|---|---|"]
+    datasets = [d for d in TABLE2_DATASETS if any(f"wall_time_s_{d}" in r for r in rows)]
+    times = "".join(f" s per run, {d} |" for d in datasets)
+    out += ["", "| method | modes (of 1000) | paper | KL | paper | IvOM | paper |" + times,
+            "|---|---|---|---|---|---|---|" + "---|" * len(datasets)]
     for r in rows:
         paper_ivom = "—" if r["paper_ivom"] is None else f"{r['paper_ivom']:g} ± {r['paper_ivom_std']:g}"
+        seconds = "".join(" |" if r.get(f"wall_time_s_{d}") is None else f" {r[f'wall_time_s_{d}']:.0f} |" for d in datasets)
         out.append(f"| {r['method']} | {cell(r, 'modes', 1)} | {paper(r['paper_modes'])} | {cell(r, 'kl', 2)} | "
-                   f"{paper(r['paper_kl'])} | {cell(r, 'ivom', 4)} | {paper_ivom} |")
+                   f"{paper(r['paper_kl'])} | {cell(r, 'ivom', 4)} | {paper_ivom} |" + seconds)
     return "\n".join(out) + "\n"
 
 
