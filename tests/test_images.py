@@ -272,6 +272,7 @@ def test_reproduce_table2_end_to_end(tmp_path, monkeypatch):
     for row in ("| gan |", "| veegan |", "| real data |"):
         assert row in markdown
     assert "s per run, stacked_mnist | s per run, cifar10 |" in markdown  # every run's wall time
+    assert "the 4 runs took" in markdown
     for name in ("table2.csv", "samples_stacked_mnist.png", "samples_cifar10.png", "inference_cifar10.png", "nearest.png"):
         assert (out / name).read_bytes()[:4] == b"\x89PNG" or name.endswith(".csv")
     assert json.loads((out / "cifar10" / "veegan" / "seed0" / "ivom.json").read_text())["ivom"] > 0

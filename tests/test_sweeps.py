@@ -40,6 +40,7 @@ def test_reproduce_table1_writes_table_csv_and_figure_and_skips_finished_runs(tm
     assert "**ring** (max 8 modes)" in table and "**hd1200** (max 10 modes)" in table
     assert "| veegan |" in table and "| real data |" in table
     assert "| 8 | " in table and "52.9" in table  # the paper's VEEGAN ring figures sit beside ours
+    assert "the 8 runs took" in table and "worker-seconds" in table
     with open(out / "table1.csv") as f:
         records = list(csv.DictReader(f))
     real = [r for r in records if r["method"] == "real data" and r["dataset"] == "ring"][0]

@@ -17,7 +17,7 @@ from .datasets import Dataset, make_dataset
 from .image_datasets import cifar10_split
 from .image_grids import inference_figure, nearest_figure, plot_sample_grids
 from .ivom import IvomOptions, ivom
-from .reproduce import csv_text
+from .reproduce import csv_text, wall_time_note
 from .stacked_mnist import pixels_to_float
 from .sweep import Job, mean_std, run_jobs
 
@@ -117,7 +117,7 @@ def reproduce_table2(
     rows = table2_rows(finals, ivoms, methods, datasets, seeds)
     (out / "table2.csv").write_text(csv_text(rows))
     markdown = table2_markdown(rows, budget, seeds, cifar10_source(cifar10_dir) if "cifar10" in datasets else None)
-    (out / "table2.md").write_text(markdown + f"\nTotal wall time of this invocation: {wall:.0f} s.\n")
+    (out / "table2.md").write_text(markdown + "\n" + wall_time_note(wall, finals))
     figures(out, methods, datasets)
     print(markdown)
     print(f"total wall time: {wall:.0f} s ({wall / 60:.1f} min)")
