@@ -76,6 +76,15 @@ def test_project_step_matches_the_plain_loop(method_name, dataset_name, float64)
 
 
 @pytest.mark.parametrize("method_name", sorted(OPTIONS))
+def test_project_step_matches_the_plain_loop_through_the_narrow_route(method_name, float64, narrow_route_always):
+    """Every narrow product of the ring step through veegan.products, as at full size."""
+    config = build_config(TINY, {"method": method_name, "dataset": "ring", "method_options": OPTIONS[method_name]})
+    dataset = make_dataset(config.dataset)
+    dataset.means = dataset.means.double()
+    assert_same_trajectory(config, dataset)
+
+
+@pytest.mark.parametrize("method_name", sorted(OPTIONS))
 def test_project_step_matches_the_plain_loop_on_images(method_name, tmp_path, float64):
     write_mnist(tmp_path, n_train=20)
     config = build_config(TINY, TINY_IMAGES, {"method": method_name, "data_dir": str(tmp_path),

@@ -7,11 +7,10 @@ import math
 from typing import Callable, Sequence
 
 import torch
-import torch.nn.functional as tf
 from torch import nn
 from torch.func import functional_call
 
-from . import distributed
+from . import distributed, products
 from .config import ModelConfig
 from .dcgan import LEAK, DcganDiscriminator, DcganFeatures, DcganGenerator
 
@@ -20,9 +19,9 @@ def mlp(in_dim: int, hidden: Sequence[int], out_dim: int, activation: Callable[[
     """Linear -> activation (ReLU by default) for each hidden width, then a linear output layer."""
     layers: list[nn.Module] = []
     for width in hidden:
-        layers += [nn.Linear(in_dim, width), activation()]
+        layers += [products.Linear(in_dim, width), activation()]
         in_dim = width
-    layers.append(nn.Linear(in_dim, out_dim))
+    layers.append(products.Linear(in_dim, out_dim))
     return nn.Sequential(*layers)
 
 
@@ -47,12 +46,12 @@ class PairLinear(nn.Module):
     def part_a(self, a: torch.Tensor, detach: bool = False) -> torch.Tensor:
         """W_a a + c, optionally with W_a and c detached."""
         if detach:
-            return tf.linear(a, self.weight_a.detach(), self.bias.detach())
-        return tf.linear(a, self.weight_a, self.bias)
+            return products.linear(a, self.weight_a.detach(), self.bias.detach())
+        return products.linear(a, self.weight_a, self.bias)
 
     def part_b(self, b: torch.Tensor, detach: bool = False) -> torch.Tensor:
         """W_b b, optionally with W_b detached."""
-        return tf.linear(b, self.weight_b.detach() if detach else self.weight_b)
+        return products.linear(b, self.weight_b.detach() if detach else self.weight_b)
 
 
 class PairMLP(nn.Module):

@@ -6,13 +6,13 @@ import functools
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as tf
 from torch.func import functional_call
 
 from ..config import ModelConfig
 from ..errors import VeeganError
 from ..losses import logistic_discriminator_loss
 from ..networks import Discriminator, discriminator_for, generator_for
+from ..products import linear, matmul
 from . import METHODS
 from .base import Method
 from .gan import GENERATOR_LOSSES, GanOptions
@@ -171,13 +171,13 @@ def discriminator_loss_gradient(
     weight, bias = layers[0]
     if stacked:
         x = torch.cat([x_generated, x_real])
-        pre = tf.linear(x, weight, bias)
+        pre = linear(x, weight, bias)
     else:
-        pre = torch.cat([tf.linear(x_generated, weight, bias), tf.linear(x_real, weight, bias)])
+        pre = torch.cat([linear(x_generated, weight, bias), linear(x_real, weight, bias)])
     inputs = []  # the input of layers 2..L
     for weight, bias in layers[1:]:
         inputs.append(pre.relu())
-        pre = tf.linear(inputs[-1], weight, bias)
+        pre = linear(inputs[-1], weight, bias)
     # d/dl of softplus(-l) averaged over the generated side and softplus(l) over the real side
     logits = pre.squeeze(-1)
     target, scale = _label_weights(n, m, pre.dtype)
@@ -192,11 +192,11 @@ def discriminator_loss_gradient(
             # one hidden layer, one logit (the synthetic D): dL/d(pre_1) = (g w_2) * relu' is rank
             # one times a mask, so dW_1 = w_2^T * (relu'^T (g * x)) and db_1 = w_2^T * (relu'^T g),
             # without the n x width product: fewer and smaller operations per look-ahead step
-            first = layers[1][0].t() * (relu_grad.t() @ torch.cat([grad_pre * x, grad_pre], dim=1))
+            first = layers[1][0].t() * matmul(relu_grad.t(), torch.cat([grad_pre * x, grad_pre], dim=1))
             return logits, [first[:, :-1], first[:, -1]] + grads
         grad_pre = (grad_pre @ layers[j][0]) * relu_grad
     if stacked:
-        weight_grad = grad_pre.t() @ x
+        weight_grad = matmul(grad_pre.t(), x)
     else:
         weight_grad = grad_pre[:n].t() @ x_generated + grad_pre[n:].t() @ x_real
     return logits, [weight_grad, grad_pre.sum(0)] + grads
