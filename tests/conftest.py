@@ -27,9 +27,11 @@ def float64():
 
 
 @pytest.fixture
-def narrow_route_always(monkeypatch):
-    """veegan.products' transposed route for every narrow product, however small (the tests'
-    tiny networks are below the size where it pays, so they would not reach it otherwise)."""
+def custom_products_always(monkeypatch):
+    """veegan.products' custom routes for every product, however small: the narrow layout and
+    the shared two-sided layer (the tests' tiny networks are below the sizes where they pay,
+    so they would not reach them otherwise)."""
     from veegan import products
 
     monkeypatch.setattr(products, "MIN_ELEMENTS", 0)
+    monkeypatch.setattr(products, "MIN_SHARED_MULTIPLY_ADDS", 0)

@@ -76,8 +76,9 @@ def test_project_step_matches_the_plain_loop(method_name, dataset_name, float64)
 
 
 @pytest.mark.parametrize("method_name", sorted(OPTIONS))
-def test_project_step_matches_the_plain_loop_through_the_narrow_route(method_name, float64, narrow_route_always):
-    """Every narrow product of the ring step through veegan.products, as at full size."""
+def test_project_step_matches_the_plain_loop_through_custom_products(method_name, float64, custom_products_always):
+    """Every narrow product and every two-sided layer of the ring step through veegan.products'
+    own routes, as at full size."""
     config = build_config(TINY, {"method": method_name, "dataset": "ring", "method_options": OPTIONS[method_name]})
     dataset = make_dataset(config.dataset)
     dataset.means = dataset.means.double()

@@ -16,7 +16,7 @@ def layouts(t: torch.Tensor) -> list[torch.Tensor]:
 
 
 @pytest.mark.parametrize("shape", SHAPES)
-def test_matmul_values_and_gradients_equal_torch(shape, float64, narrow_route_always):
+def test_matmul_values_and_gradients_equal_torch(shape, float64, custom_products_always):
     m, k, n = shape
     for a0 in layouts(torch.randn(m, k)):
         for b0 in layouts(torch.randn(k, n)):
@@ -33,7 +33,7 @@ def test_matmul_values_and_gradients_equal_torch(shape, float64, narrow_route_al
 
 @pytest.mark.parametrize("in_features", [1, 2, 3, 8, 9, 16])
 @pytest.mark.parametrize("bias", [True, False])
-def test_linear_values_and_gradients_equal_torch(in_features, bias, float64, narrow_route_always):
+def test_linear_values_and_gradients_equal_torch(in_features, bias, float64, custom_products_always):
     x = torch.randn(11, in_features, requires_grad=True)
     weight = torch.randn(5, in_features, requires_grad=True)
     b = torch.randn(5, requires_grad=True) if bias else None
@@ -45,7 +45,7 @@ def test_linear_values_and_gradients_equal_torch(in_features, bias, float64, nar
         torch.testing.assert_close(g, e, rtol=1e-12, atol=1e-12)
 
 
-def test_narrow_products_are_twice_differentiable(float64, narrow_route_always):
+def test_narrow_products_are_twice_differentiable(float64, custom_products_always):
     a, b = torch.randn(6, 3, requires_grad=True), torch.randn(3, 2, requires_grad=True)
     assert torch.autograd.gradcheck(products.matmul, (a, b))
     assert torch.autograd.gradgradcheck(products.matmul, (a, b))
@@ -93,3 +93,38 @@ def test_linear_module_is_an_nn_linear():
         assert torch.equal(ours.state_dict()[key], value)
     x = torch.randn(4, 2)
     torch.testing.assert_close(ours(x), theirs(x))
+
+
+@pytest.mark.parametrize("in_features", [2, 12])
+def test_two_sided_linear_routes_each_side_to_its_own_inputs(in_features, float64, custom_products_always):
+    """The first copy trains the layer as linear(x.detach(), W, c); the second reaches x as
+    linear(x, W.detach(), c.detach()); one product gives both."""
+    x = torch.randn(9, in_features, requires_grad=True)
+    weight, bias = torch.randn(5, in_features, requires_grad=True), torch.randn(5, requires_grad=True)
+    g_parameters, g_input = torch.randn(9, 5), torch.randn(9, 5)
+    for_parameters, for_input = products.two_sided_linear(x, weight, bias)
+    torch.testing.assert_close(for_parameters, tf.linear(x, weight, bias))
+    torch.testing.assert_close(for_input, tf.linear(x, weight, bias))
+    got = torch.autograd.grad((for_parameters * g_parameters).sum() + (for_input * g_input).sum(), [x, weight, bias])
+    expected_x, = torch.autograd.grad((tf.linear(x, weight.detach(), bias.detach()) * g_input).sum(), [x])
+    expected_w, expected_b = torch.autograd.grad((tf.linear(x.detach(), weight, bias) * g_parameters).sum(), [weight, bias])
+    for g, e in zip(got, [expected_x, expected_w, expected_b], strict=True):
+        torch.testing.assert_close(g, e, rtol=1e-12, atol=1e-12)
+    # one side alone: the other inputs get no gradient at all
+    for_parameters, _ = products.two_sided_linear(x, weight, bias)
+    grads = torch.autograd.grad(for_parameters.sum(), [x, weight, bias], allow_unused=True)
+    assert grads[0] is None and grads[1] is not None and grads[2] is not None
+    _, for_input = products.two_sided_linear(x, weight, bias)
+    grads = torch.autograd.grad(for_input.sum(), [x, weight, bias], allow_unused=True)
+    assert grads[0] is not None and grads[1] is None and grads[2] is None
+
+
+def test_two_sided_linear_is_twice_differentiable(float64, custom_products_always):
+    """Each side against the numerical derivative of its own inputs (the other side's are
+    constants to it by design, so gradcheck of the pair would flag them)."""
+    x, w, c = torch.randn(6, 3, requires_grad=True), torch.randn(4, 3, requires_grad=True), torch.randn(4, requires_grad=True)
+    parameters_side = lambda w, c: products.two_sided_linear(x.detach(), w, c)[0]  # noqa: E731
+    input_side = lambda x: products.two_sided_linear(x, w.detach(), c.detach())[1]  # noqa: E731
+    for fn, inputs in [(parameters_side, (w, c)), (input_side, (x,))]:
+        assert torch.autograd.gradcheck(fn, inputs)
+        assert torch.autograd.gradgradcheck(fn, inputs)

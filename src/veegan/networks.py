@@ -53,6 +53,14 @@ class PairLinear(nn.Module):
         """W_b b, optionally with W_b detached."""
         return products.linear(b, self.weight_b.detach() if detach else self.weight_b)
 
+    def two_sided_a(self, a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(W_a a + c for the parameters' gradient, the same for a's gradient), one product."""
+        return products.two_sided_linear(a, self.weight_a, self.bias)
+
+    def two_sided_b(self, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(W_b b for W_b's gradient, the same for b's gradient), one product."""
+        return products.two_sided_linear(b, self.weight_b)
+
 
 class PairMLP(nn.Module):
     """An MLP on [a, b]: a PairLinear input layer, then the activation and the rest of ``mlp``."""
@@ -109,6 +117,13 @@ class Discriminator(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x).squeeze(1)
 
+    def two_sided_logits(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """D(x) twice from one product of the first layer: for D's loss (gradient to D's
+        parameters only) and for the generator's term (gradient to x only)."""
+        first, rest = self.net[0], self.net[1:]
+        for_discriminator, for_players = products.two_sided_linear(x, first.weight, first.bias)
+        return rest(for_discriminator).squeeze(1), frozen(rest, for_players).squeeze(1)
+
 
 class JointDiscriminator(nn.Module):
     """D(z, x) -> one logit per pair (Section 3.2, eq. 4): an MLP on the concatenation
@@ -144,11 +159,14 @@ class JointDiscriminator(nn.Module):
         first = self.net.input
         if trainable == "x":  # z is constant noise
             constant = first.part_a(z)
-            live = first.part_b(self.featurize(x.detach()))
-            played = first.part_b(self.featurize(x, frozen_parameters=True), detach=True)
+            if self.features is None:  # both sides from one product (products.two_sided_linear)
+                live, played = first.two_sided_b(x)
+            else:  # features with live parameters for D's loss, frozen ones for the players'
+                live = first.part_b(self.featurize(x.detach()))
+                played = first.part_b(self.featurize(x, frozen_parameters=True), detach=True)
         elif trainable == "z":  # x is constant data
             constant = first.part_b(self.featurize(x))
-            live, played = first.part_a(z.detach()), first.part_a(z, detach=True)
+            live, played = first.two_sided_a(z)
         else:
             raise ValueError(f"trainable must be 'x' or 'z', got {trainable!r}")
         for_discriminator = self.net.rest(constant + live).squeeze(1)
@@ -193,6 +211,14 @@ def bidirectional_networks(model: ModelConfig, data_shape: Sequence[int]) -> tup
     else:
         discriminator = JointDiscriminator(k, data_dim, model.discriminator_hidden)
     return generator, reconstructor, discriminator
+
+
+def two_sided_logits(discriminator: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """D(x) for D's own loss (x detached) and D(x) for the generator's term (D frozen): from
+    one first-layer product where D can share it (the MLP), else two calls."""
+    if isinstance(discriminator, Discriminator):
+        return discriminator.two_sided_logits(x)
+    return discriminator(x.detach()), frozen(discriminator, x)
 
 
 def frozen(module: nn.Module, *inputs: torch.Tensor) -> torch.Tensor:

@@ -4,7 +4,7 @@ MKL's single-precision matmul is slow for a *narrow* result, one with 2 to 8 col
 layouts that autograd hands it: 1000 x 128 @ 128 x 3 took 175 us and 128 x 1000 @ 1000 x 3 (the
 left operand transposed) 270-810 us on this project's CPU, against 40-60 us for the same
 product computed as its transpose, a small contiguous matrix times a large one
-(``python benchmarks/narrow_products.py``). Such products are the backward pass of every layer
+(``python benchmarks/products_ab.py``). Such products are the backward pass of every layer
 that reads 2-D data (D's and F's first layers on the ring and the grid, the PacGAN pack) and
 most of Unrolled GAN's look-ahead on those datasets. The functions here give the same values
 (the same sums, rounded in another order) and route every narrow product, forward and
@@ -20,8 +20,11 @@ from torch import nn
 NARROW_COLUMNS = 8
 # ... when the product's large operand has at least this many elements: below it (PacGAN's 250
 # packs x 128, say) the gain is smaller than a custom autograd Function's cost, about 40 us
-# per forward and backward here (benchmarks/narrow_products.py measures both)
+# per forward and backward here (benchmarks/products_ab.py measures both)
 MIN_ELEMENTS = 50_000
+# two_sided_linear shares its product from this many multiply-adds: below it (a layer on 2-D
+# data) the product costs less than the custom Function's bookkeeping, and two calls are faster
+MIN_SHARED_MULTIPLY_ADDS = 1_000_000
 
 
 def is_narrow(columns: int) -> bool:
@@ -73,6 +76,45 @@ class _Linear(torch.autograd.Function):
         grad_weight = _product(grad.t(), x) if ctx.needs_input_grad[1] else None
         grad_bias = grad.sum(0) if ctx.has_bias and ctx.needs_input_grad[2] else None
         return grad_x, grad_weight, grad_bias
+
+
+class _TwoSidedLinear(torch.autograd.Function):
+    """x W^T + c computed once and returned twice: gradient reaching the first copy goes to W
+    and c only, gradient reaching the second to x only."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None):  # noqa: ANN001, ANN205
+        ctx.save_for_backward(x, weight)
+        ctx.has_bias = bias is not None
+        ctx.set_materialize_grads(False)
+        out = tf.linear(x, weight, bias)
+        return out, out.clone()
+
+    @staticmethod
+    def backward(ctx, grad_parameters: torch.Tensor | None, grad_input: torch.Tensor | None):  # noqa: ANN001, ANN205
+        x, weight = ctx.saved_tensors
+        grad_x = _product(grad_input, weight) if grad_input is not None and ctx.needs_input_grad[0] else None
+        grad_weight = grad_bias = None
+        if grad_parameters is not None:
+            grad_weight = _product(grad_parameters.t(), x) if ctx.needs_input_grad[1] else None
+            grad_bias = grad_parameters.sum(0) if ctx.has_bias and ctx.needs_input_grad[2] else None
+        return grad_x, grad_weight, grad_bias
+
+
+def two_sided_linear(
+    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``linear(x, weight, bias)`` as two tensors of the same values, from one product:
+
+    - the first as ``linear(x.detach(), weight, bias)``: its gradient reaches the parameters;
+    - the second as ``linear(x, weight.detach(), bias.detach())``: its gradient reaches x.
+
+    A discriminator's loss and the players' term read the same first layer this way (the
+    players' term must not train D, Algorithm 1), where computing it twice would repeat the
+    layer's product: on hd1200, 500 x 1200 x 128 multiply-adds per step."""
+    if x.dim() != 2 or not torch.is_grad_enabled() or x.numel() * len(weight) < MIN_SHARED_MULTIPLY_ADDS:
+        return linear(x.detach(), weight, bias), linear(x, weight.detach(), None if bias is None else bias.detach())
+    return _TwoSidedLinear.apply(x, weight, bias)
 
 
 def matmul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:

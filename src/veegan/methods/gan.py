@@ -8,7 +8,7 @@ import torch
 from ..config import ModelConfig
 from ..errors import VeeganError
 from ..losses import logistic_discriminator_loss, minimax_generator_loss, non_saturating_generator_loss
-from ..networks import discriminator_for, frozen, generator_for
+from ..networks import discriminator_for, generator_for, two_sided_logits
 from . import METHODS
 from .base import Method
 
@@ -42,8 +42,9 @@ class Gan(Method):
 
     def training_loss(self, x_real: torch.Tensor, step: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """D: the logistic loss of O_gan (eq. 6 with x alone); G: the chosen generator loss,
-        through D with detached parameters."""
+        through D with detached parameters (both read D on G(z) from one first-layer product)."""
         x_generated = self.generator(self.sample_latent(len(x_real)))
-        discriminator = logistic_discriminator_loss(self.discriminator(x_generated.detach()), self.discriminator(x_real))
-        generator = self.generator_loss(frozen(self.discriminator, x_generated))
+        for_discriminator, for_generator = two_sided_logits(self.discriminator, x_generated)
+        discriminator = logistic_discriminator_loss(for_discriminator, self.discriminator(x_real))
+        generator = self.generator_loss(for_generator)
         return discriminator + generator, {"discriminator": discriminator.detach(), "generator": generator.detach()}

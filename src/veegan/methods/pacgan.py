@@ -9,7 +9,7 @@ import torch
 from ..config import ModelConfig
 from ..errors import VeeganError
 from ..losses import logistic_discriminator_loss, non_saturating_generator_loss
-from ..networks import discriminator_for, frozen, generator_for
+from ..networks import discriminator_for, generator_for, two_sided_logits
 from . import METHODS
 from .base import Method
 
@@ -53,6 +53,7 @@ class Pacgan(Method):
         """The GAN losses (eq. 6 for D, non-saturating for G) on packs of both sides."""
         m = self.options.pack_size
         x_generated = pack(self.generator(self.sample_latent(len(x_real))), m)
-        discriminator = logistic_discriminator_loss(self.discriminator(x_generated.detach()), self.discriminator(pack(x_real, m)))
-        generator = non_saturating_generator_loss(frozen(self.discriminator, x_generated))
+        for_discriminator, for_generator = two_sided_logits(self.discriminator, x_generated)
+        discriminator = logistic_discriminator_loss(for_discriminator, self.discriminator(pack(x_real, m)))
+        generator = non_saturating_generator_loss(for_generator)
         return discriminator + generator, {"discriminator": discriminator.detach(), "generator": generator.detach()}

@@ -1,13 +1,15 @@
-"""What ``veegan.products`` gains: narrow matrix products in torch's layouts against the
-transposed route, then whole training steps with the route on and off, in one process.
+"""What ``veegan.products`` gains, in one process: narrow matrix products in torch's layouts
+against the transposed route, then whole training steps with each of its two changes undone.
 
-    python benchmarks/narrow_products.py [--methods unrolled gan veegan] [--datasets ring grid]
+    python benchmarks/products_ab.py [--methods unrolled gan veegan] [--datasets ring grid hd1200]
 
 Part 1 times each product of the shapes a ring step makes (batch 500, or 1000 for Unrolled
 GAN's stacked look-ahead, width 128, 2-3 columns), as ``a @ b`` and as ``products.mm``. Part 2
-times ``veegan.trainer.training_step`` with ``products.NARROW_COLUMNS`` at its default and at
-0 (every product back to torch's own layout), interleaved rounds, median, one pinned thread.
-Nothing here runs in the test suite.
+times ``veegan.trainer.training_step`` three ways, in interleaved rounds (median, one pinned
+thread): as it is; with the narrow route off (``products.NARROW_COLUMNS = 0``: every product
+in torch's own layout); and with the shared first layer off (``products.two_sided_linear``
+computing its layer twice, as two ``linear`` calls did before). Nothing here runs in the test
+suite.
 """
 from __future__ import annotations
 
@@ -49,28 +51,40 @@ def microseconds(fn: Callable[[], Any], seconds: float = 0.3) -> float:
     return sorted(rounds)[2]
 
 
-class RouteRunner:
-    """The project's step with the narrow route at a given width (0: off), set around each run."""
+def two_linears(x, weight, bias):  # noqa: ANN001, ANN201 - the shared first layer undone
+    from veegan.products import linear
 
-    def __init__(self, config: Any, narrow_columns: int) -> None:
+    return linear(x.detach(), weight, bias), linear(x, weight.detach(), None if bias is None else bias.detach())
+
+
+class VariantRunner:
+    """The project's step with one of veegan.products' changes undone around each run."""
+
+    def __init__(self, config: Any, variant: str) -> None:
         from veegan import products
 
-        self.products, self.narrow_columns = products, narrow_columns
+        self.products, self.variant = products, variant
         self.runner = Runner("project", config)
 
     def run(self, n: int) -> None:
-        default = self.products.NARROW_COLUMNS
-        self.products.NARROW_COLUMNS = self.narrow_columns
+        narrow, shared = self.products.NARROW_COLUMNS, self.products._TwoSidedLinear.apply
+        if self.variant == "narrow off":
+            self.products.NARROW_COLUMNS = 0
+        elif self.variant == "shared off":
+            self.products._TwoSidedLinear.apply = two_linears
         try:
             self.runner.run(n)
         finally:
-            self.products.NARROW_COLUMNS = default
+            self.products.NARROW_COLUMNS, self.products._TwoSidedLinear.apply = narrow, shared
+
+
+VARIANTS = ["as is", "narrow off", "shared off"]
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--methods", nargs="+", default=["unrolled", "gan", "pacgan", "veegan", "ali"])
-    parser.add_argument("--datasets", nargs="+", default=["ring"])
+    parser.add_argument("--datasets", nargs="+", default=["ring", "hd1200"])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=1.0)
     args = parser.parse_args(argv)
@@ -90,15 +104,15 @@ def main(argv: list[str] | None = None) -> None:
         shape = f"{m} x {k}{' (transposed)' if transposed else ''} @ {k} x {n}"
         print(f"| {label} | {shape} | {plain:.1f} | {routed:.1f} | {plain / routed:.2f} |", flush=True)
 
-    print("\n| method | dataset | steps/s, route on | steps/s, route off | on / off |\n|---|---|---|---|---|")
+    print("\n| method | dataset | steps/s | narrow route off | shared first layer off | x narrow off | x shared off |")
+    print("|---|---|---|---|---|---|---|")
     for dataset in args.datasets:
         for method in args.methods:
             config = build_config({"method": method, "dataset": dataset, "runtime": {"threads": 1}})
-            runners = {"on": RouteRunner(config, products.NARROW_COLUMNS), "off": RouteRunner(config, 0)}
-            rates = steps_per_second(runners, args.repeats, args.seconds)
-            print(f"| {method} | {dataset} | {rates['on']:.1f} | {rates['off']:.1f} | {rates['on'] / rates['off']:.2f} |",
-                  flush=True)
-
+            rates = steps_per_second({v: VariantRunner(config, v) for v in VARIANTS}, args.repeats, args.seconds)
+            base = rates["as is"]
+            print(f"| {method} | {dataset} | {base:.1f} | {rates['narrow off']:.1f} | {rates['shared off']:.1f} | "
+                  f"{base / rates['narrow off']:.2f} | {base / rates['shared off']:.2f} |", flush=True)
 
 if __name__ == "__main__":
     main()
