@@ -1,14 +1,19 @@
-"""Matrix products laid out for the CPU's BLAS.
+"""Matrix products arranged for speed on the CPU, with torch's values and gradients.
 
-MKL's single-precision matmul is slow for a *narrow* result, one with 2 to 8 columns, in the
-layouts that autograd hands it: 1000 x 128 @ 128 x 3 took 175 us and 128 x 1000 @ 1000 x 3 (the
-left operand transposed) 270-810 us on this project's CPU, against 40-60 us for the same
-product computed as its transpose, a small contiguous matrix times a large one
-(``python benchmarks/products_ab.py``). Such products are the backward pass of every layer
-that reads 2-D data (D's and F's first layers on the ring and the grid, the PacGAN pack) and
-most of Unrolled GAN's look-ahead on those datasets. The functions here give the same values
-(the same sums, rounded in another order) and route every narrow product, forward and
-backward, through the fast layout; wider products go to torch unchanged.
+- **Narrow products.** MKL's single-precision matmul is slow for a result with 2 to 8
+  columns in the layouts autograd hands it: 1000 x 128 @ 128 x 3 took 175 us and
+  128 x 1000 @ 1000 x 3 (left operand transposed) 270-810 us on this project's CPU, against
+  40-60 us for the same product computed as its transpose, a small contiguous matrix times a
+  large one. Such products are the backward pass of every layer that reads 2-D data (D's and
+  F's first layers on the ring and the grid) and most of Unrolled GAN's look-ahead there.
+  :func:`linear`, :func:`matmul` and :class:`Linear` route every narrow product, forward and
+  backward, through the fast layout; wider products go to torch unchanged.
+- **A layer read by two losses.** D's loss and the players' term both read D's first layer on
+  the same batch, with gradients routed apart (Algorithm 1: the players' term must not train
+  D). :func:`two_sided_linear` computes that product once instead of twice.
+
+Values are the same sums, rounded in another order. ``python benchmarks/products_ab.py``
+measures each change against torch's own route, in one process.
 """
 from __future__ import annotations
 
