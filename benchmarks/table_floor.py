@@ -46,6 +46,20 @@ def matmul_peak_gflops(seconds: float = 0.5) -> tuple[float, tuple[int, int, int
     return best
 
 
+def normal_draw_ns(rows: int = 500, columns: int = 254, seconds: float = 0.5) -> float:
+    """Nanoseconds per number of ``torch.randn(rows, columns)`` (a step's z) on one thread:
+    the other fixed cost of every step, outside the floor."""
+    import torch
+
+    for _ in range(3):
+        torch.randn(rows, columns)
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        torch.randn(rows, columns)
+        count += 1
+    return (time.perf_counter() - start) / count / (rows * columns) * 1e9
+
+
 def step_flops(method_name: str, dataset_name: str, batch_size: int) -> int:
     """Matmul FLOPs of one steady-state training step (after 3 warm-up steps)."""
     import torch
@@ -95,7 +109,8 @@ def main(argv: list[str] | None = None) -> None:
     spec = BUDGETS[args.budget]
     batch = spec["overrides"]["batch_size"]
     print(f"torch {torch.__version__}; one thread's fp32 matmul peak here: {peak:.1f} GFLOP/s "
-          f"({shape[0]} x {shape[1]} @ {shape[1]} x {shape[2]})\n")
+          f"({shape[0]} x {shape[1]} @ {shape[1]} x {shape[2]}); torch.randn(500, 254): "
+          f"{normal_draw_ns():.1f} ns per number\n")
     header = "| method | dataset | MFLOP per step | steps | floor per run (s) |"
     if args.runs:
         header += " measured per run (s) | floor / measured |"

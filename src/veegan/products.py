@@ -39,7 +39,8 @@ def is_narrow(columns: int) -> bool:
 
 def mm(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """``a @ b`` for 2-D tensors, a narrow result computed as (b^T a^T)^T with b^T contiguous.
-    Not differentiable by itself: :func:`matmul` and :func:`linear` wrap it."""
+    For values only: autograd through it would take the slow layouts again in the backward
+    pass, so :func:`matmul` and :func:`linear` wrap it in Functions of their own."""
     if is_narrow(b.shape[1]):
         return (b.t().contiguous() @ a.t()).t()
     return a @ b
