@@ -8,7 +8,7 @@ GAN's stacked look-ahead, width 128, 2-3 columns), as ``a @ b`` and as ``product
 times ``veegan.trainer.training_step`` three ways, in interleaved rounds (median, one pinned
 thread): as it is; with the narrow route off (``products.NARROW_COLUMNS = 0``: every product
 in torch's own layout); and with the shared first layer off (``products.two_sided_linear``
-computing its layer twice, as two ``linear`` calls did before). Nothing here runs in the test
+computing its layer twice, ``products.separate_linears``, as before). Nothing here runs in the test
 suite.
 """
 from __future__ import annotations
@@ -51,12 +51,6 @@ def microseconds(fn: Callable[[], Any], seconds: float = 0.3) -> float:
     return sorted(rounds)[2]
 
 
-def two_linears(x, weight, bias):  # noqa: ANN001, ANN201 - the shared first layer undone
-    from veegan.products import linear
-
-    return linear(x.detach(), weight, bias), linear(x, weight.detach(), None if bias is None else bias.detach())
-
-
 class VariantRunner:
     """The project's step with one of veegan.products' changes undone around each run."""
 
@@ -71,7 +65,7 @@ class VariantRunner:
         if self.variant == "narrow off":
             self.products.NARROW_COLUMNS = 0
         elif self.variant == "shared off":
-            self.products._TwoSidedLinear.apply = two_linears
+            self.products._TwoSidedLinear.apply = self.products.separate_linears
         try:
             self.runner.run(n)
         finally:
@@ -113,6 +107,7 @@ def main(argv: list[str] | None = None) -> None:
             base = rates["as is"]
             print(f"| {method} | {dataset} | {base:.1f} | {rates['narrow off']:.1f} | {rates['shared off']:.1f} | "
                   f"{base / rates['narrow off']:.2f} | {base / rates['shared off']:.2f} |", flush=True)
+
 
 if __name__ == "__main__":
     main()

@@ -19,6 +19,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any, Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -28,36 +29,34 @@ from benchmarks.steps import set_threads  # noqa: E402
 PEAK_SHAPES = [(2048, 2048, 2048), (500, 1200, 128), (500, 700, 1200), (500, 254, 128)]
 
 
-def matmul_peak_gflops(seconds: float = 0.5) -> tuple[float, tuple[int, int, int]]:
+def calls_per_second(fn: Callable[[], Any], seconds: float = 0.5) -> float:
+    """How often ``fn`` runs per second on this thread, after 3 warm-up calls."""
+    for _ in range(3):
+        fn()
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        fn()
+        count += 1
+    return count / (time.perf_counter() - start)
+
+
+def matmul_peak_gflops() -> tuple[float, tuple[int, int, int]]:
     """The best one-thread fp32 matmul rate here (GFLOP/s) and the shape that reached it."""
     import torch
 
     best = (0.0, PEAK_SHAPES[0])
     for m, k, n in PEAK_SHAPES:
         a, b = torch.randn(m, k), torch.randn(k, n)
-        for _ in range(3):
-            a @ b
-        count, start = 0, time.perf_counter()
-        while time.perf_counter() - start < seconds:
-            a @ b
-            count += 1
-        rate = 2 * m * k * n * count / (time.perf_counter() - start) / 1e9
-        best = max(best, (rate, (m, k, n)))
+        best = max(best, (2 * m * k * n * calls_per_second(lambda: a @ b) / 1e9, (m, k, n)))
     return best
 
 
-def normal_draw_ns(rows: int = 500, columns: int = 254, seconds: float = 0.5) -> float:
+def normal_draw_ns(rows: int = 500, columns: int = 254) -> float:
     """Nanoseconds per number of ``torch.randn(rows, columns)`` (a step's z) on one thread:
     the other fixed cost of every step, outside the floor."""
     import torch
 
-    for _ in range(3):
-        torch.randn(rows, columns)
-    count, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        torch.randn(rows, columns)
-        count += 1
-    return (time.perf_counter() - start) / count / (rows * columns) * 1e9
+    return 1e9 / calls_per_second(lambda: torch.randn(rows, columns)) / (rows * columns)
 
 
 def step_flops(method_name: str, dataset_name: str, batch_size: int) -> int:

@@ -128,3 +128,34 @@ def test_two_sided_linear_is_twice_differentiable(float64, custom_products_alway
     for fn, inputs in [(parameters_side, (w, c)), (input_side, (x,))]:
         assert torch.autograd.gradcheck(fn, inputs)
         assert torch.autograd.gradgradcheck(fn, inputs)
+
+
+# which of veegan.products' Functions each method's ring step must reach
+EXPECTED_ROUTES = {
+    "gan": {"_Linear", "_TwoSidedLinear"}, "pacgan": {"_Linear", "_TwoSidedLinear"},
+    "veegan": {"_Linear", "_TwoSidedLinear"}, "ali": {"_Linear", "_TwoSidedLinear"},
+    "unrolled": {"_Linear", "_Matmul"},
+}
+
+
+@pytest.mark.parametrize("method_name", sorted(EXPECTED_ROUTES))
+def test_training_steps_take_the_routes(method_name, monkeypatch, custom_products_always):
+    """The networks and the look-ahead really use the routes (equal values alone would not show it)."""
+    from veegan.config import build_config
+    from veegan.datasets import make_dataset
+    from veegan.methods import build_method
+    from veegan.trainer import make_optimizer, training_step
+
+    from .conftest import TINY
+
+    used = set()
+    for name in ("_Linear", "_Matmul", "_TwoSidedLinear"):
+        original = getattr(products, name).apply
+        monkeypatch.setattr(getattr(products, name), "apply",
+                            lambda *args, name=name, original=original: used.add(name) or original(*args))
+    config = build_config(TINY, {"method": method_name, "dataset": "ring"})
+    dataset = make_dataset(config.dataset)
+    method = build_method(config.method, dataset.shape, config.model, config.method_options)
+    training_step(method, make_optimizer(method, config), dataset, config.batch_size, 0)
+    assert EXPECTED_ROUTES[method_name] <= used
+    assert not [m for m in method.modules() if type(m) is nn.Linear], "an MLP layer bypasses products.Linear"

@@ -65,23 +65,35 @@ class _Matmul(torch.autograd.Function):
         return grad_a, grad_b
 
 
+def _linear_backward(ctx, grad_parameters: torch.Tensor | None, grad_input: torch.Tensor | None):  # noqa: ANN001, ANN202
+    """The gradients of x W^T + c: dW = g^T x and dc = sum g from the gradient meant for the
+    parameters, dx = g W from the one meant for x, products through :func:`mm`."""
+    x, weight = ctx.saved_tensors
+    grad_x = _product(grad_input, weight) if grad_input is not None and ctx.needs_input_grad[0] else None
+    grad_weight = grad_bias = None
+    if grad_parameters is not None:
+        grad_weight = _product(grad_parameters.t(), x) if ctx.needs_input_grad[1] else None
+        grad_bias = grad_parameters.sum(0) if ctx.has_bias and ctx.needs_input_grad[2] else None
+    return grad_x, grad_weight, grad_bias
+
+
+def _save_linear_inputs(ctx, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> None:  # noqa: ANN001
+    ctx.save_for_backward(x, weight)
+    ctx.has_bias = bias is not None
+
+
 class _Linear(torch.autograd.Function):
     """x W^T + c (``torch.nn.functional.linear`` on a batch of vectors) whose backward
     products, dx = g W and dW = g^T x, go through :func:`mm`."""
 
     @staticmethod
     def forward(ctx, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:  # noqa: ANN001
-        ctx.save_for_backward(x, weight)
-        ctx.has_bias = bias is not None
+        _save_linear_inputs(ctx, x, weight, bias)
         return tf.linear(x, weight, bias)
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):  # noqa: ANN001, ANN205
-        x, weight = ctx.saved_tensors
-        grad_x = _product(grad, weight) if ctx.needs_input_grad[0] else None
-        grad_weight = _product(grad.t(), x) if ctx.needs_input_grad[1] else None
-        grad_bias = grad.sum(0) if ctx.has_bias and ctx.needs_input_grad[2] else None
-        return grad_x, grad_weight, grad_bias
+        return _linear_backward(ctx, grad, grad)
 
 
 class _TwoSidedLinear(torch.autograd.Function):
@@ -90,21 +102,22 @@ class _TwoSidedLinear(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None):  # noqa: ANN001, ANN205
-        ctx.save_for_backward(x, weight)
-        ctx.has_bias = bias is not None
+        _save_linear_inputs(ctx, x, weight, bias)
         ctx.set_materialize_grads(False)
         out = tf.linear(x, weight, bias)
         return out, out.clone()
 
     @staticmethod
     def backward(ctx, grad_parameters: torch.Tensor | None, grad_input: torch.Tensor | None):  # noqa: ANN001, ANN205
-        x, weight = ctx.saved_tensors
-        grad_x = _product(grad_input, weight) if grad_input is not None and ctx.needs_input_grad[0] else None
-        grad_weight = grad_bias = None
-        if grad_parameters is not None:
-            grad_weight = _product(grad_parameters.t(), x) if ctx.needs_input_grad[1] else None
-            grad_bias = grad_parameters.sum(0) if ctx.has_bias and ctx.needs_input_grad[2] else None
-        return grad_x, grad_weight, grad_bias
+        return _linear_backward(ctx, grad_parameters, grad_input)
+
+
+def separate_linears(
+    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """What :func:`two_sided_linear` gives, from two products: ``linear(x.detach(), weight,
+    bias)`` and ``linear(x, weight.detach(), bias.detach())``."""
+    return linear(x.detach(), weight, bias), linear(x, weight.detach(), None if bias is None else bias.detach())
 
 
 def two_sided_linear(
@@ -119,7 +132,7 @@ def two_sided_linear(
     players' term must not train D, Algorithm 1), where computing it twice would repeat the
     layer's product: on hd1200, 500 x 1200 x 128 multiply-adds per step."""
     if x.dim() != 2 or not torch.is_grad_enabled() or x.numel() * len(weight) < MIN_SHARED_MULTIPLY_ADDS:
-        return linear(x.detach(), weight, bias), linear(x, weight.detach(), None if bias is None else bias.detach())
+        return separate_linears(x, weight, bias)
     return _TwoSidedLinear.apply(x, weight, bias)
 
 
