@@ -21,10 +21,11 @@ import jax.numpy as jnp
 from jax import lax
 
 from veegan.config import ModelConfig, TrainConfig
-from veegan.datasets import Dataset, GaussianMixture
-from veegan.dcgan import KERNEL, LEAK, N_STAGES, feature_sides, stage_channels
-from veegan.image_datasets import StackedMNISTDataset
-from veegan.networks import is_image
+from veegan.data.base import Dataset
+from veegan.data.synthetic import GaussianMixture
+from veegan.nets.dcgan import KERNEL, LEAK, N_STAGES, feature_sides, stage_channels
+from veegan.data.stacked_mnist import StackedMNISTDataset
+from veegan.nets import is_image
 
 sg = lax.stop_gradient
 softplus = jax.nn.softplus
@@ -199,7 +200,7 @@ def dcgan_features(params: Params, x: jax.Array) -> jax.Array:
 
 
 def vector_networks(key: jax.Array, model: ModelConfig, d: int, bidirectional: bool, pack: int) -> Networks:
-    """The MLPs of veegan.networks on vectors of ``d`` values."""
+    """The MLPs of veegan.nets on vectors of ``d`` values."""
     k, noise_dim = model.latent_dim, model.generator_noise_dim
     keys = jax.random.split(key, 3)
     params = {"generator": init_mlp(keys[0], [k + noise_dim, *model.generator_hidden, d])}
@@ -223,7 +224,7 @@ def vector_networks(key: jax.Array, model: ModelConfig, d: int, bidirectional: b
 
 def image_networks(key: jax.Array, model: ModelConfig, image_shape: tuple[int, int, int], bidirectional: bool,
                    pack: int) -> Networks:
-    """The DCGAN networks of veegan.networks' factories on NHWC images: the generator; for
+    """The DCGAN networks of veegan.nets' factories on NHWC images: the generator; for
     VEEGAN and ALI an MLP reconstructor on the flattened image and the joint D(z, x) (an MLP
     with leaky ReLU on [z, features(x)]); otherwise D(x), the features and a linear output."""
     k, noise_dim, width = model.latent_dim, model.generator_noise_dim, model.conv_width

@@ -11,7 +11,7 @@ networks from their pre-step parameters, drawing the random numbers in the same 
 the same initial weights both follow the same trajectory up to float rounding.
 
 On images (Stacked MNIST and the like) the networks are the project's own DCGAN modules, from
-the factories of ``veegan.networks``: what is plain there is the loop, not the networks. Every
+the factories of ``veegan.nets``: what is plain there is the loop, not the networks. Every
 network sees the same batches as in the project's step (D runs on the generated and the real
 batch apart, so batch normalisation takes the same statistics).
 """
@@ -23,10 +23,10 @@ from torch import nn
 from torch.func import functional_call
 
 from veegan.config import TrainConfig
-from veegan.datasets import Dataset
+from veegan.data.base import Dataset
 from veegan.methods.base import Method
 from veegan.methods.unrolled import adam_step
-from veegan.networks import bidirectional_networks, discriminator_for, generator_for, is_image
+from veegan.nets import bidirectional_networks, discriminator_for, generator_for, is_image
 
 
 def mlp(in_dim: int, hidden: tuple[int, ...], out_dim: int) -> nn.Sequential:

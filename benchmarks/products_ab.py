@@ -1,15 +1,14 @@
-"""What ``veegan.products`` gains, in one process: narrow matrix products in torch's layouts
-against the transposed route, then whole training steps with each of its two changes undone.
+"""What ``veegan.backend`` gains, in one process: narrow matrix products in torch's layouts
+against the transposed route, then whole training steps with its routes undone.
 
     python benchmarks/products_ab.py [--methods unrolled gan veegan] [--datasets ring grid hd1200]
 
 Part 1 times each product of the shapes a ring step makes (batch 500, or 1000 for Unrolled
 GAN's stacked look-ahead, width 128, 2-3 columns), as ``a @ b`` and as ``products.mm``. Part 2
-times ``veegan.trainer.training_step`` three ways, in interleaved rounds (median, one pinned
+times ``veegan.training.trainer.training_step`` three ways, in interleaved rounds (median, one pinned
 thread): as it is; with the narrow route off (``products.NARROW_COLUMNS = 0``: every product
-in torch's own layout); and with the shared first layer off (``products.two_sided_linear``
-computing its layer twice, ``products.separate_linears``, as before). Nothing here runs in the test
-suite.
+in torch's own layout); and with all of the backend's code routes off (``runtime.cpu_routes``:
+the narrow route and Unrolled GAN's written-out look-ahead). Nothing here runs in the test suite.
 """
 from __future__ import annotations
 
@@ -52,27 +51,30 @@ def microseconds(fn: Callable[[], Any], seconds: float = 0.3) -> float:
 
 
 class VariantRunner:
-    """The project's step with one of veegan.products' changes undone around each run."""
+    """The project's step with the narrow route, or all of veegan.backend's code routes
+    (``runtime.cpu_routes``), undone around each run."""
 
     def __init__(self, config: Any, variant: str) -> None:
-        from veegan import products
+        from veegan import backend
+        from veegan.backend import products
 
-        self.products, self.variant = products, variant
+        self.backend, self.products, self.variant = backend, products, variant
         self.runner = Runner("project", config)
 
     def run(self, n: int) -> None:
-        narrow, shared = self.products.NARROW_COLUMNS, self.products._TwoSidedLinear.apply
+        narrow = self.products.NARROW_COLUMNS
         if self.variant == "narrow off":
             self.products.NARROW_COLUMNS = 0
-        elif self.variant == "shared off":
-            self.products._TwoSidedLinear.apply = self.products.separate_linears
+        elif self.variant == "cpu routes off":
+            self.backend.set_cpu_routes(False)
         try:
             self.runner.run(n)
         finally:
-            self.products.NARROW_COLUMNS, self.products._TwoSidedLinear.apply = narrow, shared
+            self.products.NARROW_COLUMNS = narrow
+            self.backend.set_cpu_routes(True)
 
 
-VARIANTS = ["as is", "narrow off", "shared off"]
+VARIANTS = ["as is", "narrow off", "cpu routes off"]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -85,8 +87,8 @@ def main(argv: list[str] | None = None) -> None:
     set_threads(1)
     import torch
 
-    from veegan import products
-    from veegan.config import build_config
+    from veegan.backend import products
+    from veegan.configure import build_config
 
     torch.set_num_threads(1)
     print(f"torch {torch.__version__}, 1 thread\n")
@@ -98,15 +100,15 @@ def main(argv: list[str] | None = None) -> None:
         shape = f"{m} x {k}{' (transposed)' if transposed else ''} @ {k} x {n}"
         print(f"| {label} | {shape} | {plain:.1f} | {routed:.1f} | {plain / routed:.2f} |", flush=True)
 
-    print("\n| method | dataset | steps/s | narrow route off | shared first layer off | x narrow off | x shared off |")
+    print("\n| method | dataset | steps/s | narrow route off | cpu routes off | x narrow off | x routes off |")
     print("|---|---|---|---|---|---|---|")
     for dataset in args.datasets:
         for method in args.methods:
             config = build_config({"method": method, "dataset": dataset, "runtime": {"threads": 1}})
             rates = steps_per_second({v: VariantRunner(config, v) for v in VARIANTS}, args.repeats, args.seconds)
             base = rates["as is"]
-            print(f"| {method} | {dataset} | {base:.1f} | {rates['narrow off']:.1f} | {rates['shared off']:.1f} | "
-                  f"{base / rates['narrow off']:.2f} | {base / rates['shared off']:.2f} |", flush=True)
+            print(f"| {method} | {dataset} | {base:.1f} | {rates['narrow off']:.1f} | {rates['cpu routes off']:.1f} | "
+                  f"{base / rates['narrow off']:.2f} | {base / rates['cpu routes off']:.2f} |", flush=True)
 
 
 if __name__ == "__main__":

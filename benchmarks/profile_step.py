@@ -31,11 +31,12 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     set_threads(1)
 
-    from veegan import runtime
-    from veegan.config import build_config, parse_assignments
-    from veegan.datasets import make_dataset
+    from veegan.backend import runtime
+    from veegan.config import parse_assignments
+    from veegan.configure import build_config
+    from veegan.data.catalog import make_dataset
     from veegan.methods import build_method
-    from veegan.trainer import make_optimizer, training_step
+    from veegan.training.trainer import make_optimizer, training_step
 
     config = build_config({"method": args.method, "dataset": args.dataset, "batch_size": args.batch,
                            "runtime": {"threads": 1}}, parse_assignments(args.assignments))

@@ -5,15 +5,15 @@
 
 For every (method, dataset) it times three implementations of the same training step:
 
-- ``project``: ``veegan.trainer.training_step``, exactly what ``veegan train`` runs;
+- ``project``: ``veegan.training.trainer.training_step``, exactly what ``veegan train`` runs;
 - ``plain``: the straightforward loop of ``benchmarks/plain.py`` (PyTorch's default settings);
 - ``jax``: one ``jax.jit`` step of the same networks (``benchmarks/jax_reference.py``), if
   JAX is installed (``pip install -e .[bench]``).
 
 The synthetic datasets (ring, grid, hd1200; the default) use the MLP networks at ``--batch``
 (500, the paper's). ``stacked_mnist`` is opt-in: DCGAN networks of base width ``--conv-width``
-at batch 64, with Table 2's image settings (``veegan.table2.IMAGE_OVERRIDES`` and
-``METHOD_OPTIONS``), reading MNIST from ``--mnist`` (default: veegan's cache, downloading if
+at batch 64, with the image datasets' preset (``veegan.data.images.IMAGE_PRESET``, which
+Table 2 uses too), reading MNIST from ``--mnist`` (default: veegan's cache, downloading if
 needed). VEEGAN's reconstructor pre-training is left out there: it only changes the first 100
 steps, and the benchmark times the steady-state step.
 
@@ -72,15 +72,15 @@ class Runner:
     def __init__(self, implementation: str, config: Any) -> None:
         import torch
 
-        from veegan import runtime
-        from veegan.datasets import make_dataset
+        from veegan.backend import runtime
+        from veegan.data.catalog import make_dataset
 
         self.implementation, self.torch = implementation, torch
         dataset = make_dataset(config.dataset, config.data_file, config.data_dir)
         torch.manual_seed(config.seed)
         if implementation == "project":
             from veegan.methods import build_method
-            from veegan.trainer import make_optimizer, training_step
+            from veegan.training.trainer import make_optimizer, training_step
 
             runtime.apply(config.runtime)
             self.onednn = torch.backends.mkldnn.matmul.fp32_precision if hasattr(torch.backends.mkldnn, "matmul") else None
@@ -144,7 +144,7 @@ def _peak_memory_worker(implementation: str, config_dict: dict, threads: int, qu
     sys.path.insert(0, str(ROOT))
     import torch
 
-    from veegan.config import build_config
+    from veegan.configure import build_config
 
     torch.set_num_threads(threads)
     if implementation == "jax":
@@ -193,11 +193,9 @@ def dataset_config(method: str, dataset: str, args: argparse.Namespace) -> dict[
     config: dict[str, Any] = {"method": method, "dataset": dataset, "runtime": {"threads": args.threads}}
     if dataset not in IMAGE_DATASETS:
         return config | {"batch_size": args.batch}
-    from veegan.table2 import IMAGE_OVERRIDES, METHOD_OPTIONS
-
-    options = {k: v for k, v in METHOD_OPTIONS.get(method, {}).items() if k != "reconstructor_pretrain_steps"}
-    model = {**IMAGE_OVERRIDES["model"], "conv_width": args.conv_width}
-    return IMAGE_OVERRIDES | config | {"model": model, "method_options": options, "data_dir": args.mnist}
+    # the preset comes with the dataset; the steady-state step has no reconstructor pre-training
+    options = {"reconstructor_pretrain_steps": 0} if method == "veegan" else {}
+    return config | {"model": {"conv_width": args.conv_width}, "method_options": options, "data_dir": args.mnist}
 
 
 def fmt(value: float | None, spec: str) -> str:
@@ -242,7 +240,7 @@ def main(argv: list[str] | None = None) -> None:
     sys.path.insert(0, str(ROOT))
     import torch
 
-    from veegan.config import build_config
+    from veegan.configure import build_config
 
     torch.set_num_threads(args.threads)
     implementations = IMPLEMENTATIONS if (jax_available() and not args.no_jax) else IMPLEMENTATIONS[:2]

@@ -64,10 +64,10 @@ def step_flops(method_name: str, dataset_name: str, batch_size: int) -> int:
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
-    from veegan.config import build_config
-    from veegan.datasets import make_dataset
+    from veegan.configure import build_config
+    from veegan.data.catalog import make_dataset
     from veegan.methods import build_method
-    from veegan.trainer import make_optimizer, training_step
+    from veegan.training.trainer import make_optimizer, training_step
 
     config = build_config({"method": method_name, "dataset": dataset_name, "batch_size": batch_size})
     dataset = make_dataset(config.dataset)
@@ -99,8 +99,8 @@ def main(argv: list[str] | None = None) -> None:
     import torch
 
     from veegan.config import RuntimeConfig
-    from veegan import runtime
-    from veegan.reproduce import BUDGETS, TABLE1_DATASETS, TABLE1_METHODS
+    from veegan.backend import runtime
+    from veegan.experiments.table1 import BUDGETS, TABLE1_DATASETS, TABLE1_METHODS
 
     torch.set_num_threads(1)
     runtime.apply(RuntimeConfig(threads=1))  # the arithmetic settings training runs with

@@ -4,7 +4,7 @@ import torch
 
 from veegan.config import ModelConfig, OptimConfig
 from veegan.methods import build_method
-from veegan.trainer import make_optimizer
+from veegan.training.trainer import make_optimizer
 
 MODEL = ModelConfig(latent_dim=3, generator_noise_dim=1, generator_hidden=(5, 4),
                     reconstructor_hidden=(4, 5), discriminator_hidden=(6,))

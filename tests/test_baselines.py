@@ -195,9 +195,9 @@ def test_one_lookahead_step_is_the_discriminators_real_adam_step():
 def test_written_out_discriminator_gradient_equals_autograd(dim, hidden, float64):
     """Unrolled GAN's hand-written gradient of eq. (6), for one and two hidden layers, equals
     autograd's, and so does its derivative with respect to the generated batch."""
-    from veegan.losses import logistic_discriminator_loss
+    from veegan.methods.losses import logistic_discriminator_loss
     from veegan.methods.unrolled import discriminator_loss_gradient
-    from veegan.networks import Discriminator
+    from veegan.nets.mlp import Discriminator
 
     torch.manual_seed(0)
     discriminator = Discriminator(dim, hidden)

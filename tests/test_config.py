@@ -9,19 +9,18 @@ import numpy as np
 import pytest
 import yaml
 
-from veegan.api import resolve_config
 from veegan.cli import main
 from veegan.config import (
     DEFAULT_STEPS,
     ModelConfig,
     TrainConfig,
-    build_config,
     coerce,
     merge,
     parse_assignments,
     read_yaml,
     write_yaml,
 )
+from veegan.configure import build_config, resolve_config
 from veegan.errors import VeeganError
 
 # --------------------------------------------------------------------------------------------

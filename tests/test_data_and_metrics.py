@@ -8,11 +8,13 @@ import pytest
 import torch
 
 from veegan.config import ModelConfig
-from veegan.datasets import DATASETS, ArrayDataset, grid, hd1200, high_quality_radius, load_array, make_dataset, ring
+from veegan.data.arrays import ArrayDataset, load_array
+from veegan.data.catalog import DATASETS, make_dataset
+from veegan.data.synthetic import grid, hd1200, high_quality_radius, ring
 from veegan.errors import VeeganError
-from veegan.evaluation import evaluate, format_metrics
+from veegan.evaluation.evaluate import evaluate, format_metrics
 from veegan.methods import build_method
-from veegan.metrics import METRIC_KEYS, mode_histogram, mode_metrics, nearest_mode, reverse_kl
+from veegan.evaluation.modes import METRIC_KEYS, mode_histogram, mode_metrics, nearest_mode, reverse_kl
 
 
 @pytest.fixture(scope="module")

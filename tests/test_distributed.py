@@ -11,8 +11,8 @@ import pytest
 import torch
 import torch.multiprocessing as mp
 
-from veegan import checkpoint
-from veegan.api import resolve_config
+from veegan.training import checkpoint
+from veegan.configure import resolve_config
 
 STEPS = 6
 OVERRIDES = {"batch_size": 16, "model": {"latent_dim": 3, "generator_hidden": [8, 8], "reconstructor_hidden": [8, 8],
@@ -30,7 +30,7 @@ def free_port() -> int:
 def _rank_worker(rank: int, world: int, port: int, method: str, out: str) -> None:
     """One rank: train through the project's trainer, then save this rank's networks."""
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world), LOCAL_RANK=str(rank))
-    from veegan import distributed, trainer
+    from veegan.training import distributed, trainer
 
     captured = {}
     build = trainer.make_optimizer
@@ -47,7 +47,7 @@ def _rank_worker(rank: int, world: int, port: int, method: str, out: str) -> Non
 
 
 def single_process_networks(method: str, out) -> dict:
-    from veegan import trainer
+    from veegan.training import trainer
 
     trainer.train(resolve_config(method=method, dataset="ring", steps=STEPS, overrides=OVERRIDES), out, progress=False)
     return checkpoint.load(out / checkpoint.CHECKPOINT_NAME)["method"]

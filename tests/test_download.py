@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from veegan import download
-from veegan.download import (
+from veegan.data import download
+from veegan.data.download import (
     REMOTE_FILES,
     RemoteFile,
     default_cache_dir,
@@ -25,7 +25,7 @@ from veegan.download import (
     fetch_mnist,
     file_md5,
 )
-from veegan.image_files import CIFAR10_TEST_BATCHES, CIFAR10_TRAIN_BATCHES, read_cifar10
+from veegan.data.readers import CIFAR10_TEST_BATCHES, CIFAR10_TRAIN_BATCHES, read_cifar10
 
 from .image_helpers import SHARED_MNIST, raises_one_line, write_cifar_batch
 

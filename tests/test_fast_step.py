@@ -7,10 +7,11 @@ import torch
 from torch import nn
 
 from benchmarks.plain import PLAIN_STEPS, joined_parameters, plain_step
-from veegan.config import build_config
-from veegan.datasets import Dataset, make_dataset
+from veegan.configure import build_config
+from veegan.data.base import Dataset
+from veegan.data.catalog import make_dataset
 from veegan.methods import METHODS, build_method
-from veegan.trainer import make_optimizer, training_step
+from veegan.training.trainer import make_optimizer, training_step
 
 from .conftest import TINY
 from .image_helpers import write_mnist
@@ -77,7 +78,7 @@ def test_project_step_matches_the_plain_loop(method_name, dataset_name, float64)
 
 @pytest.mark.parametrize("method_name", sorted(OPTIONS))
 def test_project_step_matches_the_plain_loop_through_custom_products(method_name, float64, custom_products_always):
-    """Every narrow product and every two-sided layer of the ring step through veegan.products'
+    """Every narrow product and every two-sided layer of the ring step through veegan.backend.products'
     own routes, as at full size."""
     config = build_config(TINY, {"method": method_name, "dataset": "ring", "method_options": OPTIONS[method_name]})
     dataset = make_dataset(config.dataset)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from veegan.image_files import (
+from veegan.data.readers import (
     read_cifar10,
     read_cifar10_batch,
     read_idx,

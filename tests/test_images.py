@@ -12,15 +12,16 @@ import pytest
 import torch
 
 from veegan import api
-from veegan.classifier import DigitClassifier, load_classifier, stacked_mnist_metrics, train_classifier
+from veegan.data.stacked_mnist import stacked_mnist_metrics
+from veegan.evaluation.classifier import DigitClassifier, load_classifier, train_classifier
 from veegan.config import ModelConfig
-from veegan.dcgan import DcganDiscriminator, DcganFeatures, DcganGenerator, feature_sides
-from veegan.datasets import make_dataset
+from veegan.nets.dcgan import DcganDiscriminator, DcganFeatures, DcganGenerator, feature_sides
+from veegan.data.catalog import make_dataset
 from veegan.errors import VeeganError
-from veegan.image_datasets import ImageDataset
-from veegan.image_grids import image_grid
+from veegan.data.images import ImageDataset
+from veegan.evaluation.grids import image_grid
 from veegan.methods import METHODS, build_method
-from veegan.trainer import make_optimizer, training_step
+from veegan.training.trainer import make_optimizer, training_step
 
 from .image_helpers import raises_one_line, write_mnist, write_stripe_mnist
 
@@ -211,7 +212,7 @@ def test_classifier_command_reports_missing_mnist(tmp_path):
 def test_ivom_finds_an_image_the_generator_can_make():
     """A target generated from a known z is recovered (error near 0); an image the generator
     cannot make (a checkerboard far from its range) keeps a larger error."""
-    from veegan.ivom import IvomOptions, ivom
+    from veegan.evaluation.ivom import IvomOptions, ivom
 
     torch.manual_seed(0)
     generator = DcganGenerator(4, 0, (1, 16, 16), width=4).eval()
@@ -228,7 +229,7 @@ def test_ivom_finds_an_image_the_generator_can_make():
 def test_nearest_and_inference_figures(tmp_path):
     from PIL import Image
 
-    from veegan.image_grids import inference_figure, nearest_figure, nearest_samples
+    from veegan.evaluation.grids import inference_figure, nearest_figure, nearest_samples
 
     real = torch.stack([torch.full((3, 4, 4), v) for v in (-0.9, 0.9)])
     generated = torch.stack([torch.full((3, 4, 4), v) for v in (1.0, -1.0, 0.0)])
@@ -253,7 +254,7 @@ def write_cifar_folder(root, per_class: int = 3):
 def test_reproduce_table2_end_to_end(tmp_path, monkeypatch):
     """A tiny budget: every output of `veegan reproduce table2` is written, IvOM is cached,
     and the table has a row per method plus the real-data row."""
-    from veegan import table2
+    from veegan.experiments import table2
     from veegan.cli import main
 
     mnist = write_stripe_mnist(tmp_path / "mnist")

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from veegan.losses import (
+from veegan.methods.losses import (
     adversarial_generator_term,
     gaussian_nll_reconstruction,
     logistic_discriminator_loss,

@@ -7,11 +7,11 @@ import pytest
 import torch
 
 import veegan
-from veegan.api import resolve_config
+from veegan.configure import resolve_config
 from veegan.config import ModelConfig
-from veegan.datasets import make_dataset
+from veegan.data.catalog import make_dataset
 from veegan.methods import METHODS, build_method
-from veegan.trainer import make_optimizer
+from veegan.training.trainer import make_optimizer
 
 ALL = METHODS.names()
 

@@ -1,10 +1,10 @@
-"""veegan.products computes torch's products and their gradients, only in another layout."""
+"""veegan.backend.products computes torch's products and their gradients, only in another layout."""
 import pytest
 import torch
 import torch.nn.functional as tf
 from torch import nn
 
-from veegan import products
+from veegan.backend import products
 
 # (rows, inner, columns): narrow results, narrow inner sizes (a narrow gradient), and wide ones
 SHAPES = [(7, 5, 3), (9, 2, 6), (6, 4, 1), (5, 12, 10), (8, 1, 4), (10, 3, 9)]
@@ -130,7 +130,7 @@ def test_two_sided_linear_is_twice_differentiable(float64, custom_products_alway
         assert torch.autograd.gradgradcheck(fn, inputs)
 
 
-# which of veegan.products' Functions each method's ring step must reach
+# which of veegan.backend.products' Functions each method's ring step must reach
 EXPECTED_ROUTES = {
     "gan": {"_Linear", "_TwoSidedLinear"}, "pacgan": {"_Linear", "_TwoSidedLinear"},
     "veegan": {"_Linear", "_TwoSidedLinear"}, "ali": {"_Linear", "_TwoSidedLinear"},
@@ -141,10 +141,10 @@ EXPECTED_ROUTES = {
 @pytest.mark.parametrize("method_name", sorted(EXPECTED_ROUTES))
 def test_training_steps_take_the_routes(method_name, monkeypatch, custom_products_always):
     """The networks and the look-ahead really use the routes (equal values alone would not show it)."""
-    from veegan.config import build_config
-    from veegan.datasets import make_dataset
+    from veegan.configure import build_config
+    from veegan.data.catalog import make_dataset
     from veegan.methods import build_method
-    from veegan.trainer import make_optimizer, training_step
+    from veegan.training.trainer import make_optimizer, training_step
 
     from .conftest import TINY
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from veegan import checkpoint
-from veegan.api import resolve_config
-from veegan.trainer import train
+from veegan.training import checkpoint
+from veegan.configure import resolve_config
+from veegan.training.trainer import train
 
 
 def _config(tiny, steps=30, method="veegan"):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from veegan import runtime
+from veegan.backend import runtime
 
 ROOT = Path(__file__).resolve().parents[1]
 glibc_only = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt is glibc's")

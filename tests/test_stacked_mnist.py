@@ -5,15 +5,10 @@ import numpy as np
 import pytest
 import torch
 
+from veegan.data.base import pixels_to_float
+from veegan.data.mnist import load_mnist, locate_mnist
+from veegan.data.stacked_mnist import N_MODES, StackedMNIST, build_stacked_mnist
 from veegan.errors import VeeganError
-from veegan.stacked_mnist import (
-    N_MODES,
-    StackedMNIST,
-    build_stacked_mnist,
-    load_mnist,
-    locate_mnist,
-    pixels_to_float,
-)
 
 from .image_helpers import SHARED_MNIST, raises_one_line, write_idx, write_mnist
 

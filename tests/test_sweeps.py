@@ -9,11 +9,12 @@ import signal
 import pytest
 import torch
 
-from veegan import checkpoint, reproduce
+from veegan.experiments import table1 as reproduce
+from veegan.training import checkpoint
 from veegan.errors import VeeganError
-from veegan.trainer import train
-from veegan.compare import compare
-from veegan.sweep import format_mean_std, mean_std
+from veegan.training.trainer import train
+from veegan.experiments.compare import compare
+from veegan.experiments.tables import format_mean_std, mean_std
 
 from .conftest import TINY
 

@@ -1,4 +1,5 @@
-"""The Python API: ``veegan.train(...)`` and ``veegan.load(DIR)``, doing what the CLI does."""
+"""The Python API: ``veegan.train(...)`` and ``veegan.load(DIR)``, doing what the CLI does, and
+:func:`resolve_config` (from :mod:`veegan.configure`) to see a configuration without training."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,15 +8,16 @@ from typing import Any, Mapping
 import numpy as np
 import torch
 
-from . import checkpoint, runs
-from .config import TrainConfig, build_config, parse_assignments, read_yaml
-from .datasets import Dataset, make_dataset
+from .config import TrainConfig
+from .configure import resolve_config
+from .data.base import Dataset
+from .data.catalog import make_dataset
 from .errors import VeeganError
-from .evaluation import evaluate, evaluation_draw
-from .methods import build_method
-from .methods.base import Method
-from .trainer import evaluation_seed, make_optimizer, restore
-from .trainer import train as run_training
+from .evaluation.evaluate import evaluate, evaluation_draw, evaluation_seed
+from .methods import Method, build_method
+from .training import run_dir as run_dir_files
+from .training.trainer import make_optimizer
+from .training.trainer import train as run_training
 
 
 class Run:
@@ -27,7 +29,7 @@ class Run:
     @property
     def final_evaluation_seed(self) -> int:
         """The seed of the run's final evaluation (metrics.json and density.png)."""
-        return evaluation_seed(self.config, self.config.steps)
+        return evaluation_seed(self.config.seed, self.config.steps)
 
     def sample(self, n: int, seed: int | None = None) -> np.ndarray:
         """``n`` generator samples as an n x D float32 array."""
@@ -65,32 +67,14 @@ def load(run_dir: str | Path, dataset: Dataset | None = None) -> Run:
     """Load the configuration and last checkpoint of a run directory. ``dataset``: the run's
     dataset already built (saves reading image files again when loading many runs)."""
     run_dir = Path(run_dir)
-    config = runs.read_run_config(run_dir)
+    config = run_dir_files.read_run_config(run_dir)
     if dataset is None:
         dataset = make_dataset(config.dataset, config.data_file, config.data_dir)
     method = build_method(config.method, dataset.shape, config.model, config.method_options)
     optimizer = make_optimizer(method, config)
-    step = restore(checkpoint.load(run_dir / checkpoint.CHECKPOINT_NAME), config, method, optimizer)
+    step = run_dir_files.restore_checkpoint(run_dir, config, method, optimizer)
     method.eval()
     return Run(run_dir, config, method, dataset, step)
-
-
-def resolve_config(
-    *, method: str | None = None, dataset: str | None = None, data: str | Path | None = None,
-    data_dir: str | Path | None = None, steps: int | None = None, seed: int | None = None, config_file: str | Path | None = None,
-    overrides: Mapping[str, Any] | list[str] | None = None, base: Mapping[str, Any] | None = None,
-) -> TrainConfig:
-    """Defaults <- ``base`` <- config file <- explicit arguments <- overrides (``key=value``
-    strings or a nested mapping)."""
-    explicit = {k: v for k, v in {"method": method, "dataset": dataset, "steps": steps, "seed": seed}.items() if v is not None}
-    if data is not None:
-        explicit["data_file"] = str(Path(data).resolve())  # later commands may run elsewhere
-    if data_dir is not None:
-        explicit["data_dir"] = str(Path(data_dir).resolve())
-    if isinstance(overrides, list):
-        overrides = parse_assignments(overrides)
-    layers = [base or {}, read_yaml(config_file) if config_file else {}, explicit, overrides or {}]
-    return build_config(*layers)
 
 
 def train(
@@ -102,8 +86,8 @@ def train(
     """Train a model into ``out`` and return it loaded. With ``resume`` the run's stored
     configuration is the base that the other arguments may only extend (``steps``)."""
     base = None
-    if resume and (Path(out) / runs.CONFIG_NAME).is_file():
-        base = runs.read_run_config(Path(out)).to_dict()
+    if resume and (Path(out) / run_dir_files.CONFIG_NAME).is_file():
+        base = run_dir_files.read_run_config(Path(out)).to_dict()
         if method is not None and method != base["method"]:
             del base["method_options"]  # another method's options; the resume check names the change
     config = resolve_config(method=method, dataset=dataset, data=data, data_dir=data_dir, steps=steps, seed=seed,

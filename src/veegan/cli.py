@@ -20,15 +20,28 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from .datasets import DATASETS
-    from .methods import METHODS
+def method_argument(name: str) -> str:
+    """A ``--method`` value: a registered method, or ``FILE.py:Class`` / ``module:Class`` loaded now."""
+    from .methods import method_class, method_names
 
+    try:
+        method_class(name)
+    except VeeganError as exc:
+        known = "" if ":" in name else f" (choose from {', '.join(method_names())}, or give FILE.py:Class)"
+        raise argparse.ArgumentTypeError(f"{exc}{known}") from None
+    return name
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .data.catalog import DATASETS
+    from .methods import method_names
+
+    methods = f"{', '.join(method_names())}, or FILE.py:Class / module:Class for a method of your own"
     parser = Parser(prog="veegan", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
     p = commands.add_parser("train", help="train one model into a run directory")
-    p.add_argument("--method", choices=METHODS.names(), help="training method (default: veegan)")
+    p.add_argument("--method", type=method_argument, metavar="METHOD", help=f"training method: {methods} (default: veegan)")
     p.add_argument("--dataset", choices=DATASETS.names(), help="built-in dataset (default: ring)")
     p.add_argument("--data", metavar="FILE", help="your own N x D data (.npy or .csv) instead of --dataset")
     p.add_argument("--data-dir", metavar="DIR", help="folder of an image dataset's files (default: the cache, downloading)")
@@ -61,7 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="FILE.npy")
 
     p = commands.add_parser("compare", help="train several methods on one dataset and plot them side by side")
-    p.add_argument("--methods", nargs="+", choices=METHODS.names(), default=["gan", "veegan"])
+    p.add_argument("--methods", nargs="+", type=method_argument, metavar="METHOD", default=["gan", "veegan"],
+                   help=f"{methods} (default: gan veegan)")
     p.add_argument("--dataset", choices=DATASETS.names(), default="ring")
     p.add_argument("--seeds", type=int, default=1, help="seeds per method (0, 1, ...)")
     p.add_argument("--steps", type=int, help="training iterations per run")
@@ -71,7 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("reproduce", help="reproduce a table of the paper")
     p.add_argument("table", choices=["table1", "table2"],
                    help="table1: Section 5.1, synthetic data (with Figure 2); table2: Sections 5.2-5.3, images")
-    p.add_argument("--methods", nargs="+", choices=METHODS.names(), help="default: gan ali unrolled veegan pacgan")
+    p.add_argument("--methods", nargs="+", type=method_argument, metavar="METHOD",
+                   help=f"{methods} (default: gan ali unrolled veegan pacgan)")
     p.add_argument("--datasets", nargs="+", choices=DATASETS.names(),
                    help="default: ring grid hd1200 (table1), stacked_mnist cifar10 (table2)")
     p.add_argument("--seeds", type=int, help="seeds per method (default: 5 for table1, the budget's for table2)")
@@ -90,8 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--epochs", type=int, default=5)
     q.add_argument("--seed", type=int, default=0)
 
-    p = commands.add_parser("config", help="print the resolved default configuration as YAML")
-    p.add_argument("--method", choices=METHODS.names(), default="veegan")
+    p = commands.add_parser("config", help="print the resolved configuration as YAML (with the dataset's preset)")
+    p.add_argument("--method", type=method_argument, metavar="METHOD", default="veegan", help=methods)
     p.add_argument("--dataset", choices=DATASETS.names(), default="ring")
     p.add_argument("--set", dest="overrides", metavar="KEY=VALUE", action="append", default=[])
     return parser
@@ -101,14 +116,14 @@ def cmd_reproduce(args: argparse.Namespace) -> None:
     if args.seeds is not None and args.seeds < 1:
         raise VeeganError("--seeds must be >= 1")
     if args.table == "table1":
-        from .reproduce import BUDGETS, TABLE1_DATASETS, TABLE1_METHODS, reproduce_table1
+        from .experiments.table1 import BUDGETS, TABLE1_DATASETS, TABLE1_METHODS, reproduce_table1
 
         budget = _budget(args.budget or "quick", BUDGETS, "table1")
         reproduce_table1(out=args.out, methods=args.methods or TABLE1_METHODS, datasets=args.datasets or TABLE1_DATASETS,
                          seeds=args.seeds or 5, budget=budget, workers=args.workers)
     else:
-        from .table2 import BUDGETS as IMAGE_BUDGETS
-        from .table2 import TABLE2_DATASETS, TABLE2_METHODS, reproduce_table2
+        from .experiments.table2 import BUDGETS as IMAGE_BUDGETS
+        from .experiments.table2 import TABLE2_DATASETS, TABLE2_METHODS, reproduce_table2
 
         budget = _budget(args.budget or "cpu", IMAGE_BUDGETS, "table2")
         reproduce_table2(out=args.out, methods=args.methods or TABLE2_METHODS, datasets=args.datasets or TABLE2_DATASETS,
@@ -123,8 +138,8 @@ def _budget(name: str, budgets: dict, table: str) -> str:
 
 
 def cmd_classifier(args: argparse.Namespace) -> None:
-    from .classifier import default_path, train_classifier
-    from .image_datasets import mnist_root
+    from .data.mnist import mnist_root
+    from .evaluation.classifier import default_path, train_classifier
 
     if args.epochs < 1:
         raise VeeganError("--epochs must be >= 1")
@@ -137,15 +152,15 @@ def cmd_classifier(args: argparse.Namespace) -> None:
 def cmd_config(args: argparse.Namespace) -> None:
     import yaml
 
-    from .api import resolve_config
+    from .configure import resolve_config
 
     config = resolve_config(method=args.method, dataset=args.dataset, overrides=args.overrides)
     print(yaml.safe_dump(config.to_dict(), sort_keys=False), end="")
 
 
 def cmd_train(args: argparse.Namespace) -> None:
-    from . import distributed
     from .api import train
+    from .training import distributed
 
     try:
         train(args.method, args.dataset, out=args.out, data=args.data, data_dir=args.data_dir, steps=args.steps,
@@ -159,7 +174,7 @@ def cmd_train(args: argparse.Namespace) -> None:
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
     from .api import load
-    from .evaluation import format_metrics
+    from .evaluation.evaluate import format_metrics
 
     if args.samples is not None and args.samples < 1:
         raise VeeganError("--samples must be >= 1")
@@ -182,14 +197,14 @@ def cmd_sample(args: argparse.Namespace) -> None:
 
 def cmd_encode(args: argparse.Namespace) -> None:
     from .api import load
-    from .datasets import load_array
+    from .data.arrays import load_array
 
     run = load(args.run_dir)
     np.save(_output_path(args.out), run.encode(load_array(args.data, run.dataset.shape)))
 
 
 def cmd_compare(args: argparse.Namespace) -> None:
-    from .compare import compare
+    from .experiments.compare import compare
 
     if args.seeds < 1:
         raise VeeganError("--seeds must be >= 1")

@@ -1,8 +1,9 @@
 """Run configuration: one dataclass per component, the single source of every default.
 
 The Python API, the CLI (``--config FILE.yaml`` and ``--set key=value``) and the saved
-``config.yaml`` of a run all go through :func:`build_config`, so a default lives in one place.
-Defaults follow the authors' synthetic-data code (see ``PROTOCOL.md``).
+``config.yaml`` of a run all go through :func:`veegan.configure.build_config`, so a default
+lives in one place: here, or in a dataset's preset (:mod:`veegan.data`). Defaults follow the
+authors' synthetic-data code (docs/protocol.md).
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import yaml
 
 from .errors import VeeganError
 
-DEFAULT_STEPS = 100_000  # the paper's 100,000 iterations (PROTOCOL.md)
+DEFAULT_STEPS = 100_000  # the paper's 100,000 iterations (docs/protocol.md)
 
 
 @dataclass
@@ -84,6 +85,9 @@ class RuntimeConfig:
     # keep freed memory in the C heap for the next step instead of page-faulting it in again
     # (glibc only; about 1.2-1.3x on the synthetic steps, see docs/performance.md)
     retain_freed_memory: bool = True
+    # veegan.backend's code routes for CPU tensors (narrow matrix products, Unrolled GAN's
+    # written-out look-ahead); off: PyTorch's own operations everywhere
+    cpu_routes: bool = True
 
     def __post_init__(self) -> None:
         _check(self.threads >= 0, "runtime.threads must be >= 0")
@@ -113,7 +117,7 @@ class TrainConfig:
         _check(0 <= self.seed < 2**31, "seed must be in [0, 2^31)")
 
     def to_dict(self) -> dict[str, Any]:
-        return _plain(dataclasses.asdict(self))
+        return plain(dataclasses.asdict(self))
 
 
 def _check(ok: bool, message: str) -> None:
@@ -121,12 +125,12 @@ def _check(ok: bool, message: str) -> None:
         raise VeeganError(message)
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """Tuples become lists so that YAML and JSON hold plain types."""
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     return value
 
 
@@ -239,21 +243,6 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise VeeganError(f"configuration file {path} must hold a mapping of keys to values")
     return data
-
-
-def build_config(*layers: Mapping[str, Any]) -> TrainConfig:
-    """Merge the layers (later wins) onto the defaults and check every key, type and value,
-    including ``method_options`` against the chosen method's ``Options``."""
-    from .methods import METHODS  # the registry imports this module
-
-    values: dict[str, Any] = {}
-    for layer in layers:
-        values = merge(values, layer)
-    config = build_dataclass(TrainConfig, values)
-    options_cls = METHODS.get(config.method).Options
-    options = build_dataclass(options_cls, config.method_options, prefix="method_options.")
-    config.method_options = _plain(dataclasses.asdict(options))
-    return config
 
 
 def write_yaml(config: TrainConfig, path: Path) -> None:

@@ -1,20 +1,17 @@
-"""Training methods, registered by name. Importing this package registers all of them."""
+"""Training methods, one module each. Every module in this package is imported here, so a new
+method file registers itself without an edit elsewhere; a method outside the package is named
+as ``path/to/file.py:ClassName`` or ``module.path:ClassName`` (:mod:`.external`)."""
 from __future__ import annotations
 
-from typing import Sequence
+import importlib
+import pkgutil
 
-from ..config import ModelConfig
-from ..registry import Registry
-from .base import Method
+from .base import METHODS, Method, NoOptions, frozen, register
+from .external import build_method, method_class, method_names
 
-METHODS: Registry = Registry("method")
+_SUPPORT = {"base", "external", "losses"}
+for _module in pkgutil.iter_modules(__path__):
+    if _module.name not in _SUPPORT:
+        importlib.import_module(f"{__name__}.{_module.name}")
 
-from . import ali, gan, pacgan, unrolled, veegan, veegan_dae  # noqa: E402,F401  (registration side effect)
-
-
-def build_method(name: str, data_shape: int | Sequence[int], model: ModelConfig, method_options: dict) -> Method:
-    """The registered method ``name`` with its networks for samples of ``data_shape``: (D,) or
-    D for vectors, (channels, height, width) for images."""
-    cls = METHODS.get(name)
-    shape = (data_shape,) if isinstance(data_shape, int) else tuple(data_shape)
-    return cls(shape, model, cls.Options(**method_options))
+__all__ = ["METHODS", "Method", "NoOptions", "build_method", "frozen", "method_class", "method_names", "register"]

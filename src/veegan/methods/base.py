@@ -1,29 +1,47 @@
-"""The contract between a method and the shared trainer.
+"""The contract between a method and the shared trainer, and the registry of methods.
 
-A method owns its networks and computes, for one batch of real data, a single scalar whose one
-backward pass gives every network exactly the gradient its algorithm prescribes (discriminator
-terms see detached generator outputs; generator terms call the discriminator with detached
-parameters, see :func:`veegan.networks.frozen`). The trainer then takes one optimizer step for
-all networks at once, which is Algorithm 1's simultaneous update of omega, theta and gamma (its last line).
+A method owns its networks (its child modules: ``generator``, ``discriminator``, and
+``reconstructor`` or ``encoder`` where it has one) and computes, for one batch of real data,
+its loss terms. The trainer adds them up and takes one backward pass and one Adam step for all
+networks at once: Algorithm 1's simultaneous update of omega, theta and gamma (its last line).
+For that single backward pass to give every network exactly its own gradient, a term reaches
+only the networks that ``trains`` names for it: D's loss sees detached generator outputs,
+``D(x.detach())``, and the players' terms call D with its parameters detached,
+``frozen(D, x)``.
+
+A new method is one file: a subclass of :class:`Method` registered with ``@register("name")``
+(a module inside ``veegan.methods`` is imported automatically), or a class in any file, named on
+the command line as ``path/to/file.py:ClassName``.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Callable, ClassVar
 
 import torch
 from torch import nn
+from torch.func import functional_call
 
-from .. import distributed
 from ..config import ModelConfig, OptimConfig
+from ..errors import VeeganError
+from ..registry import Registry
+from ..training import distributed
 
-# Which learning rate of OptimConfig each network role uses.
-LEARNING_RATE_OF_ROLE = {
-    "generator": "lr_generator",
-    "reconstructor": "lr_reconstructor",
-    "encoder": "lr_reconstructor",  # ALI's E has the reconstructor's architecture and rate
-    "discriminator": "lr_discriminator",
-}
+METHODS: Registry[type["Method"]] = Registry("method")
+
+
+def register(name: str) -> Callable[[type["Method"]], type["Method"]]:
+    """Class decorator: make the method available as ``--method name``."""
+    return METHODS.register(name)
+
+
+def frozen(module: nn.Module, *inputs: torch.Tensor) -> torch.Tensor:
+    """Call ``module`` with its parameters detached: gradients reach the inputs, not the module.
+
+    This is how one backward pass serves all networks: a generator's adversarial term goes
+    through D without giving D any gradient (Algorithm 1 keeps g_omega to eq. 6 alone)."""
+    params = {name: p.detach() for name, p in module.named_parameters()}
+    return functional_call(module, params, inputs)
 
 
 @dataclass
@@ -32,8 +50,29 @@ class NoOptions:
 
 
 class Method(nn.Module):
-    """Base class: subclasses set ``generator`` and ``discriminator`` (and ``reconstructor``
-    when they have an inference network) and implement :meth:`training_loss`."""
+    """Base class: subclasses build their networks in ``__init__``, declare ``trains`` and
+    implement :meth:`training_loss`."""
+
+    Options: ClassVar[type] = NoOptions
+    # loss term -> the networks (attribute names) its gradient may reach
+    trains: ClassVar[dict[str, tuple[str, ...]]] = {}
+    # a network -> the OptimConfig learning rate it uses, where that is not ``lr_<network>``
+    learning_rate_of: ClassVar[dict[str, str]] = {}
+    generator: nn.Module  # maps (z, eps) to x; has ``noise_dim``
+    discriminator: nn.Module
+
+    def __init__(self, data_shape: tuple[int, ...], model: ModelConfig, options: object) -> None:
+        super().__init__()
+        self.data_shape, self.model_config, self.options = tuple(data_shape), model, options
+        self.latent_dim = model.latent_dim
+
+    def training_loss(self, x_real: torch.Tensor, step: int) -> dict[str, torch.Tensor]:
+        """The loss terms of one iteration on ``x_real``, by name (scalars with their graphs)."""
+        raise NotImplementedError
+
+    def forward(self, x_real: torch.Tensor, step: int) -> dict[str, torch.Tensor]:
+        """``training_loss``: calling the module is what DistributedDataParallel synchronises."""
+        return self.training_loss(x_real, step)
 
     @property
     def inference_network(self) -> nn.Module | None:
@@ -46,31 +85,16 @@ class Method(nn.Module):
     def bind_optimizer(self, optimizer: torch.optim.Optimizer) -> None:
         """Called by the trainer with the optimizer of all networks; most methods ignore it."""
 
-    Options: ClassVar[type] = NoOptions
-    generator: nn.Module  # maps (z, eps) to x; has ``noise_dim``
-    discriminator: nn.Module
-    # methods with an inference network also set ``reconstructor`` (VEEGAN's F) or ``encoder`` (ALI's E)
-
-    def __init__(self, data_shape: tuple[int, ...], model: ModelConfig, options: object) -> None:
-        super().__init__()
-        self.data_shape, self.model_config, self.options = tuple(data_shape), model, options
-        self.latent_dim = model.latent_dim
-
-    def training_loss(self, x_real: torch.Tensor, step: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """Return (the scalar to backpropagate, detached loss terms for logging)."""
-        raise NotImplementedError
-
-    def forward(self, x_real: torch.Tensor, step: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """``training_loss``: calling the module is what DistributedDataParallel synchronises."""
-        return self.training_loss(x_real, step)
-
     def parameter_groups(self, optim: OptimConfig) -> list[dict]:
-        """One optimizer parameter group per network, with that network's learning rate."""
+        """One optimizer parameter group per network, in the order the networks were built,
+        with that network's learning rate."""
         groups = []
-        for role, lr_name in LEARNING_RATE_OF_ROLE.items():
-            network = getattr(self, role, None)
-            if network is not None:
-                groups.append({"params": list(network.parameters()), "lr": getattr(optim, lr_name), "name": role})
+        for name, network in self.named_children():
+            rate = self.learning_rate_of.get(name, f"lr_{name}")
+            if not hasattr(optim, rate):
+                raise VeeganError(f"{type(self).__name__}.{name} has no learning rate: name the network generator, "
+                                  f"reconstructor or discriminator, or map it in learning_rate_of")
+            groups.append({"params": list(network.parameters()), "lr": getattr(optim, rate), "name": name})
         return groups
 
     def sample_latent(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:

@@ -7,10 +7,9 @@ import torch
 
 from ..config import ModelConfig
 from ..errors import VeeganError
-from ..losses import logistic_discriminator_loss, minimax_generator_loss, non_saturating_generator_loss
-from ..networks import discriminator_for, generator_for, two_sided_logits
-from . import METHODS
-from .base import Method
+from ..nets import discriminator_for, generator_for
+from .base import Method, frozen, register
+from .losses import logistic_discriminator_loss, minimax_generator_loss, non_saturating_generator_loss
 
 GENERATOR_LOSSES = {"non_saturating": non_saturating_generator_loss, "minimax": minimax_generator_loss}
 
@@ -28,11 +27,12 @@ class GanOptions:
             )
 
 
-@METHODS.register("gan")
+@register("gan")
 class Gan(Method):
     """G_gamma (generator) and D_omega(x) (discriminator), trained simultaneously."""
 
     Options = GanOptions
+    trains = {"discriminator": ("discriminator",), "generator": ("generator",)}
 
     def __init__(self, data_shape: tuple[int, ...], model: ModelConfig, options: GanOptions) -> None:
         super().__init__(data_shape, model, options)
@@ -40,11 +40,12 @@ class Gan(Method):
         self.discriminator = discriminator_for(model, data_shape)
         self.generator_loss = GENERATOR_LOSSES[options.generator_loss]
 
-    def training_loss(self, x_real: torch.Tensor, step: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """D: the logistic loss of O_gan (eq. 6 with x alone); G: the chosen generator loss,
-        through D with detached parameters (both read D on G(z) from one first-layer product)."""
+    def training_loss(self, x_real: torch.Tensor, step: int) -> dict[str, torch.Tensor]:
+        """D: the logistic loss of O_gan (eq. 6 with x alone); G: the chosen generator loss
+        through D with detached parameters."""
         x_generated = self.generator(self.sample_latent(len(x_real)))
-        for_discriminator, for_generator = two_sided_logits(self.discriminator, x_generated)
-        discriminator = logistic_discriminator_loss(for_discriminator, self.discriminator(x_real))
-        generator = self.generator_loss(for_generator)
-        return discriminator + generator, {"discriminator": discriminator.detach(), "generator": generator.detach()}
+        D = self.discriminator
+        return {
+            "discriminator": logistic_discriminator_loss(D(x_generated.detach()), D(x_real)),
+            "generator": self.generator_loss(frozen(D, x_generated)),
+        }

@@ -8,10 +8,9 @@ import torch
 
 from ..config import ModelConfig
 from ..errors import VeeganError
-from ..losses import logistic_discriminator_loss, non_saturating_generator_loss
-from ..networks import discriminator_for, generator_for, two_sided_logits
-from . import METHODS
-from .base import Method
+from ..nets import discriminator_for, generator_for
+from .base import Method, frozen, register
+from .losses import logistic_discriminator_loss, non_saturating_generator_loss
 
 
 @dataclass
@@ -33,12 +32,13 @@ def pack(x: torch.Tensor, m: int) -> torch.Tensor:
     return x.reshape(len(x) // m, m * x.shape[1], *x.shape[2:])
 
 
-@METHODS.register("pacgan")
+@register("pacgan")
 class Pacgan(Method):
     """G and D(x_1, ..., x_m). The batch of B samples per side forms B / m packs, so every
     method sees the same number of samples per step."""
 
     Options = PacganOptions
+    trains = {"discriminator": ("discriminator",), "generator": ("generator",)}
 
     def __init__(self, data_shape: tuple[int, ...], model: ModelConfig, options: PacganOptions) -> None:
         super().__init__(data_shape, model, options)
@@ -49,11 +49,11 @@ class Pacgan(Method):
         if batch_size % self.options.pack_size:
             raise VeeganError(f"batch_size {batch_size} is not a multiple of method_options.pack_size {self.options.pack_size}")
 
-    def training_loss(self, x_real: torch.Tensor, step: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    def training_loss(self, x_real: torch.Tensor, step: int) -> dict[str, torch.Tensor]:
         """The GAN losses (eq. 6 for D, non-saturating for G) on packs of both sides."""
-        m = self.options.pack_size
+        m, D = self.options.pack_size, self.discriminator
         x_generated = pack(self.generator(self.sample_latent(len(x_real))), m)
-        for_discriminator, for_generator = two_sided_logits(self.discriminator, x_generated)
-        discriminator = logistic_discriminator_loss(for_discriminator, self.discriminator(pack(x_real, m)))
-        generator = non_saturating_generator_loss(for_generator)
-        return discriminator + generator, {"discriminator": discriminator.detach(), "generator": generator.detach()}
+        return {
+            "discriminator": logistic_discriminator_loss(D(x_generated.detach()), D(pack(x_real, m))),
+            "generator": non_saturating_generator_loss(frozen(D, x_generated)),
+        }

@@ -1,18 +1,17 @@
 """VEEGAN (Srivastava et al. 2017): a GAN on the joint space (z, x) plus an autoencoder loss on
-the noise, d(z, F(G(z))). Algorithm 1, with the options of the authors' code (PROTOCOL.md)."""
+the noise, d(z, F(G(z))). Algorithm 1, with the options of the authors' code (docs/protocol.md)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import torch
 
-from .. import distributed
 from ..config import ModelConfig
 from ..errors import VeeganError
-from ..losses import RECONSTRUCTION_LOSSES, adversarial_generator_term, logistic_discriminator_loss
-from ..networks import bidirectional_networks
-from . import METHODS
-from .base import Method
+from ..nets import bidirectional_networks
+from ..training import distributed
+from .base import Method, frozen, register
+from .losses import RECONSTRUCTION_LOSSES, adversarial_generator_term, logistic_discriminator_loss
 
 
 @dataclass
@@ -44,12 +43,14 @@ class VeeganOptions(RealPairOptions):
             raise VeeganError("method_options.reconstructor_pretrain_steps must be >= 0")
 
 
-@METHODS.register("veegan")
+@register("veegan")
 class Veegan(Method):
     """G_gamma (generator), F_theta (reconstructor) and D_omega(z, x) (joint discriminator)."""
 
     Options = VeeganOptions
     autoencoder_name = "reconstruction"  # the name of the autoencoder term in the logs
+    trains = {"discriminator": ("discriminator",), "adversarial": ("generator",),
+              "reconstruction": ("generator", "reconstructor")}
 
     def __init__(self, data_shape: tuple[int, ...], model: ModelConfig, options: VeeganOptions) -> None:
         super().__init__(data_shape, model, options)
@@ -67,11 +68,12 @@ class Veegan(Method):
         """The third term of eq. (3), estimated as in eq. (5): d(z, F(G(z)))."""
         return self.reconstruction(z, x_generated)
 
-    def training_loss(self, x_real: torch.Tensor, step: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """One iteration of Algorithm 1 as a single scalar:
+    def training_loss(self, x_real: torch.Tensor, step: int) -> dict[str, torch.Tensor]:
+        """One iteration of Algorithm 1:
 
+        - line 6: z_g ~ p_theta(z | x) = N(F(x), I) for the real pairs, drawn without gradient;
         - line 7, eq. (6): D_omega's logistic loss on (z, G(z)) against (z_g, x), generator
-          outputs detached and z_g = F(x) + noise drawn without gradient;
+          outputs detached;
         - line 9: F_theta's gradient of the autoencoder term only;
         - line 11, eq. (5): G_gamma's gradient of mean D(z, G(z)) + the autoencoder term, the
           raw logit through D with detached parameters.
@@ -79,21 +81,16 @@ class Veegan(Method):
         z = self.sample_latent(len(x_real))
         x_generated = self.generator(z)
         if self.pretraining(step):  # Section 5.2: F alone, G fixed
-            reconstruction = self.reconstruction(z, x_generated.detach())
-            return reconstruction, {self.autoencoder_name: reconstruction.detach()}
+            return {self.autoencoder_name: self.reconstruction(z, x_generated.detach())}
 
         autoencoder = self.autoencoder_loss(z, x_generated, x_real)
-        noise_std = self.options.real_pair_noise_std
         with torch.no_grad():
             z_real = self.reconstructor(x_real)
-            if noise_std:
-                z_real = z_real + noise_std * distributed.normal(*z_real.shape, like=z_real)
-        logits_generated, logits_for_generator = self.discriminator.two_sided_logits(z, x_generated, trainable="x")
-        discriminator = logistic_discriminator_loss(logits_generated, self.discriminator(z_real, x_real))
-        adversarial = adversarial_generator_term(logits_for_generator)
-        total = discriminator + adversarial + autoencoder
-        return total, {
-            "discriminator": discriminator.detach(),
-            "adversarial": adversarial.detach(),
-            self.autoencoder_name: autoencoder.detach(),
+            if self.options.real_pair_noise_std:
+                z_real = z_real + self.options.real_pair_noise_std * distributed.normal(*z_real.shape, like=z_real)
+        D = self.discriminator
+        return {
+            "discriminator": logistic_discriminator_loss(D(z, x_generated.detach()), D(z_real, x_real)),
+            "adversarial": adversarial_generator_term(frozen(D, z, x_generated)),
+            self.autoencoder_name: autoencoder,
         }

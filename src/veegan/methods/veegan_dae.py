@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import torch
 
 from ..errors import VeeganError
-from . import METHODS
+from .base import register
+from .losses import data_autoencoder_loss
 from .veegan import RealPairOptions, Veegan
 
 
@@ -22,17 +23,14 @@ class VeeganDaeOptions(RealPairOptions):
             raise VeeganError("method_options.data_loss_weight must be >= 0")
 
 
-def data_autoencoder_loss(x: torch.Tensor, x_reconstructed: torch.Tensor) -> torch.Tensor:
-    """||x - G(F(x))||_2^2 (Section 5.3), summed over dimensions and averaged over the batch."""
-    return (x - x_reconstructed).square().flatten(1).sum(dim=1).mean()
-
-
-@METHODS.register("veegan_dae")
+@register("veegan_dae")
 class VeeganDae(Veegan):
     """The same networks and Algorithm 1 as VEEGAN; only the autoencoder term differs."""
 
     Options = VeeganDaeOptions
     autoencoder_name = "data_reconstruction"
+    trains = {"discriminator": ("discriminator",), "adversarial": ("generator",),
+              "data_reconstruction": ("generator", "reconstructor")}
 
     def pretraining(self, step: int) -> bool:
         return False  # the paper pre-trains only VEEGAN's reconstructor

@@ -1,0 +1,59 @@
+"""How a run's configuration is resolved, in layers (a later layer wins):
+
+1. the defaults of :mod:`veegan.config` (the authors' synthetic-data settings);
+2. the dataset's preset (:class:`veegan.data.base.DatasetSpec`: the paper's DCGAN settings for
+   image datasets; nothing for the synthetic ones or the user's own array);
+3. a stored run configuration (``--resume``), a configuration file, explicit arguments, ``--set``.
+
+Every key, type and value is checked, ``method_options`` against the method's own ``Options``.
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any, Mapping
+
+from .config import TrainConfig, build_dataclass, merge, parse_assignments, plain, read_yaml
+from .data.catalog import DATASETS
+from .methods import method_class
+from .methods.external import canonical_name
+
+
+def dataset_preset(dataset: str, method: str) -> dict[str, Any]:
+    """The configuration defaults that ``dataset`` brings for ``method``."""
+    return DATASETS.get(dataset).defaults(method)
+
+
+def build_config(*layers: Mapping[str, Any]) -> TrainConfig:
+    """Merge the layers (later wins) onto the defaults and the dataset's preset, and check the
+    result."""
+    values: dict[str, Any] = {}
+    for layer in layers:
+        values = merge(values, layer)
+    defaults = TrainConfig()
+    method = str(values.get("method", defaults.method))
+    if not values.get("data_file"):  # the user's own array keeps the synthetic defaults
+        values = merge(dataset_preset(str(values.get("dataset", defaults.dataset)), method), values)
+    config = build_dataclass(TrainConfig, values)
+    config.method = canonical_name(config.method)
+    options = build_dataclass(method_class(config.method).Options, config.method_options, prefix="method_options.")
+    config.method_options = plain(dataclasses.asdict(options))
+    return config
+
+
+def resolve_config(
+    *, method: str | None = None, dataset: str | None = None, data: str | Path | None = None,
+    data_dir: str | Path | None = None, steps: int | None = None, seed: int | None = None, config_file: str | Path | None = None,
+    overrides: Mapping[str, Any] | list[str] | None = None, base: Mapping[str, Any] | None = None,
+) -> TrainConfig:
+    """Defaults <- the dataset's preset <- ``base`` <- config file <- explicit arguments <-
+    overrides (``key=value`` strings or a nested mapping)."""
+    explicit = {k: v for k, v in {"method": method, "dataset": dataset, "steps": steps, "seed": seed}.items() if v is not None}
+    if data is not None:
+        explicit["data_file"] = str(Path(data).resolve())  # later commands may run elsewhere
+    if data_dir is not None:
+        explicit["data_dir"] = str(Path(data_dir).resolve())
+    if isinstance(overrides, list):
+        overrides = parse_assignments(overrides)
+    layers = [base or {}, read_yaml(config_file) if config_file else {}, explicit, overrides or {}]
+    return build_config(*layers)

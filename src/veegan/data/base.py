@@ -1,0 +1,95 @@
+"""What a dataset is to the rest of the package: a source of training batches, a spec that
+names it and carries its settings, and the registry of specs the CLI builds its choices from."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Protocol
+
+import torch
+
+from ..errors import VeeganError
+from ..registry import Registry
+
+
+class Scorer(Protocol):
+    """Measures generator samples of a dataset (modes captured and the like)."""
+
+    description: str
+
+    def ready(self, dataset: "Dataset") -> bool:
+        """Whether samples of ``dataset`` can be scored here (the modes are known, a classifier exists)."""
+
+    def __call__(self, dataset: "Dataset", samples: torch.Tensor) -> dict[str, Any]:
+        """The metrics of ``samples``."""
+
+
+class Dataset:
+    """A source of training batches. Mixtures also know their mode means, weights and
+    high-quality radius; ``scorer`` (from the dataset's spec) measures samples of it."""
+
+    name: str
+    dim: int  # the number of values in one sample
+    means: torch.Tensor | None = None
+    weights: torch.Tensor | None = None
+    hq_radius: float | None = None
+    scorer: Scorer | None = None
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The shape of one sample: (D,) for vectors, (channels, height, width) for images."""
+        return (self.dim,)
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        raise NotImplementedError
+
+    @property
+    def has_metrics(self) -> bool:
+        """Whether :meth:`score` can measure samples of this dataset."""
+        return self.scorer is not None and self.scorer.ready(self)
+
+    def score(self, samples: torch.Tensor) -> dict[str, Any]:
+        """The metrics of ``samples`` under the dataset's scorer."""
+        if self.scorer is None:
+            raise VeeganError(f"{self.name}: the data's modes are unknown, so samples cannot be scored")
+        return self.scorer(self, samples)
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """One built-in dataset: how to build it, whether it reads files (``data_dir``), how its
+    samples are scored, and the configuration defaults it brings (``preset``, and per method
+    ``method_presets``: method_options), which a configuration file, arguments and ``--set``
+    still override (:mod:`veegan.configure`)."""
+
+    name: str
+    factory: Callable[..., Dataset]  # takes root=data_dir when reads_files
+    reads_files: bool = False
+    scorer: Scorer | None = None
+    preset: Mapping[str, Any] = field(default_factory=dict)
+    method_presets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def build(self, data_dir: str | None = None) -> Dataset:
+        """The dataset, reading its files from ``data_dir`` where it has files."""
+        if data_dir is not None and not self.reads_files:
+            raise VeeganError(f"dataset {self.name!r} is generated, not read from files: drop data_dir")
+        dataset = self.factory(root=data_dir) if self.reads_files else self.factory()
+        dataset.scorer = self.scorer
+        return dataset
+
+    def defaults(self, method: str) -> dict[str, Any]:
+        """The configuration this dataset brings for ``method``."""
+        options = self.method_presets.get(method)
+        return {**self.preset, **({"method_options": dict(options)} if options else {})}
+
+
+DATASETS: Registry[DatasetSpec] = Registry("dataset")
+
+
+def register(spec: DatasetSpec) -> DatasetSpec:
+    """Make ``spec`` available as ``--dataset NAME``."""
+    return DATASETS.register(spec.name)(spec)
+
+
+def pixels_to_float(pixels: torch.Tensor) -> torch.Tensor:
+    """uint8 pixels 0..255 as float32 in [-1, 1] (the range of DCGAN's tanh)."""
+    return pixels.float() / 127.5 - 1.0

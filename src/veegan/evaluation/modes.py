@@ -1,0 +1,72 @@
+"""Mode-collapse metrics on mixtures with known modes (paper Section 5.1; docs/protocol.md,
+"Metrics").
+
+Plain functions of a sample array and the mixture's means; they return flat dicts whose keys
+(``modes``, ``max_modes``, ``high_quality_pct``, ``reverse_kl``) are the exported names."""
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+# The keys of every metrics dict (the exported names; evaluate --json prints them).
+METRIC_KEYS = ("modes", "max_modes", "high_quality_pct", "reverse_kl")
+
+
+def nearest_mode(samples: torch.Tensor, means: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Index of the nearest mean (L2) for each sample, and the distance to it."""
+    distance, index = torch.cdist(samples.double(), means.double()).min(dim=1)
+    return index, distance
+
+
+def mode_histogram(samples: torch.Tensor, means: torch.Tensor, hq_radius: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """(counts of high-quality samples per mode, mask of high-quality samples). A sample is high
+    quality if it lies within ``hq_radius`` of its nearest mean."""
+    index, distance = nearest_mode(samples, means)
+    high_quality = distance <= hq_radius
+    counts = torch.bincount(index[high_quality], minlength=len(means))
+    return counts, high_quality
+
+
+def reverse_kl(counts: torch.Tensor, weights: torch.Tensor) -> float | None:
+    """KL(p_gen || p_data) in nats between the normalised histogram ``counts`` of nearest modes
+    and the mixture weights; None when there is no sample to form a histogram from."""
+    total = counts.sum().item()
+    if total == 0:
+        return None
+    p = counts.double() / total
+    present = p > 0
+    return float((p[present] * (p[present] / weights.double()[present]).log()).sum())
+
+
+def mode_metrics(
+    samples: torch.Tensor, means: torch.Tensor, hq_radius: float, weights: torch.Tensor | None = None
+) -> dict[str, float | int | None]:
+    """Modes captured (distinct nearest means among high-quality samples), % high-quality
+    samples, and the reverse KL of the high-quality samples' mode histogram."""
+    if weights is None:
+        weights = torch.full((len(means),), 1.0 / len(means))
+    counts, high_quality = mode_histogram(samples, means, hq_radius)
+    kl = reverse_kl(counts, weights)
+    return {
+        "modes": int((counts > 0).sum()),
+        "max_modes": len(means),
+        "high_quality_pct": 100.0 * high_quality.double().mean().item(),
+        "reverse_kl": kl,
+    }
+
+
+class ModeScorer:
+    """The scorer of mixtures with known means: :func:`mode_metrics` with the dataset's own
+    high-quality radius and mixture weights."""
+
+    description = "modes captured, % high quality and reverse KL, by the nearest mode mean"
+
+    def ready(self, dataset: Any) -> bool:
+        return dataset.means is not None and dataset.hq_radius is not None
+
+    def __call__(self, dataset: Any, samples: torch.Tensor) -> dict[str, Any]:
+        return mode_metrics(samples, dataset.means, dataset.hq_radius, dataset.weights)
+
+
+MODE_SCORER = ModeScorer()

@@ -1,0 +1,83 @@
+"""Many training runs in parallel worker processes (one thread each: two single-thread
+processes beat one two-thread process on this kind of CPU). Re-running a sweep skips the runs
+that finished and resumes the ones that were cut off."""
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import sys
+import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Hashable, Sequence
+
+from ..config import TrainConfig
+from ..data.catalog import make_dataset
+from ..evaluation.evaluate import short_summary
+from ..training import run_dir as runs
+
+
+@dataclass
+class Job:
+    key: Hashable  # e.g. (method, dataset, seed)
+    config: TrainConfig
+    run_dir: Path
+
+
+def _train_one(config_dict: dict[str, Any], run_dir: str) -> dict[str, Any]:
+    """Worker: one single-thread training run; returns its final metrics with its wall time."""
+    import torch
+
+    from ..configure import build_config
+    from ..training.trainer import train
+
+    torch.set_num_threads(1)
+    start = time.perf_counter()
+    resume = (Path(run_dir) / runs.CONFIG_NAME).is_file()
+    train(build_config(config_dict), run_dir, resume=resume, progress=False)
+    final = json.loads((Path(run_dir) / runs.FINAL_METRICS_NAME).read_text())
+    final["wall_time_s"] = time.perf_counter() - start
+    (Path(run_dir) / runs.FINAL_METRICS_NAME).write_text(json.dumps(final, indent=2) + "\n")
+    return final
+
+
+def finished(job: Job) -> dict[str, Any] | None:
+    """The final metrics of a run that completed ``job.config.steps``, else None. A directory
+    holding a run of another configuration is an error, never silently reused."""
+    if (job.run_dir / runs.CONFIG_NAME).is_file():
+        stored = runs.read_run_config(job.run_dir).to_dict()
+        runs.check_same_run(stored, job.config, f"{job.run_dir} holds a run trained")
+    path = job.run_dir / runs.FINAL_METRICS_NAME
+    if not path.is_file():
+        return None
+    final = json.loads(path.read_text())
+    return final if final.get("step") == job.config.steps else None
+
+
+def run_jobs(jobs: Sequence[Job], workers: int | None = None) -> tuple[dict[Hashable, dict[str, Any]], float]:
+    """Run every job not yet finished; return (final metrics by key, wall time in seconds).
+    Prints one progress line per finished run: runs done / total, elapsed, estimated remaining."""
+    results = {job.key: done for job in jobs if (done := finished(job)) is not None}
+    todo = [job for job in jobs if job.key not in results]
+    for source in dict.fromkeys((j.config.dataset, j.config.data_file, j.config.data_dir) for j in todo):
+        make_dataset(*source)  # here, once: a download into the cache must not run in every worker at once
+    workers = max(1, min(workers or os.cpu_count() or 1, max(len(todo), 1)))
+    print(f"{len(todo)} run(s) to train on {workers} worker process(es); {len(results)} already done",
+          file=sys.stderr, flush=True)
+    started = time.perf_counter()
+    if todo:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            pending = {pool.submit(_train_one, job.config.to_dict(), str(job.run_dir)): job for job in todo}
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    job = pending.pop(future)
+                    results[job.key] = final = future.result()
+                    count = len(todo) - len(pending)
+                    elapsed = time.perf_counter() - started
+                    left = elapsed / count * (len(todo) - count)
+                    print(f"[{count}/{len(todo)}] {job.run_dir}: {short_summary(final)} ({final['wall_time_s']:.0f} s; "
+                          f"elapsed {elapsed:.0f} s, about {left:.0f} s left)", file=sys.stderr, flush=True)
+    return results, time.perf_counter() - started

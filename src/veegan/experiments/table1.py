@@ -1,0 +1,125 @@
+"""``veegan reproduce table1``: the paper's Table 1 and Figure 2 (Section 5.1) with one command,
+mean +- std over seeds beside the paper's own numbers."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from ..api import load
+from ..configure import resolve_config
+from ..data.catalog import DATASETS
+from ..evaluation.evaluate import short_summary
+from ..evaluation.plots import DensityRow, plot_density_grid
+from .sweep import Job, run_jobs
+from .tables import csv_text, mean_std, wall_time_note
+
+TABLE1_METHODS = ("gan", "ali", "unrolled", "veegan", "pacgan")
+TABLE1_DATASETS = ("ring", "grid", "hd1200")
+
+# Training budgets: steps per dataset, and configuration overrides for every run.
+BUDGETS: dict[str, dict[str, Any]] = {
+    # the paper's protocol: 100,000 iterations, batch 500 (docs/protocol.md)
+    "paper": {"steps": {"ring": 100_000, "grid": 100_000, "hd1200": 100_000}, "overrides": {"batch_size": 500}},
+    # sized so that 5 methods x 3 datasets x 5 seeds finish in under an hour on 2 cores
+    "quick": {"steps": {"ring": 10_000, "grid": 10_000, "hd1200": 2_500}, "overrides": {"batch_size": 500}},
+}
+
+# Table 1 of the paper: (modes captured, % high-quality samples), means over 5 runs.
+PAPER_TABLE1: dict[str, dict[str, tuple[float, float]]] = {
+    "gan": {"ring": (1, 99.3), "grid": (3.3, 0.5), "hd1200": (1.6, 2.0)},
+    "ali": {"ring": (2.8, 0.13), "grid": (15.8, 1.6), "hd1200": (3, 5.4)},
+    "unrolled": {"ring": (7.6, 35.6), "grid": (23.6, 16), "hd1200": (0, 0.0)},
+    "veegan": {"ring": (8, 52.9), "grid": (24.6, 40), "hd1200": (5.5, 28.29)},
+}
+
+
+def table1_jobs(methods: Sequence[str], datasets: Sequence[str], seeds: int, budget: str, out: Path) -> list[Job]:
+    spec = BUDGETS[budget]
+    jobs = []
+    for dataset in datasets:
+        for method in methods:
+            for seed in range(seeds):
+                config = resolve_config(method=method, dataset=dataset, seed=seed, steps=spec["steps"][dataset],
+                                        overrides=spec["overrides"])
+                jobs.append(Job((method, dataset, seed), config, out / dataset / method / f"seed{seed}"))
+    return jobs
+
+
+def reproduce_table1(
+    *, out: str | Path, methods: Sequence[str] = TABLE1_METHODS, datasets: Sequence[str] = TABLE1_DATASETS,
+    seeds: int = 5, budget: str = "quick", workers: int | None = None,
+) -> list[dict[str, Any]]:
+    """Train every (method, dataset, seed), then write table1.md, table1.csv and figure2.png."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    for dataset in datasets:
+        DATASETS.get(dataset)  # a clear error before any work
+    finals, wall = run_jobs(table1_jobs(methods, datasets, seeds, budget, out), workers)
+    rows = table1_rows(finals, methods, datasets, seeds)
+    (out / "table1.csv").write_text(csv_text(rows))
+    markdown = table1_markdown(rows, datasets, budget, seeds)
+    (out / "table1.md").write_text(markdown + "\n" + wall_time_note(wall, finals))
+    figure2(out, methods, datasets)
+    print(markdown)
+    print(f"wrote {out / 'table1.md'}, {out / 'table1.csv'} and {out / 'figure2.png'}", file=sys.stderr)
+    print(f"total wall time: {wall:.0f} s ({wall / 60:.1f} min)")
+    return rows
+
+
+def table1_rows(finals: dict, methods: Sequence[str], datasets: Sequence[str], seeds: int) -> list[dict[str, Any]]:
+    """One record per (method or real data, dataset): mean and std of each metric over seeds,
+    and the paper's figures where it has them."""
+    rows = []
+    for dataset in datasets:
+        real = [finals[(m, dataset, s)]["real"] for m in methods for s in range(seeds)]
+        for name in list(methods) + ["real data"]:
+            runs = real if name == "real data" else [finals[(name, dataset, s)] for s in range(seeds)]
+            paper = PAPER_TABLE1.get(name, {}).get(dataset)
+            row: dict[str, Any] = {"method": name, "dataset": dataset, "runs": len(runs),
+                                   "max_modes": runs[0]["max_modes"]}
+            for key in ("modes", "high_quality_pct", "reverse_kl"):
+                stats = mean_std([r[key] for r in runs])
+                row[f"{key}_mean"], row[f"{key}_std"] = stats if stats else (None, None)
+            row["paper_modes"], row["paper_high_quality_pct"] = paper if paper else (None, None)
+            wall = mean_std([r.get("wall_time_s") for r in runs]) if name != "real data" else None
+            row["wall_time_s_mean"] = wall[0] if wall else None
+            rows.append(row)
+    return rows
+
+
+def table1_markdown(rows: list[dict[str, Any]], datasets: Sequence[str], budget: str, seeds: int) -> str:
+    """Per dataset: modes and % high quality (mean ± std over seeds) beside the paper's."""
+    out = [f"Table 1 reproduction, budget `{budget}`, mean ± std over {seeds} seed(s).\n"]
+    for dataset in datasets:
+        mine = [r for r in rows if r["dataset"] == dataset]
+        out.append(f"\n**{dataset}** (max {mine[0]['max_modes']} modes)\n")
+        out.append("| method | modes | paper | % high quality | paper | reverse KL |")
+        out.append("|---|---|---|---|---|---|")
+        for r in mine:
+            def cell(key: str, digits: int = 2) -> str:
+                m, s = r[f"{key}_mean"], r[f"{key}_std"]
+                return "n/a" if m is None else f"{m:.{digits}f} ± {s:.{digits}f}"
+
+            paper_modes = "—" if r["paper_modes"] is None else f"{r['paper_modes']:g}"
+            paper_hq = "—" if r["paper_high_quality_pct"] is None else f"{r['paper_high_quality_pct']:g}"
+            out.append(f"| {r['method']} | {cell('modes', 1)} | {paper_modes} | {cell('high_quality_pct', 1)} | "
+                       f"{paper_hq} | {cell('reverse_kl', 3)} |")
+    return "\n".join(out) + "\n"
+
+
+def figure2(out: Path, methods: Sequence[str], datasets: Sequence[str]) -> Path:
+    """Density plots, datasets x (real data, methods), seed 0 of each, like the paper's Figure 2."""
+    rows = []
+    for dataset in datasets:
+        panels, subtitles, means = {}, {}, None
+        for method in methods:
+            run = load(out / dataset / method / "seed0")
+            result = run.evaluate()
+            generated, real = run.evaluation_samples()
+            if not panels:
+                panels["real data"], subtitles["real data"] = real, short_summary(result["real"])
+                means = run.dataset.means.numpy()
+            panels[method], subtitles[method] = generated, short_summary(result)
+        rows.append(DensityRow(dataset, panels, means, subtitles))
+    return plot_density_grid(rows, out / "figure2.png")

@@ -1,0 +1,38 @@
+"""What the experiments' tables share: mean and std over seeds, CSV, and the wall-time note."""
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any, Sequence
+
+import numpy as np
+
+
+def mean_std(values: Sequence[float | None]) -> tuple[float, float] | None:
+    """(mean, sample std with ddof 1; 0 for one value) over the defined values, or None."""
+    vals = np.array([v for v in values if v is not None], dtype=float)
+    if len(vals) == 0:
+        return None
+    return float(vals.mean()), float(vals.std(ddof=1)) if len(vals) > 1 else 0.0
+
+
+def format_mean_std(values: Sequence[float | None], digits: int = 2) -> str:
+    stats = mean_std(values)
+    return "n/a" if stats is None else f"{stats[0]:.{digits}f} ± {stats[1]:.{digits}f}"
+
+
+def wall_time_note(wall: float, finals: dict) -> str:
+    """The table's last line: this invocation's wall time, and the runs' own wall times summed
+    (worker-seconds), which a re-run that reuses finished runs still reports truthfully."""
+    worker_seconds = sum(final.get("wall_time_s") or 0 for final in finals.values())
+    return (f"Total wall time of this invocation: {wall:.0f} s (runs finished earlier are reused); "
+            f"the {len(finals)} runs took {worker_seconds:,.0f} worker-seconds in all.\n")
+
+
+def csv_text(rows: list[dict[str, Any]]) -> str:
+    """Records as CSV, one column per key seen in any record."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(dict.fromkeys(k for r in rows for k in r)))
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()

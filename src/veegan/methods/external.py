@@ -1,0 +1,75 @@
+"""Methods by name: a registered one (``veegan``), or a class defined outside the package,
+``path/to/file.py:ClassName`` or ``module.path:ClassName``, loaded when first named."""
+from __future__ import annotations
+
+import functools
+import importlib
+import importlib.util
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from ..config import ModelConfig
+from ..errors import VeeganError, one_line
+from .base import METHODS, Method
+
+
+def is_external(name: str) -> bool:
+    """Whether ``name`` names a class outside the registry (``where:ClassName``)."""
+    return ":" in name
+
+
+def method_names() -> list[str]:
+    """The registered methods' names."""
+    return METHODS.names()
+
+
+def canonical_name(name: str) -> str:
+    """``name`` as stored in a run's configuration: a file path made absolute, so that the run
+    can be loaded from another directory."""
+    if not is_external(name):
+        return name
+    where, _, cls = name.rpartition(":")
+    return f"{Path(where).resolve()}:{cls}" if where.endswith(".py") else name
+
+
+def method_class(name: str) -> type[Method]:
+    """The method class ``name`` stands for; an unknown name or a class that is not a method
+    gets a one-line error."""
+    if not is_external(name):
+        return METHODS.get(name)
+    return _load_external(canonical_name(name))
+
+
+@functools.lru_cache(maxsize=None)
+def _load_external(name: str) -> type[Method]:
+    where, _, class_name = name.rpartition(":")
+    if not where or not class_name:
+        raise VeeganError(f"method {name!r} must look like path/to/file.py:ClassName or module.path:ClassName")
+    try:
+        if where.endswith(".py"):
+            path = Path(where)
+            if not path.is_file():
+                raise VeeganError(f"method file {path} does not exist")
+            spec = importlib.util.spec_from_file_location(f"veegan_external_{path.stem}", path)
+            module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+            sys.modules[spec.name] = module  # type: ignore[union-attr]  (dataclasses look their module up)
+            spec.loader.exec_module(module)  # type: ignore[union-attr]
+        else:
+            module = importlib.import_module(where)
+    except VeeganError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the user's file: any failure is theirs to see in one line
+        raise VeeganError(f"cannot load method {name!r}: {type(exc).__name__}: {one_line(exc)}") from None
+    cls = getattr(module, class_name, None)
+    if not (isinstance(cls, type) and issubclass(cls, Method)):
+        raise VeeganError(f"{where} has no method class {class_name!r} (a subclass of veegan.methods.Method)")
+    return cls
+
+
+def build_method(name: str, data_shape: int | Sequence[int], model: ModelConfig, method_options: dict) -> Method:
+    """The method ``name`` with its networks for samples of ``data_shape``: (D,) or D for
+    vectors, (channels, height, width) for images."""
+    cls = method_class(name)
+    shape = (data_shape,) if isinstance(data_shape, int) else tuple(data_shape)
+    return cls(shape, model, cls.Options(**method_options))

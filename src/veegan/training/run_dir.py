@@ -1,0 +1,102 @@
+"""A run directory: its files, and the checks that keep one run from overwriting another."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any, Mapping
+
+from ..config import TrainConfig, read_yaml
+from ..configure import build_config
+from ..errors import VeeganError
+from . import checkpoint
+from .checkpoint import CHECKPOINT_NAME
+
+CONFIG_NAME = "config.yaml"
+METRICS_LOG_NAME = "metrics.jsonl"
+FINAL_METRICS_NAME = "metrics.json"
+DENSITY_NAME = "density.png"
+SAMPLES_NAME = "samples.png"  # image datasets: samples beside real images, in place of the density plot
+IVOM_NAME = "ivom.json"  # written by `reproduce table2` for CIFAR-10 runs
+TENSORBOARD_DIR = "tensorboard"
+RUN_FILES = (CONFIG_NAME, CHECKPOINT_NAME, METRICS_LOG_NAME, FINAL_METRICS_NAME, DENSITY_NAME, SAMPLES_NAME, IVOM_NAME,
+             TENSORBOARD_DIR)
+
+# Keys that --resume may change: extending a run's length is the only change that keeps it one run.
+RESUMABLE_CHANGES = {"steps"}
+
+
+def read_run_config(run_dir: Path) -> TrainConfig:
+    path = Path(run_dir) / CONFIG_NAME
+    if not path.is_file():
+        raise VeeganError(f"{run_dir} is not a veegan run directory (no {CONFIG_NAME})")
+    return build_config(read_yaml(path))
+
+
+def holds_run(run_dir: Path) -> bool:
+    return any((Path(run_dir) / name).exists() for name in RUN_FILES)
+
+
+def prepare(run_dir: Path, config: TrainConfig, resume: bool, overwrite: bool) -> bool:
+    """Make ``run_dir`` ready for ``config``; return True when a checkpoint is to be resumed.
+
+    Refuses to touch an existing run unless ``overwrite``; with ``resume`` the stored
+    configuration must equal ``config`` apart from RESUMABLE_CHANGES."""
+    run_dir = Path(run_dir)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise VeeganError(f"{run_dir} exists and is not a directory")
+    if resume and overwrite:
+        raise VeeganError("--resume and --overwrite exclude each other")
+    if resume and (run_dir / CONFIG_NAME).is_file():
+        check_same_run(read_run_config(run_dir).to_dict(), config, f"cannot resume {run_dir}: it was trained")
+        return (run_dir / CHECKPOINT_NAME).is_file()
+    if resume and holds_run(run_dir):
+        raise VeeganError(f"cannot resume {run_dir}: it has no {CONFIG_NAME} to check the configuration against")
+    if holds_run(run_dir) and not resume:
+        if not overwrite:
+            raise VeeganError(f"{run_dir} already holds a run; pass --resume to continue it or --overwrite to replace it")
+        for name in RUN_FILES:
+            target = run_dir / name
+            if target.is_dir():
+                shutil.rmtree(target)
+            else:
+                target.unlink(missing_ok=True)
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise VeeganError(f"cannot create run directory {run_dir}: {exc.strerror}") from None
+    return False
+
+
+def check_same_run(stored: Mapping[str, Any], config: TrainConfig, context: str) -> None:
+    """Raise unless ``config`` equals the stored configuration apart from RESUMABLE_CHANGES.
+    The stored one is completed with today's defaults first, so that a run saved before a
+    configuration key existed still matches a configuration that keeps that key's default."""
+    try:
+        stored = build_config(stored).to_dict()
+    except VeeganError:
+        pass  # a configuration that no longer builds: compare it as stored, key by key
+    blocking = [d for d in config_differences(stored, config.to_dict()) if d[0] not in RESUMABLE_CHANGES]
+    if blocking:
+        key, old, new = blocking[0]
+        more = f" (and {len(blocking) - 1} more differences)" if len(blocking) > 1 else ""
+        raise VeeganError(f"{context} with {key}={old!r}, now asked for {new!r}{more}")
+
+
+def config_differences(old: Mapping[str, Any], new: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any, Any]]:
+    """(dotted key, old value, new value) for every leaf that differs."""
+    out = []
+    for key in sorted(set(old) | set(new)):
+        a, b = old.get(key), new.get(key)
+        if isinstance(a, Mapping) and isinstance(b, Mapping):
+            out += config_differences(a, b, prefix + key + ".")
+        elif a != b:
+            out.append((prefix + key, a, b))
+    return out
+
+
+def restore_checkpoint(run_dir: Path, config: TrainConfig, method: Any, optimizer: Any) -> int:
+    """Load the run's checkpoint into fresh ``method`` and ``optimizer`` and return its step;
+    refuse a checkpoint of another configuration or model with a one-line error."""
+    state = checkpoint.load(Path(run_dir) / CHECKPOINT_NAME)
+    check_same_run(state.get("config", {}), config, "the checkpoint belongs to a run trained")
+    return checkpoint.restore(state, method, optimizer, config.steps)
