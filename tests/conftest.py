@@ -28,10 +28,8 @@ def float64():
 
 @pytest.fixture
 def custom_products_always(monkeypatch):
-    """veegan.backend.products' custom routes for every product, however small: the narrow layout and
-    the shared two-sided layer (the tests' tiny networks are below the sizes where they pay,
-    so they would not reach them otherwise)."""
+    """veegan.backend.products' narrow route for every narrow product, however small (the tests'
+    tiny networks are below the sizes where it pays, so they would not reach it otherwise)."""
     from veegan.backend import products
 
     monkeypatch.setattr(products, "MIN_ELEMENTS", 0)
-    monkeypatch.setattr(products, "MIN_SHARED_MULTIPLY_ADDS", 0)

@@ -19,6 +19,14 @@ def tiny_method(name: str, **options):
     return method, make_optimizer(method, config)
 
 
+def train_once(method, x: torch.Tensor, step: int) -> dict[str, torch.Tensor]:
+    """The trainer's backward pass on one batch: the sum of the method's loss terms. Returns the
+    terms (which still hold their graphs)."""
+    terms = method.training_loss(x, step)
+    sum(terms.values()).backward()
+    return terms
+
+
 def stored_grads(module: torch.nn.Module) -> list[torch.Tensor]:
     """The .grad of every parameter (zeros where none was given)."""
     return [p.grad.clone() if p.grad is not None else torch.zeros_like(p) for p in module.parameters()]

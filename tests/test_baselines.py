@@ -1,5 +1,5 @@
 """The baselines' losses on tiny fixed cases against hand computations (paper Section 4-5,
-PROTOCOL.md "Baselines as the paper runs them")."""
+docs/protocol.md, "Baselines as the paper runs them")."""
 import pytest
 import torch
 from torch.func import functional_call
@@ -8,7 +8,7 @@ from veegan.errors import VeeganError
 from veegan.methods.pacgan import pack
 from veegan.methods.unrolled import adam_step
 
-from .gradients import assert_all_close, assert_gradient_is, stored_grads, tiny_method
+from .gradients import assert_all_close, assert_gradient_is, stored_grads, tiny_method, train_once
 
 @pytest.fixture(autouse=True)
 def _double(float64):
@@ -20,8 +20,7 @@ def test_ali_gradients():
     G, E, D = method.generator, method.encoder, method.discriminator
     x = torch.randn(6, 2)
     torch.manual_seed(1)
-    loss, terms = method.training_loss(x, 0)
-    loss.backward()
+    terms = train_once(method, x, 0)
     torch.manual_seed(1)
     z, eps = torch.randn(6, 3), torch.randn(6, 1)
     d_gen, d_enc = D(z, G(z, eps)), D(E(x), x)
@@ -40,8 +39,7 @@ def test_veegan_dae_replaces_the_noise_autoencoder_with_the_data_autoencoder():
     G, F, D = method.generator, method.reconstructor, method.discriminator
     x = torch.randn(6, 2)
     torch.manual_seed(2)
-    loss, terms = method.training_loss(x, 0)
-    loss.backward()
+    terms = train_once(method, x, 0)
     torch.manual_seed(2)
     z, eps = torch.randn(6, 3), torch.randn(6, 1)
     x_g = G(z, eps)
@@ -66,8 +64,7 @@ def test_pacgan_packs_both_sides():
     assert D.net[0].in_features == 4  # the discriminator sees m * D inputs
     x = torch.randn(6, 2)
     torch.manual_seed(3)
-    loss, _ = method.training_loss(x, 0)
-    loss.backward()
+    train_once(method, x, 0)
     torch.manual_seed(3)
     x_g = G(torch.randn(6, 3), torch.randn(6, 1))
     d_gen, d_real = D(x_g.reshape(3, 4)), D(x.reshape(3, 4))
@@ -97,12 +94,11 @@ def _unrolled_grads(**options):
     # give D's Adam some history first, as during training
     for step in range(2):
         optimizer.zero_grad()
-        method.training_loss(x, step)[0].backward()
+        train_once(method, x, step)
         optimizer.step()
     optimizer.zero_grad()
     torch.manual_seed(6)
-    loss, _ = method.training_loss(x, 2)
-    loss.backward()
+    train_once(method, x, 2)
     return method, stored_grads(method.generator), stored_grads(method.discriminator)
 
 
@@ -112,8 +108,7 @@ def _plain_gan_grads(method):
     gan.load_state_dict(method.state_dict())
     x = torch.randn(8, 2, generator=torch.Generator().manual_seed(5))
     torch.manual_seed(6)
-    loss, terms = gan.training_loss(x, 2)
-    loss.backward()
+    terms = train_once(gan, x, 2)
     return terms, stored_grads(gan.generator), stored_grads(gan.discriminator)
 
 
@@ -126,14 +121,14 @@ def test_unrolled_with_zero_steps_is_the_plain_gan():
 
 @pytest.mark.parametrize("first_order", [False, True])
 def test_unrolled_discriminator_step_is_the_plain_gans(first_order):
-    """D's own update reuses the look-ahead's first written-out gradient: its gradient and its
-    reported loss must be a plain GAN's D gradient and loss (eq. 6) at the same parameters."""
+    """D's own update is a plain GAN's: its gradient and its reported loss must be a plain GAN's
+    D gradient and loss (eq. 6) at the same parameters, whatever the look-ahead does."""
     method, _, d_unrolled = _unrolled_grads(unroll_steps=3, first_order=first_order)
     terms, _, d_gan = _plain_gan_grads(method)
     assert_all_close(d_unrolled, d_gan)
     x = torch.randn(8, 2, generator=torch.Generator().manual_seed(5))
     torch.manual_seed(6)
-    reported = method.training_loss(x, 2)[1]["discriminator"]
+    reported = method.training_loss(x, 2)["discriminator"]
     torch.testing.assert_close(reported, terms["discriminator"])
 
 
@@ -145,7 +140,17 @@ def test_unrolled_second_order_differs_from_first_order_and_from_gan():
     assert any(not torch.allclose(a, b, rtol=1e-6, atol=1e-9) for a, b in zip(first, plain))
 
 
-def test_unrolled_second_order_gradient_matches_finite_differences():
+@pytest.fixture(params=[True, False], ids=["written-out", "autograd"])
+def look_ahead_route(request):
+    """Both look-ahead gradients: veegan.backend's written-out one and autograd's reference."""
+    from veegan import backend
+
+    backend.set_cpu_routes(request.param)
+    yield request.param
+    backend.set_cpu_routes(True)
+
+
+def test_unrolled_second_order_gradient_matches_finite_differences(look_ahead_route):
     """The generator's gradient really flows through the k unrolled updates: compare one
     generator parameter's analytic gradient with a central finite difference of the loss."""
     method, optimizer = tiny_method("unrolled", unroll_steps=3)
@@ -155,7 +160,7 @@ def test_unrolled_second_order_gradient_matches_finite_differences():
 
     def g_loss():
         x_g = method.generator(z, eps)
-        params = method.unrolled_parameters(x_g, x)
+        params = method.look_ahead(x_g, x)
         return method.generator_loss(functional_call(D, params, (x_g,)))
 
     weight = method.generator.net.rest[-1][-1].weight
@@ -170,17 +175,17 @@ def test_unrolled_second_order_gradient_matches_finite_differences():
     assert grad[0, 0].item() == pytest.approx((up - down) / (2 * h), rel=1e-4, abs=1e-9)
 
 
-def test_one_lookahead_step_is_the_discriminators_real_adam_step():
+def test_one_lookahead_step_is_the_discriminators_real_adam_step(look_ahead_route):
     """The look-ahead continues D's own Adam (moments, step count, learning rate): one unrolled
     step must land exactly where optimizer.step() on D's loss takes D."""
     method, optimizer = tiny_method("unrolled", unroll_steps=1)
     x = torch.randn(8, 2, generator=torch.Generator().manual_seed(8))
     for step in range(3):  # some Adam history
         optimizer.zero_grad()
-        method.training_loss(x, step)[0].backward()
+        train_once(method, x, step)
         optimizer.step()
     x_g = method.generator(torch.randn(8, 3), torch.randn(8, 1)).detach()
-    lookahead = method.unrolled_parameters(x_g, x)
+    lookahead = method.look_ahead(x_g, x)
     optimizer.zero_grad()
     D = method.discriminator
     loss = -torch.log(torch.sigmoid(D(x_g))).mean() - torch.log(1 - torch.sigmoid(D(x))).mean()
@@ -195,8 +200,8 @@ def test_one_lookahead_step_is_the_discriminators_real_adam_step():
 def test_written_out_discriminator_gradient_equals_autograd(dim, hidden, float64):
     """Unrolled GAN's hand-written gradient of eq. (6), for one and two hidden layers, equals
     autograd's, and so does its derivative with respect to the generated batch."""
+    from veegan.backend.lookahead import mlp_discriminator_gradient
     from veegan.methods.losses import logistic_discriminator_loss
-    from veegan.methods.unrolled import discriminator_loss_gradient
     from veegan.nets.mlp import Discriminator
 
     torch.manual_seed(0)
@@ -205,8 +210,7 @@ def test_written_out_discriminator_gradient_equals_autograd(dim, hidden, float64
     x_generated, x_real = torch.randn(7, dim, requires_grad=True), torch.randn(9, dim)
     loss = logistic_discriminator_loss(discriminator(x_generated), discriminator(x_real))
     expected = torch.autograd.grad(loss, params, create_graph=True)
-    logits, written = discriminator_loss_gradient(list(zip(params[0::2], params[1::2])), x_generated, x_real)
-    torch.testing.assert_close(logits, torch.cat([discriminator(x_generated), discriminator(x_real)]))
+    written = mlp_discriminator_gradient(list(zip(params[0::2], params[1::2])), x_generated, x_real)
     for a, b in zip(written, expected):
         torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
     # a direction: d <probe, grad> / d (x_generated, D's parameters), which the look-ahead needs
@@ -215,3 +219,20 @@ def test_written_out_discriminator_gradient_equals_autograd(dim, hidden, float64
     via_autograd = torch.autograd.grad(sum((g * v).sum() for g, v in zip(expected, probe)), [x_generated, *params])
     for a, b in zip(via_written, via_autograd):
         torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("first_order", [False, True])
+def test_written_out_look_ahead_trains_as_the_autograd_reference(first_order):
+    """Unrolled GAN's fast path (veegan.backend.lookahead) against its readable reference
+    (autograd's double backward): the same gradients for G and D after the same steps."""
+    from veegan import backend
+
+    grads = {}
+    for routes in (True, False):
+        backend.set_cpu_routes(routes)
+        try:
+            _, g, d = _unrolled_grads(unroll_steps=3, first_order=first_order)
+        finally:
+            backend.set_cpu_routes(True)
+        grads[routes] = g + d
+    assert_all_close(grads[True], grads[False])

@@ -19,7 +19,7 @@ from veegan.evaluation.modes import METRIC_KEYS, mode_histogram, mode_metrics, n
 
 @pytest.fixture(scope="module")
 def datasets():
-    return {name: DATASETS.get(name)() for name in ("ring", "grid", "hd1200")}
+    return {name: DATASETS.get(name).build() for name in ("ring", "grid", "hd1200")}
 
 
 EXPECTED = {"ring": (8, 2), "grid": (25, 2), "hd1200": (10, 1200)}

@@ -14,7 +14,7 @@ from veegan.methods.losses import (
     non_saturating_generator_loss,
 )
 
-from .gradients import assert_gradient_is, reference_grads, stored_grads, tiny_method
+from .gradients import assert_gradient_is, reference_grads, stored_grads, tiny_method, train_once
 
 
 def test_logistic_discriminator_loss_is_eq6():
@@ -52,8 +52,7 @@ def test_veegan_single_backward_equals_algorithm1(noise_std, float64):
     G, F, D = method.generator, method.reconstructor, method.discriminator
     x = torch.randn(6, 2)
     torch.manual_seed(1)
-    loss, terms = method.training_loss(x, step=0)
-    loss.backward()
+    terms = train_once(method, x, step=0)
 
     # The same random draws, in the order training_loss makes them: z, G's extra noise, the real-pair noise.
     torch.manual_seed(1)
@@ -84,9 +83,8 @@ def test_veegan_single_backward_equals_algorithm1(noise_std, float64):
 def test_veegan_reconstructor_pretraining_trains_only_F(float64):
     method, _ = tiny_method("veegan", reconstructor_pretrain_steps=3)
     x = torch.randn(6, 2)
-    loss, terms = method.training_loss(x, step=2)
-    loss.backward()
-    after_pretraining = method.training_loss(x, step=3)[1]  # no backward: grads unchanged
+    terms = train_once(method, x, step=2)
+    after_pretraining = method.training_loss(x, step=3)  # no backward: grads unchanged
 
     assert set(terms) == {"reconstruction"}
     assert set(after_pretraining) == {"discriminator", "adversarial", "reconstruction"}
@@ -101,8 +99,7 @@ def test_gan_single_backward_equals_separate_losses(generator_loss, float64):
     G, D = method.generator, method.discriminator
     x = torch.randn(6, 2)
     torch.manual_seed(3)
-    loss, _ = method.training_loss(x, step=0)
-    loss.backward()
+    train_once(method, x, step=0)
     torch.manual_seed(3)
     z, eps = torch.randn(6, 3), torch.randn(6, 1)
     d_gen = D(G(z, eps))

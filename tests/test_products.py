@@ -95,47 +95,27 @@ def test_linear_module_is_an_nn_linear():
     torch.testing.assert_close(ours(x), theirs(x))
 
 
-@pytest.mark.parametrize("in_features", [2, 12])
-def test_two_sided_linear_routes_each_side_to_its_own_inputs(in_features, float64, custom_products_always):
-    """The first copy trains the layer as linear(x.detach(), W, c); the second reaches x as
-    linear(x, W.detach(), c.detach()); one product gives both."""
-    x = torch.randn(9, in_features, requires_grad=True)
-    weight, bias = torch.randn(5, in_features, requires_grad=True), torch.randn(5, requires_grad=True)
-    g_parameters, g_input = torch.randn(9, 5), torch.randn(9, 5)
-    for_parameters, for_input = products.two_sided_linear(x, weight, bias)
-    torch.testing.assert_close(for_parameters, tf.linear(x, weight, bias))
-    torch.testing.assert_close(for_input, tf.linear(x, weight, bias))
-    got = torch.autograd.grad((for_parameters * g_parameters).sum() + (for_input * g_input).sum(), [x, weight, bias])
-    expected_x, = torch.autograd.grad((tf.linear(x, weight.detach(), bias.detach()) * g_input).sum(), [x])
-    expected_w, expected_b = torch.autograd.grad((tf.linear(x.detach(), weight, bias) * g_parameters).sum(), [weight, bias])
-    for g, e in zip(got, [expected_x, expected_w, expected_b], strict=True):
-        torch.testing.assert_close(g, e, rtol=1e-12, atol=1e-12)
-    # one side alone: the other inputs get no gradient at all
-    for_parameters, _ = products.two_sided_linear(x, weight, bias)
-    grads = torch.autograd.grad(for_parameters.sum(), [x, weight, bias], allow_unused=True)
-    assert grads[0] is None and grads[1] is not None and grads[2] is not None
-    _, for_input = products.two_sided_linear(x, weight, bias)
-    grads = torch.autograd.grad(for_input.sum(), [x, weight, bias], allow_unused=True)
-    assert grads[0] is not None and grads[1] is None and grads[2] is None
+def test_the_switch_and_other_devices_take_torchs_route(monkeypatch):
+    """runtime.cpu_routes=false, or a tensor on another device, never reaches the custom Functions."""
+    from veegan import backend
 
-
-def test_two_sided_linear_is_twice_differentiable(float64, custom_products_always):
-    """Each side against the numerical derivative of its own inputs (the other side's are
-    constants to it by design, so gradcheck of the pair would flag them)."""
-    x, w, c = torch.randn(6, 3, requires_grad=True), torch.randn(4, 3, requires_grad=True), torch.randn(4, requires_grad=True)
-    parameters_side = lambda w, c: products.two_sided_linear(x.detach(), w, c)[0]  # noqa: E731
-    input_side = lambda x: products.two_sided_linear(x, w.detach(), c.detach())[1]  # noqa: E731
-    for fn, inputs in [(parameters_side, (w, c)), (input_side, (x,))]:
-        assert torch.autograd.gradcheck(fn, inputs)
-        assert torch.autograd.gradgradcheck(fn, inputs)
+    calls = []
+    monkeypatch.setattr(products._Linear, "apply", lambda *args: calls.append("linear") or tf.linear(*args))
+    weight = torch.randn(128, 2, requires_grad=True)
+    backend.set_cpu_routes(False)
+    try:
+        products.linear(torch.randn(500, 2), weight)
+    finally:
+        backend.set_cpu_routes(True)
+    products.linear(torch.randn(500, 2, device="meta"), weight.to("meta"))
+    assert calls == []
+    products.linear(torch.randn(500, 2), weight)
+    assert calls == ["linear"]
 
 
 # which of veegan.backend.products' Functions each method's ring step must reach
-EXPECTED_ROUTES = {
-    "gan": {"_Linear", "_TwoSidedLinear"}, "pacgan": {"_Linear", "_TwoSidedLinear"},
-    "veegan": {"_Linear", "_TwoSidedLinear"}, "ali": {"_Linear", "_TwoSidedLinear"},
-    "unrolled": {"_Linear", "_Matmul"},
-}
+EXPECTED_ROUTES = {"gan": {"_Linear"}, "pacgan": {"_Linear"}, "veegan": {"_Linear"}, "ali": {"_Linear"},
+                   "unrolled": {"_Linear", "_Matmul"}}
 
 
 @pytest.mark.parametrize("method_name", sorted(EXPECTED_ROUTES))
@@ -149,7 +129,7 @@ def test_training_steps_take_the_routes(method_name, monkeypatch, custom_product
     from .conftest import TINY
 
     used = set()
-    for name in ("_Linear", "_Matmul", "_TwoSidedLinear"):
+    for name in ("_Linear", "_Matmul"):
         original = getattr(products, name).apply
         monkeypatch.setattr(getattr(products, name), "apply",
                             lambda *args, name=name, original=original: used.add(name) or original(*args))

@@ -12,6 +12,7 @@ from typing import Any, Sequence
 import torch
 
 from ..api import load
+from ..config import merge
 from ..configure import resolve_config
 from ..data.base import Dataset, pixels_to_float
 from ..data.catalog import make_dataset
@@ -26,8 +27,9 @@ from .tables import csv_text, mean_std, wall_time_note
 TABLE2_METHODS = ("gan", "ali", "unrolled", "veegan", "pacgan")
 TABLE2_DATASETS = ("stacked_mnist", "cifar10")
 
-# Budgets: steps per dataset, DCGAN's base width, seeds, and the IvOM search. Everything else
-# is the image datasets' preset, the paper's DCGAN settings (veegan.data.images.IMAGE_PRESET).
+# Budgets: steps per dataset, DCGAN's base width, seeds, the IvOM search, and optionally other
+# configuration overrides. Everything else is the image datasets' preset, the paper's DCGAN
+# settings (veegan.data.images.IMAGE_PRESET).
 BUDGETS: dict[str, dict[str, Any]] = {
     # DCGAN at full width; 50,000 steps of 64 = 25 epochs of the 128,000-image Stacked MNIST
     # (DCGAN-tensorflow's default epochs); for a GPU
@@ -55,7 +57,7 @@ def table2_jobs(methods: Sequence[str], datasets: Sequence[str], seeds: int, bud
     jobs = []
     for dataset in datasets:
         for method in methods:
-            overrides: dict[str, Any] = {"model": {"conv_width": spec["conv_width"]}}
+            overrides = merge(spec.get("overrides", {}), {"model": {"conv_width": spec["conv_width"]}})
             if data_dirs.get(dataset):
                 overrides["data_dir"] = str(Path(data_dirs[dataset]).resolve())
             for seed in range(seeds):
