@@ -19,7 +19,7 @@ import yaml
 
 from .errors import VeeganError
 
-DEFAULT_STEPS = 100_000  # the paper's 100,000 iterations (docs/protocol.md)
+DEFAULT_STEPS = 100_000  # the authors' code's 100,000 iterations (docs/protocol.md)
 
 
 @dataclass

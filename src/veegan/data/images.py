@@ -1,4 +1,4 @@
-"""The paper's image datasets (Sections 5.2 and 5.3, Appendix E) and the user's own folder of
+"""The paper's image datasets (Sections 5.2 and 5.3, Appendix G) and the user's own folder of
 images, as training datasets: uint8 pixels held in memory, fresh batches drawn uniformly with
 replacement and scaled to [-1, 1] (the range of the DCGAN generator's tanh). Stacked MNIST is
 in :mod:`.stacked_mnist`.
@@ -25,7 +25,8 @@ from .readers import read_cifar10, read_image_folder
 # The image settings of Section 5.2 and Appendix C (docs/protocol.md, "Images"): DCGAN's
 # generator (z of size 100, no extra noise input) at base width 64, the Table 3 joint
 # discriminator (512 hidden units), a reconstructor of two linear layers; Adam with DCGAN's
-# lr 2e-4 and beta1 0.5, batch 64; 50,000 steps (25 epochs of the 128,000-image Stacked MNIST);
+# lr 2e-4 and beta1 0.5, batch 64; 50,000 steps (3.2 million images, 25 epochs' worth of PacGAN's
+# 128,000-image Stacked MNIST);
 # 26,000 samples for Stacked MNIST's mode count.
 IMAGE_PRESET: dict[str, Any] = {
     "steps": 50_000,
@@ -87,7 +88,7 @@ def cifar10_split(root: str | Path | None, split: str) -> ImageDataset:
 
 
 def celeba(root: str | Path | None = None, side: int = 64) -> ImageDataset:
-    """CelebA faces (Appendix E): the central square of each aligned image, resized to
+    """CelebA faces (Appendix G): the central square of each aligned image, resized to
     ``side`` x ``side`` (64 as in DCGAN). ``root`` is the folder of JPEGs (``celebA/`` or
     ``img_align_celeba/`` inside it is found too)."""
     if root is None:

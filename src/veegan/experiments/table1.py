@@ -19,7 +19,7 @@ TABLE1_DATASETS = ("ring", "grid", "hd1200")
 
 # Training budgets: steps per dataset, and configuration overrides for every run.
 BUDGETS: dict[str, dict[str, Any]] = {
-    # the paper's protocol: 100,000 iterations, batch 500 (docs/protocol.md)
+    # the paper's protocol as the authors' code runs it: 100,000 iterations, batch 500 (docs/protocol.md)
     "paper": {"steps": {"ring": 100_000, "grid": 100_000, "hd1200": 100_000}, "overrides": {"batch_size": 500}},
     # sized so that 5 methods x 3 datasets x 5 seeds finish in under an hour on 2 cores
     "quick": {"steps": {"ring": 10_000, "grid": 10_000, "hd1200": 2_500}, "overrides": {"batch_size": 500}},
