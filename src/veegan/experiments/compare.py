@@ -14,6 +14,7 @@ from ..configure import resolve_config
 from ..evaluation.evaluate import short_summary
 from ..evaluation.grids import plot_sample_grids
 from ..evaluation.plots import plot_densities
+from ..methods import method_label
 from ..nets import is_image
 from .sweep import Job, run_jobs
 from .tables import format_mean_std
@@ -31,16 +32,17 @@ def compare(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     extra = parse_assignments(overrides or [])
-    jobs = [Job((method, seed), resolve_config(method=method, dataset=dataset, steps=steps, seed=seed, overrides=extra),
-                out / method / f"seed{seed}")
-            for method in methods for seed in range(seeds)]
+    labels = {method_label(method): method for method in methods}  # a method of your own by its class name
+    jobs = [Job((label, seed), resolve_config(method=method, dataset=dataset, steps=steps, seed=seed, overrides=extra),
+                out / label / f"seed{seed}")
+            for label, method in labels.items() for seed in range(seeds)]
     finals, wall = run_jobs(jobs, workers)
-    results = {method: [finals[(method, seed)] for seed in range(seeds)] for method in methods}
+    results = {label: [finals[(label, seed)] for seed in range(seeds)] for label in labels}
 
     table = metrics_table(results, dataset)
     (out / "comparison.md").write_text(table)
     (out / "comparison.json").write_text(json.dumps(results, indent=2) + "\n")
-    _plot(methods, out)
+    _plot(list(labels), out)
     print(table)
     print(f"wrote {out / 'comparison.md'} and {out / 'comparison.png'}; wall time {wall:.0f} s")
     return results

@@ -11,11 +11,12 @@ import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Hashable, Sequence
+from typing import Any, Callable, Hashable, Sequence
 
 from ..config import TrainConfig
 from ..data.catalog import make_dataset
 from ..evaluation.evaluate import short_summary
+from ..methods import method_label
 from ..training import run_dir as runs
 
 
@@ -24,6 +25,17 @@ class Job:
     key: Hashable  # e.g. (method, dataset, seed)
     config: TrainConfig
     run_dir: Path
+
+
+def grid_jobs(
+    methods: Sequence[str], datasets: Sequence[str], seeds: int, out: Path,
+    configure: Callable[[str, str, int], TrainConfig],
+) -> list[Job]:
+    """One job per (method, dataset, seed) with the configuration ``configure(method, dataset,
+    seed)``, keyed and stored by the method's label: ``out/<dataset>/<label>/seed<k>``."""
+    return [Job((method_label(method), dataset, seed), configure(method, dataset, seed),
+                out / dataset / method_label(method) / f"seed{seed}")
+            for dataset in datasets for method in methods for seed in range(seeds)]
 
 
 def _train_one(config_dict: dict[str, Any], run_dir: str) -> dict[str, Any]:

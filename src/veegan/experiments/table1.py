@@ -11,7 +11,8 @@ from ..configure import resolve_config
 from ..data.catalog import DATASETS
 from ..evaluation.evaluate import short_summary
 from ..evaluation.plots import DensityRow, plot_density_grid
-from .sweep import Job, run_jobs
+from ..methods import method_label
+from .sweep import Job, grid_jobs, run_jobs
 from .tables import csv_text, mean_std, wall_time_note
 
 TABLE1_METHODS = ("gan", "ali", "unrolled", "veegan", "pacgan")
@@ -36,14 +37,8 @@ PAPER_TABLE1: dict[str, dict[str, tuple[float, float]]] = {
 
 def table1_jobs(methods: Sequence[str], datasets: Sequence[str], seeds: int, budget: str, out: Path) -> list[Job]:
     spec = BUDGETS[budget]
-    jobs = []
-    for dataset in datasets:
-        for method in methods:
-            for seed in range(seeds):
-                config = resolve_config(method=method, dataset=dataset, seed=seed, steps=spec["steps"][dataset],
-                                        overrides=spec["overrides"])
-                jobs.append(Job((method, dataset, seed), config, out / dataset / method / f"seed{seed}"))
-    return jobs
+    return grid_jobs(methods, datasets, seeds, out, lambda method, dataset, seed: resolve_config(
+        method=method, dataset=dataset, seed=seed, steps=spec["steps"][dataset], overrides=spec["overrides"]))
 
 
 def reproduce_table1(
@@ -56,6 +51,7 @@ def reproduce_table1(
     for dataset in datasets:
         DATASETS.get(dataset)  # a clear error before any work
     finals, wall = run_jobs(table1_jobs(methods, datasets, seeds, budget, out), workers)
+    methods = [method_label(method) for method in methods]
     rows = table1_rows(finals, methods, datasets, seeds)
     (out / "table1.csv").write_text(csv_text(rows))
     markdown = table1_markdown(rows, datasets, budget, seeds)

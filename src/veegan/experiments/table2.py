@@ -12,16 +12,17 @@ from typing import Any, Sequence
 import torch
 
 from ..api import load
-from ..config import merge
+from ..config import TrainConfig, merge
 from ..configure import resolve_config
 from ..data.base import Dataset, pixels_to_float
 from ..data.catalog import make_dataset
 from ..data.images import cifar10_split
 from ..evaluation.grids import inference_figure, nearest_figure, plot_sample_grids
 from ..evaluation.ivom import IvomOptions, mean_ivom
+from ..methods import method_label
 from ..training import checkpoint
 from ..training import run_dir as runs
-from .sweep import Job, run_jobs
+from .sweep import Job, grid_jobs, run_jobs
 from .tables import csv_text, mean_std, wall_time_note
 
 TABLE2_METHODS = ("gan", "ali", "unrolled", "veegan", "pacgan")
@@ -54,17 +55,14 @@ PAPER_TABLE2: dict[str, tuple[float, float, float, float]] = {
 def table2_jobs(methods: Sequence[str], datasets: Sequence[str], seeds: int, budget: str, out: Path,
                 data_dirs: dict[str, str | None]) -> list[Job]:
     spec = BUDGETS[budget]
-    jobs = []
-    for dataset in datasets:
-        for method in methods:
-            overrides = merge(spec.get("overrides", {}), {"model": {"conv_width": spec["conv_width"]}})
-            if data_dirs.get(dataset):
-                overrides["data_dir"] = str(Path(data_dirs[dataset]).resolve())
-            for seed in range(seeds):
-                config = resolve_config(method=method, dataset=dataset, seed=seed, steps=spec["steps"][dataset],
-                                        overrides=overrides)
-                jobs.append(Job((method, dataset, seed), config, out / dataset / method / f"seed{seed}"))
-    return jobs
+
+    def configure(method: str, dataset: str, seed: int) -> TrainConfig:
+        overrides = merge(spec.get("overrides", {}), {"model": {"conv_width": spec["conv_width"]}})
+        if data_dirs.get(dataset):
+            overrides["data_dir"] = str(Path(data_dirs[dataset]).resolve())
+        return resolve_config(method=method, dataset=dataset, seed=seed, steps=spec["steps"][dataset], overrides=overrides)
+
+    return grid_jobs(methods, datasets, seeds, out, configure)
 
 
 def run_ivom(run_dir: Path, test_images: torch.Tensor, options: IvomOptions, dataset: Dataset | None = None) -> float:
@@ -98,6 +96,7 @@ def reproduce_table2(
     seeds = seeds or spec["seeds"]
     data_dirs = {"stacked_mnist": mnist_dir, "cifar10": cifar10_dir}
     finals, wall = run_jobs(table2_jobs(methods, datasets, seeds, budget, out, data_dirs), workers)
+    methods = [method_label(method) for method in methods]
     ivoms: dict[tuple[str, int], float] = {}
     if "cifar10" in datasets:
         options = IvomOptions(restarts=spec["ivom"]["restarts"], steps=spec["ivom"]["steps"])

@@ -33,6 +33,11 @@ def canonical_name(name: str) -> str:
     return f"{Path(where).resolve()}:{cls}" if where.endswith(".py") else name
 
 
+def method_label(name: str) -> str:
+    """A short name for tables, plots and run directories: the registered name, or the class name."""
+    return name.rpartition(":")[2] if is_external(name) else name
+
+
 def method_class(name: str) -> type[Method]:
     """The method class ``name`` stands for; an unknown name or a class that is not a method
     gets a one-line error."""
