@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import images, stacked_mnist, synthetic  # noqa: F401  (each registers its datasets)
+# each module registers its datasets; in this order, the synthetic ones first, the CLI lists them
+from . import synthetic  # noqa: F401, I001
+from . import images, stacked_mnist  # noqa: F401, E402
 from .arrays import ArrayDataset, load_array
 from .base import DATASETS, Dataset, DatasetSpec
 
