@@ -11,7 +11,7 @@ from veegan.errors import VeeganError
 from veegan.evaluation.evaluate import evaluation_seed
 from veegan.evaluation.ivom import IvomOptions, ivom, mean_ivom
 from veegan.experiments.sweep import Job, finished
-from veegan.training import trainer
+from veegan.training import session, trainer
 
 
 class FirstLatentImage(nn.Module):
@@ -67,9 +67,9 @@ def test_every_evaluation_draws_with_its_own_seed(tiny, tmp_path, monkeypatch):
     """Each evaluation of a run (every eval_every steps, then the final one) draws from a seed
     of its own step, so successive evaluations are not the same draw over and over."""
     seeds = []
-    evaluate, final_report = trainer.evaluate, trainer.final_report
-    monkeypatch.setattr(trainer, "evaluate", lambda m, d, n, seed: seeds.append(seed) or evaluate(m, d, n, seed))
-    monkeypatch.setattr(trainer, "final_report", lambda *args: seeds.append(args[4]) or final_report(*args))
+    evaluate, final_report = session.evaluate, session.final_report
+    monkeypatch.setattr(session, "evaluate", lambda m, d, n, seed: seeds.append(seed) or evaluate(m, d, n, seed))
+    monkeypatch.setattr(session, "final_report", lambda *args: seeds.append(args[4]) or final_report(*args))
     config = resolve_config(method="gan", dataset="ring", steps=20, seed=3, overrides=tiny)  # eval every 10 steps
     trainer.train(config, tmp_path / "run", progress=False)
     assert seeds == [evaluation_seed(3, 10), evaluation_seed(3, 20)]

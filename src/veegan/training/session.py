@@ -1,0 +1,118 @@
+"""One training run as the loop sees it: everything set up before the first step (the dataset,
+the method and its optimizer, the run directory, a resumed checkpoint) and the interval hooks
+the loop calls after every step: log the losses, evaluate, checkpoint; then the final report."""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from ..backend import runtime
+from ..config import TrainConfig, write_yaml
+from ..data.base import Dataset
+from ..data.catalog import make_dataset
+from ..errors import VeeganError
+from ..evaluation.evaluate import evaluate, evaluation_seed, format_metrics
+from ..evaluation.report import final_report
+from ..methods import Method, build_method
+from . import checkpoint, distributed, run_dir
+from .metrics_log import MetricsLog
+
+
+def make_optimizer(method: Method, config: TrainConfig) -> torch.optim.Adam:
+    """One Adam over all networks, one parameter group (learning rate) per network."""
+    optim = config.optim
+    optimizer = torch.optim.Adam(method.parameter_groups(optim), betas=(optim.beta1, optim.beta2), fused=optim.fused)
+    method.bind_optimizer(optimizer)
+    return optimizer
+
+
+def checked_dataset(config: TrainConfig) -> Dataset:
+    """The run's dataset, with what its metrics need (a classifier) loaded or refused now."""
+    dataset = make_dataset(config.dataset, config.data_file, config.data_dir)
+    dataset.has_metrics  # noqa: B018 - loads a classifier the metrics need, or says why it cannot
+    return dataset
+
+
+class Session:
+    """A run ready to train from step ``start``. Started by torchrun, every rank builds one with
+    the same configuration; rank 0 alone writes files and prints."""
+
+    def __init__(self, config: TrainConfig, out_dir: Path, *, resume: bool, overwrite: bool, progress: bool) -> None:
+        distributed.setup()
+        self.config, self.out_dir, self.main = config, out_dir, distributed.is_main()
+        ranks = distributed.world_size()
+        # everything that can reject the configuration or the data comes before DIR is touched
+        if config.batch_size % ranks:
+            raise VeeganError(f"batch_size {config.batch_size} does not split evenly over {ranks} processes")
+        self.dataset = distributed.first_on_main(lambda: checked_dataset(config))  # a download happens once
+        torch.manual_seed(config.seed)
+        self.method = build_method(config.method, self.dataset.shape, config.model, config.method_options)
+        self.method.check_batch_size(config.batch_size // ranks)
+        self.optimizer = make_optimizer(self.method, config)
+        resuming = distributed.decided_by_main(lambda: run_dir.prepare(out_dir, config, resume=resume, overwrite=overwrite))
+        runtime.apply(config.runtime)
+        self.start = run_dir.restore_checkpoint(out_dir, config, self.method, self.optimizer) if resuming else 0
+        self.model = nn.parallel.DistributedDataParallel(self.method, find_unused_parameters=True) if ranks > 1 else self.method
+        if self.main:
+            write_yaml(config, out_dir / run_dir.CONFIG_NAME)
+        self.say = (lambda text: tqdm.write(text, file=sys.stderr)) if progress and self.main else (lambda text: None)
+        if not self.dataset.has_metrics:
+            self.say(f"{self.dataset.name}: the modes are unknown or no classifier can label them, so mode metrics are skipped")
+        if self.start:
+            self.say(f"resuming {out_dir} from step {self.start}")
+        self.log = MetricsLog(out_dir, config.schedule.tensorboard, keep_until=self.start) if self.main else MetricsLog.discarding()
+        self.bar = tqdm(total=config.steps, initial=self.start, desc=f"{config.method} on {self.dataset.name}",
+                        disable=not (progress and self.main), dynamic_ncols=True, file=sys.stderr)
+        self.last_log, self.last_time = self.start, time.perf_counter()
+        self.method.train()
+
+    # interval hooks, called after every step: the only places that read values back from the tensors
+
+    def log_losses(self, step: int, terms: dict[str, torch.Tensor]) -> None:
+        """Every ``log_every`` steps: the loss terms (averaged over ranks) and the step rate."""
+        if step % self.config.schedule.log_every and step != self.config.steps:
+            return
+        now = time.perf_counter()
+        record = dict(zip(terms, distributed.mean_over_ranks(torch.stack(list(terms.values()))).tolist()))
+        record["steps_per_s"] = (step - self.last_log) / max(now - self.last_time, 1e-9)
+        self.log.write(step, "train", record)
+        self.bar.set_postfix({k: f"{v:.3g}" for k, v in record.items()}, refresh=False)
+        self.bar.update(step - self.last_log)
+        self.last_log, self.last_time = step, now
+
+    def evaluate(self, step: int, terms: dict[str, torch.Tensor]) -> None:
+        """Every ``eval_every`` steps before the last: the metrics beside the real data."""
+        schedule = self.config.schedule
+        if not (self.main and self.dataset.has_metrics and step % schedule.eval_every == 0 and step < self.config.steps):
+            return
+        result = evaluate(self.method, self.dataset, schedule.eval_samples, evaluation_seed(self.config.seed, step))
+        self.log.write(step, "eval", {k: v for k, v in result.items() if k != "real"})
+        self.say(f"step {step}: {format_metrics(result)}")
+
+    def checkpoint(self, step: int, terms: dict[str, torch.Tensor] | None = None) -> None:
+        """Every ``checkpoint_every`` steps and at the last (always, without ``terms``)."""
+        if terms is not None and step % self.config.schedule.checkpoint_every and step != self.config.steps:
+            return
+        if self.main:
+            state = checkpoint.training_state(self.config, self.method, self.optimizer, step)
+            checkpoint.save_atomic(state, self.out_dir / checkpoint.CHECKPOINT_NAME)
+
+    def finish(self) -> None:
+        """The final report (metrics.json and its picture), logged and said."""
+        self.bar.close()
+        if self.main:
+            config = self.config
+            final = final_report(config.method, self.method, self.dataset, config.schedule.eval_samples,
+                                 evaluation_seed(config.seed, config.steps), config.steps, self.out_dir)
+            if "modes" in final:
+                self.log.write(config.steps, "eval", {k: v for k, v in final.items() if k not in ("method", "dataset", "step", "real")})
+            self.say(f"final: {format_metrics(final)}")
+
+    def close(self) -> None:
+        self.bar.close()
+        self.log.close()
