@@ -3,6 +3,7 @@ will be after K more of its own optimizer steps, differentiating through those s
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import torch
 from torch.func import functional_call
@@ -76,46 +77,55 @@ class Unrolled(Gan):
         current parameters and Adam moments, with scratch copies of its buffers (batch-norm
         statistics, which the look-ahead must not move). Unless ``first_order``, they are
         functions of G's output, so G's loss differentiates through the K steps; they never
-        carry gradient back into D's own parameters."""
+        carry gradient back into D's own parameters. D's parameters and moments travel as one
+        flat vector each (one Adam update per step instead of one per tensor)."""
         if self.optimizer is None:
             raise RuntimeError("Unrolled GAN needs the trainer's optimizer: call bind_optimizer first")
         first_order = self.options.first_order
         x_seen = x_generated.detach() if first_order else x_generated
-        params = {name: p.detach() for name, p in self.discriminator.named_parameters()}
+        named = dict(self.discriminator.named_parameters())
         buffers = {name: b.clone() for name, b in self.discriminator.named_buffers()}
         group = next(g for g in self.optimizer.param_groups if g["name"] == "discriminator")
-        lr, betas, eps = group["lr"], group["betas"], group["eps"]
-        moments = {name: self._adam_moments(p) for name, p in self.discriminator.named_parameters()}
-        for _ in range(self.options.unroll_steps):
-            grads = self.discriminator_gradient(params, buffers, x_seen, x_real)
-            for (name, param), grad in zip(list(params.items()), grads):
-                exp_avg, exp_avg_sq, count = moments[name]
-                params[name], exp_avg, exp_avg_sq = adam_step(param, grad, exp_avg, exp_avg_sq, count + 1, lr, betas, eps)
-                moments[name] = exp_avg, exp_avg_sq, count + 1
-            if first_order:
-                params = {name: p.detach() for name, p in params.items()}
-        return {**params, **buffers}
+        theta = torch.cat([p.detach().flatten() for p in named.values()])
+        exp_avg, exp_avg_sq, count = self._adam_moments(list(named.values()))
 
-    def _adam_moments(self, param: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, int]:
-        """(exp_avg, exp_avg_sq, steps taken) of D's optimizer for ``param``; zeros before its first step."""
-        state = self.optimizer.state.get(param)  # type: ignore[union-attr]
-        if not state:
-            return torch.zeros_like(param), torch.zeros_like(param), 0
-        return state["exp_avg"], state["exp_avg_sq"], int(state["step"])
+        def unflatten(flat: torch.Tensor) -> dict[str, torch.Tensor]:
+            parts = flat.split([p.numel() for p in named.values()])
+            return {name: part.view(p.shape) for (name, p), part in zip(named.items(), parts)}
+
+        for step in range(count + 1, count + 1 + self.options.unroll_steps):
+            grad = self.discriminator_gradient(theta, unflatten, buffers, x_seen, x_real)
+            theta, exp_avg, exp_avg_sq = adam_step(theta, grad, exp_avg, exp_avg_sq, step, group["lr"], group["betas"], group["eps"])
+            if first_order:
+                theta = theta.detach()
+        return {**unflatten(theta), **buffers}
+
+    def _adam_moments(self, params: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, int]:
+        """D's optimizer state as flat vectors: (exp_avg, exp_avg_sq, steps taken); zeros before its first step."""
+        states = [self.optimizer.state.get(p) for p in params]  # type: ignore[union-attr]
+        if not states[0]:
+            zeros = torch.cat([torch.zeros_like(p).flatten() for p in params])
+            return zeros, zeros, 0
+        return (torch.cat([s["exp_avg"].flatten() for s in states]),
+                torch.cat([s["exp_avg_sq"].flatten() for s in states]), int(states[0]["step"]))
 
     def discriminator_gradient(
-        self, params: dict[str, torch.Tensor], buffers: dict[str, torch.Tensor], x_generated: torch.Tensor,
-        x_real: torch.Tensor,
-    ) -> list[torch.Tensor]:
-        """d eq. (6) / d theta at ``params``, differentiable in ``x_generated`` (and ``params``)."""
+        self, theta: torch.Tensor, unflatten: Callable[[torch.Tensor], dict[str, torch.Tensor]],
+        buffers: dict[str, torch.Tensor], x_generated: torch.Tensor, x_real: torch.Tensor,
+    ) -> torch.Tensor:
+        """d eq. (6) / d theta at D's flat parameters ``theta``, differentiable in ``x_generated``
+        (and ``theta``)."""
         if isinstance(self.discriminator, Discriminator) and backend.cpu_routes(x_real):
             # speed: the MLP's gradient written out (veegan.backend.lookahead) makes G's gradient
             # through the K steps one ordinary backward pass instead of autograd's double backward
-            values = list(params.values())
+            values = list(unflatten(theta).values())
             with torch.set_grad_enabled(torch.is_grad_enabled() and not self.options.first_order):
-                return mlp_discriminator_gradient(list(zip(values[0::2], values[1::2])), x_generated, x_real)
-        leaves = {name: p if p.requires_grad else p.requires_grad_() for name, p in params.items()}
-        state = {**leaves, **buffers}
+                grads = mlp_discriminator_gradient(list(zip(values[0::2], values[1::2])), x_generated, x_real)
+            return torch.cat([g.flatten() for g in grads])
+        if not theta.requires_grad:
+            theta = theta.requires_grad_()
+        state = {**unflatten(theta), **buffers}
         loss = logistic_discriminator_loss(functional_call(self.discriminator, state, (x_generated,)),
                                            functional_call(self.discriminator, state, (x_real,)))
-        return list(torch.autograd.grad(loss, list(leaves.values()), create_graph=not self.options.first_order))
+        (grad,) = torch.autograd.grad(loss, theta, create_graph=not self.options.first_order)
+        return grad
