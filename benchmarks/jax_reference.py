@@ -1,5 +1,5 @@
 """Every method's training step as one ``jax.jit`` function: the same networks (sizes and
-ReLU MLPs, or on Stacked MNIST the DCGAN networks of ``veegan.dcgan``), losses, simultaneous
+ReLU MLPs, or on Stacked MNIST the DCGAN networks of ``veegan.nets.dcgan``), losses, simultaneous
 Adam update and in-step data sampling as the project's step, compiled whole by XLA. It serves
 ``benchmarks/steps.py`` as the practical speed limit of this CPU for these sizes; only its speed
 is used, never its results.
@@ -146,7 +146,7 @@ def batch_norm(params: tuple[jax.Array, jax.Array], x: jax.Array, eps: float = 1
 
 
 def init_dcgan_generator(key: jax.Array, in_dim: int, image_shape: tuple[int, int, int], width: int) -> Params:
-    """veegan.dcgan.DcganGenerator's parameters: the projection to the 8w x s/16 x s/16 map and
+    """veegan.nets.dcgan.DcganGenerator's parameters: the projection to the 8w x s/16 x s/16 map and
     its batch norm, then each transposed convolution (with the batch norm after it but the last)."""
     channels, side, _ = image_shape
     small, widths = feature_sides(side)[-1], stage_channels(width)

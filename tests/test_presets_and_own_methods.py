@@ -35,6 +35,7 @@ def test_config_prints_the_paper_image_settings_for_image_datasets(capsys):
 def test_synthetic_data_and_own_arrays_keep_the_synthetic_defaults(tmp_path):
     assert build_config({"dataset": "ring"}).model.latent_dim == 254
     assert build_config({"dataset": "cifar10", "data_file": str(tmp_path / "x.npy")}).batch_size == 500
+    assert build_config({"dataset": "cifar10", "data_file": "null"}).batch_size == 64  # --set data_file=null
 
 
 def test_a_method_file_outside_the_package_trains_evaluates_and_compares(capsys, tmp_path, monkeypatch):
@@ -81,3 +82,35 @@ def test_a_run_saved_before_a_configuration_key_existed_still_resumes(capsys, tm
     rc, _, err = cli(capsys, "train", "--method", "gan", "--out", out, "--resume", *TINY[:1], "8", *TINY[2:])
     assert rc == 0, err
     assert json.loads((out / "metrics.json").read_text())["step"] == 8
+
+
+def test_own_methods_that_cannot_train_are_refused_in_one_line(capsys, tmp_path):
+    (tmp_path / "m.py").write_text(
+        "from dataclasses import dataclass\n"
+        "from veegan.methods import Method\n"
+        "class NoLoss(Method):\n    pass\n"
+        "class NotADataclass(Method):\n    class Options:\n        pass\n"
+        "    def training_loss(self, x, step):\n        return {}\n"
+        "@dataclass\nclass Required:\n    weight: float\n"
+        "class RequiredOption(NotADataclass):\n    Options = Required\n")
+    for cls, needle in [("NoLoss", "with its own training_loss"), ("NotADataclass", "must be a dataclass"),
+                        ("RequiredOption", "fields all have defaults")]:
+        rc, _, err = cli(capsys, "train", "--method", f"{tmp_path}/m.py:{cls}", "--out", tmp_path / "r", *TINY)
+        assert rc == 2 and needle in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_two_methods_of_one_name_are_refused(capsys, tmp_path):
+    (tmp_path / "other.py").write_text("from veegan.methods.gan import Gan\nclass CustomGan(Gan):\n    pass\n")
+    rc, _, err = cli(capsys, "compare", "--methods", EXAMPLE, f"{tmp_path}/other.py:CustomGan", "--out", tmp_path / "c")
+    assert rc == 2 and "both called 'CustomGan'" in err
+
+
+def test_a_checkpoint_of_other_networks_is_refused(capsys, tmp_path):
+    """The optimizer's state is matched by position, so the networks must line up by name."""
+    out = tmp_path / "run"
+    assert cli(capsys, "train", "--method", "gan", "--out", out, *TINY)[0] == 0
+    state = checkpoint.load(out / "checkpoint.pt")
+    state["optimizer"]["param_groups"].reverse()
+    checkpoint.save_atomic({k: v for k, v in state.items() if k != "format_version"}, out / "checkpoint.pt")
+    rc, _, err = cli(capsys, "evaluate", out)
+    assert rc == 2 and "its networks are ['discriminator', 'generator']" in err

@@ -15,6 +15,7 @@ from .data.catalog import make_dataset
 from .errors import VeeganError
 from .evaluation.evaluate import evaluate, evaluation_draw, evaluation_seed
 from .methods import Method, build_method
+from .methods.external import canonical_name
 from .training import run_dir as run_dir_files
 from .training.trainer import make_optimizer
 from .training.trainer import train as run_training
@@ -88,7 +89,7 @@ def train(
     base = None
     if resume and (Path(out) / run_dir_files.CONFIG_NAME).is_file():
         base = run_dir_files.read_run_config(Path(out)).to_dict()
-        if method is not None and method != base["method"]:
+        if method is not None and canonical_name(method) != base["method"]:
             del base["method_options"]  # another method's options; the resume check names the change
     config = resolve_config(method=method, dataset=dataset, data=data, data_dir=data_dir, steps=steps, seed=seed,
                             config_file=config_file, overrides=overrides, base=base)

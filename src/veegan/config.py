@@ -80,7 +80,7 @@ class RuntimeConfig:
 
     threads: int = 0  # torch intra-op threads; 0 keeps torch's default
     # route fp32 matrix multiplies to oneDNN (about 2x on AVX-512 CPUs); kept off automatically
-    # where oneDNN would compute in bf16 (see veegan.runtime)
+    # where oneDNN would compute in bf16 (see veegan.backend.runtime)
     onednn_matmul: bool = True
     # keep freed memory in the C heap for the next step instead of page-faulting it in again
     # (glibc only; about 1.2-1.3x on the synthetic steps, see docs/performance.md)

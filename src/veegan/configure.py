@@ -13,7 +13,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any, Mapping
 
-from .config import TrainConfig, build_dataclass, merge, parse_assignments, plain, read_yaml
+from .config import TrainConfig, build_dataclass, coerce, merge, parse_assignments, plain, read_yaml
 from .data.catalog import DATASETS
 from .methods import method_class
 from .methods.external import canonical_name
@@ -32,7 +32,7 @@ def build_config(*layers: Mapping[str, Any]) -> TrainConfig:
         values = merge(values, layer)
     defaults = TrainConfig()
     method = str(values.get("method", defaults.method))
-    if not values.get("data_file"):  # the user's own array keeps the synthetic defaults
+    if coerce(values.get("data_file"), str | None, "data_file") is None:  # an own array keeps the synthetic defaults
         values = merge(dataset_preset(str(values.get("dataset", defaults.dataset)), method), values)
     config = build_dataclass(TrainConfig, values)
     config.method = canonical_name(config.method)

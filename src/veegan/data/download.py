@@ -193,14 +193,14 @@ def extract_tar(archive: str | Path, dest: str | Path) -> None:
 
 
 def fetch_mnist(cache_dir: str | Path | None = None, mirror: str | None = None) -> Path:
-    """Download MNIST's four IDX files; return their folder (for :func:`veegan.stacked_mnist.load_mnist`)."""
+    """Download MNIST's four IDX files; return their folder (for :func:`veegan.data.mnist.load_mnist`)."""
     paths = [fetch(remote, cache_dir, mirror) for remote in REMOTE_FILES.values() if remote.folder == "mnist"]
     return paths[0].parent
 
 
 def fetch_cifar10(cache_dir: str | Path | None = None, mirror: str | None = None) -> Path:
     """Download and extract CIFAR-10's python batches; return the ``cifar-10-batches-py`` folder
-    (for :func:`veegan.image_files.read_cifar10`)."""
+    (for :func:`veegan.data.readers.read_cifar10`)."""
     archive = fetch("cifar-10-python.tar.gz", cache_dir, mirror)
     extracted = archive.with_name(archive.name + ".extracted")  # written once extraction finished
     if not extracted.is_file():

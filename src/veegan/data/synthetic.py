@@ -75,9 +75,10 @@ def hd1200(
     mean_scale: float = 2.0, seed: int = 1200,
 ) -> GaussianMixture:
     """Ten 700-D Gaussians embedded in 1200-D (paper Section 5.1; docs/protocol.md records the
-    rest as our choice). With a fixed seed: means ~ N(0, mean_scale^2 I_1200), one shared embedding with
-    orthonormal columns (QR of a Gaussian matrix), std 1. Means lie about 98 std apart, so even
-    a point halfway between two means (49 std) is far outside the 28-std high-quality radius."""
+    rest as our choice). With a fixed seed: means ~ N(0, mean_scale^2 I_1200), one shared
+    embedding with orthonormal columns (QR of a Gaussian matrix), std 1. Means lie 92-101 std
+    apart, so even the point halfway between the closest two (46 std from each) is far outside
+    the 28-std high-quality radius."""
     g = torch.Generator().manual_seed(seed)
     means = mean_scale * torch.randn(n_modes, dim, generator=g)
     basis, _ = torch.linalg.qr(torch.randn(dim, mode_dim, generator=g))

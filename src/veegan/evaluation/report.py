@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..nets import is_image
 from ..training.run_dir import DENSITY_NAME, FINAL_METRICS_NAME, SAMPLES_NAME
 from .evaluate import evaluation_draw, score, short_summary
 from .grids import plot_sample_grids
@@ -15,6 +16,7 @@ from .plots import plot_densities
 if TYPE_CHECKING:
     from ..data.base import Dataset
     from ..methods.base import Method
+
 
 def final_report(name: str, method: Method, dataset: Dataset, n: int, seed: int, step: int, out_dir: Path) -> dict[str, Any]:
     """Score ``n`` samples of ``method`` (called ``name``) drawn with ``seed`` beside ``n`` real
@@ -26,7 +28,7 @@ def final_report(name: str, method: Method, dataset: Dataset, n: int, seed: int,
     subtitles = {}
     if "modes" in result:
         subtitles = {name: short_summary(result), "real data": short_summary(result["real"])}
-    if len(dataset.shape) == 3:  # images: a grid of samples beside a grid of real images
+    if is_image(dataset.shape):  # images: a grid of samples beside a grid of real images
         plot_sample_grids({name: generated, "real data": real}, out_dir / SAMPLES_NAME, subtitles)
     else:
         plot_densities({name: generated.numpy(), "real data": real.numpy()}, out_dir / DENSITY_NAME,

@@ -14,7 +14,7 @@ from ..configure import resolve_config
 from ..evaluation.evaluate import short_summary
 from ..evaluation.grids import plot_sample_grids
 from ..evaluation.plots import plot_densities
-from ..methods import method_label
+from ..methods import method_labels
 from ..nets import is_image
 from .sweep import Job, run_jobs
 from .tables import format_mean_std
@@ -32,7 +32,7 @@ def compare(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     extra = parse_assignments(overrides or [])
-    labels = {method_label(method): method for method in methods}  # a method of your own by its class name
+    labels = method_labels(methods)  # a method of your own by its class name
     jobs = [Job((label, seed), resolve_config(method=method, dataset=dataset, steps=steps, seed=seed, overrides=extra),
                 out / label / f"seed{seed}")
             for label, method in labels.items() for seed in range(seeds)]

@@ -16,7 +16,7 @@ from typing import Any, Callable, Hashable, Sequence
 from ..config import TrainConfig
 from ..data.catalog import make_dataset
 from ..evaluation.evaluate import short_summary
-from ..methods import method_label
+from ..methods import method_labels
 from ..training import run_dir as runs
 
 
@@ -33,9 +33,8 @@ def grid_jobs(
 ) -> list[Job]:
     """One job per (method, dataset, seed) with the configuration ``configure(method, dataset,
     seed)``, keyed and stored by the method's label: ``out/<dataset>/<label>/seed<k>``."""
-    return [Job((method_label(method), dataset, seed), configure(method, dataset, seed),
-                out / dataset / method_label(method) / f"seed{seed}")
-            for dataset in datasets for method in methods for seed in range(seeds)]
+    return [Job((label, dataset, seed), configure(method, dataset, seed), out / dataset / label / f"seed{seed}")
+            for dataset in datasets for label, method in method_labels(methods).items() for seed in range(seeds)]
 
 
 def _train_one(config_dict: dict[str, Any], run_dir: str) -> dict[str, Any]:

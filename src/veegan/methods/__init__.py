@@ -7,11 +7,9 @@ import importlib
 import pkgutil
 
 from .base import METHODS, Method, NoOptions, frozen, register
-from .external import build_method, method_class, method_label, method_names
+from .external import build_method, method_class, method_label, method_labels, method_names
 
-_SUPPORT = {"base", "external", "losses"}
 for _module in pkgutil.iter_modules(__path__):
-    if _module.name not in _SUPPORT:
-        importlib.import_module(f"{__name__}.{_module.name}")
+    importlib.import_module(f"{__name__}.{_module.name}")
 
-__all__ = ["METHODS", "Method", "NoOptions", "build_method", "frozen", "method_class", "method_label", "method_names", "register"]
+__all__ = ["METHODS", "Method", "NoOptions", "build_method", "frozen", "method_class", "method_label", "method_labels", "method_names", "register"]

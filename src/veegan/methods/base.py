@@ -90,6 +90,8 @@ class Method(nn.Module):
         with that network's learning rate."""
         groups = []
         for name, network in self.named_children():
+            if not any(p.requires_grad for p in network.parameters()):
+                continue  # nothing to train (a fixed feature network, a loss module)
             rate = self.learning_rate_of.get(name, f"lr_{name}")
             if not hasattr(optim, rate):
                 raise VeeganError(f"{type(self).__name__}.{name} has no learning rate: name the network generator, "

@@ -2,6 +2,7 @@
 ``path/to/file.py:ClassName`` or ``module.path:ClassName``, loaded when first named."""
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib
 import importlib.util
@@ -38,6 +39,17 @@ def method_label(name: str) -> str:
     return name.rpartition(":")[2] if is_external(name) else name
 
 
+def method_labels(names: Sequence[str]) -> dict[str, str]:
+    """label -> name for the methods of one sweep; two methods with one label are refused."""
+    labels: dict[str, str] = {}
+    for name in names:
+        label = method_label(name)
+        if labels.get(label, name) != name:
+            raise VeeganError(f"two methods are both called {label!r} ({labels[label]} and {name}): rename one class")
+        labels[label] = name
+    return labels
+
+
 def method_class(name: str) -> type[Method]:
     """The method class ``name`` stands for; an unknown name or a class that is not a method
     gets a one-line error."""
@@ -67,8 +79,13 @@ def _load_external(name: str) -> type[Method]:
     except Exception as exc:  # noqa: BLE001 - the user's file: any failure is theirs to see in one line
         raise VeeganError(f"cannot load method {name!r}: {type(exc).__name__}: {one_line(exc)}") from None
     cls = getattr(module, class_name, None)
-    if not (isinstance(cls, type) and issubclass(cls, Method)):
-        raise VeeganError(f"{where} has no method class {class_name!r} (a subclass of veegan.methods.Method)")
+    if not (isinstance(cls, type) and issubclass(cls, Method)) or cls.training_loss is Method.training_loss:
+        raise VeeganError(f"{where} has no method class {class_name!r} (a subclass of veegan.methods.Method "
+                          f"with its own training_loss)")
+    if not dataclasses.is_dataclass(cls.Options) or any(
+            f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+            for f in dataclasses.fields(cls.Options)):
+        raise VeeganError(f"{name}: Options must be a dataclass whose fields all have defaults")
     return cls
 
 

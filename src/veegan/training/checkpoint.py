@@ -67,6 +67,10 @@ def restore(state: dict[str, Any], method: torch.nn.Module, optimizer: torch.opt
     if int(state.get("step", 0)) > max_step:
         raise VeeganError(f"the checkpoint is at step {state['step']}, beyond the {max_step} steps asked for")
     try:
+        saved = [group.get("name") for group in state["optimizer"]["param_groups"]]
+        built = [group.get("name") for group in optimizer.param_groups]
+        if saved != built:  # the optimizer's state is matched by position: the networks must line up
+            raise VeeganError(f"the checkpoint does not fit this model: its networks are {saved}, this model's {built}")
         method.load_state_dict(state["method"])
         optimizer.load_state_dict(state["optimizer"])
         torch.set_rng_state(state["rng"])

@@ -18,7 +18,7 @@ from ..data.catalog import make_dataset
 from ..errors import VeeganError
 from ..evaluation.evaluate import evaluate, evaluation_seed, format_metrics
 from ..evaluation.report import final_report
-from ..methods import Method, build_method
+from ..methods import Method, build_method, method_label
 from . import checkpoint, distributed, run_dir
 from .metrics_log import MetricsLog
 
@@ -66,7 +66,8 @@ class Session:
         if self.start:
             self.say(f"resuming {out_dir} from step {self.start}")
         self.log = MetricsLog(out_dir, config.schedule.tensorboard, keep_until=self.start) if self.main else MetricsLog.discarding()
-        self.bar = tqdm(total=config.steps, initial=self.start, desc=f"{config.method} on {self.dataset.name}",
+        self.name = method_label(config.method)  # a method of your own by its class name
+        self.bar = tqdm(total=config.steps, initial=self.start, desc=f"{self.name} on {self.dataset.name}",
                         disable=not (progress and self.main), dynamic_ncols=True, file=sys.stderr)
         self.last_log, self.last_time = self.start, time.perf_counter()
         self.method.train()
@@ -107,7 +108,7 @@ class Session:
         self.bar.close()
         if self.main:
             config = self.config
-            final = final_report(config.method, self.method, self.dataset, config.schedule.eval_samples,
+            final = final_report(self.name, self.method, self.dataset, config.schedule.eval_samples,
                                  evaluation_seed(config.seed, config.steps), config.steps, self.out_dir)
             if "modes" in final:
                 self.log.write(config.steps, "eval", {k: v for k, v in final.items() if k not in ("method", "dataset", "step", "real")})

@@ -14,6 +14,7 @@ from torch import nn
 
 from ..config import TrainConfig
 from ..data.base import Dataset
+from ..errors import VeeganError
 from . import distributed
 from .session import Session, make_optimizer
 
@@ -32,6 +33,8 @@ def training_step(
     with distributed.sharded_draws():
         x_real = distributed.shard(dataset.sample(batch_size))
         terms = model(x_real, step)
+    if not terms:
+        raise VeeganError(f"{type(model).__name__}.training_loss returned no loss terms")
     optimizer.zero_grad(set_to_none=True)
     sum(terms.values()).backward()
     optimizer.step()
