@@ -30,16 +30,16 @@ def free_port() -> int:
 def _rank_worker(rank: int, world: int, port: int, method: str, out: str) -> None:
     """One rank: train through the project's trainer, then save this rank's networks."""
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world), LOCAL_RANK=str(rank))
-    from veegan.training import distributed, trainer
+    from veegan.training import distributed, session, trainer
 
     captured = {}
-    build = trainer.make_optimizer
+    build = session.make_optimizer
 
     def capture(m, config):
         captured["method"] = m
         return build(m, config)
 
-    trainer.make_optimizer = capture
+    session.make_optimizer = capture
     config = resolve_config(method=method, dataset="ring", steps=STEPS, overrides=OVERRIDES)
     trainer.train(config, out, progress=False)
     torch.save(captured["method"].state_dict(), os.path.join(out, f"rank{rank}.pt"))
