@@ -72,10 +72,50 @@ def test_grid_means():
     assert len(means) == 25
 
 
-def test_hd1200_is_reproducible(datasets):
+def test_hd1200_is_the_public_construction(datasets):
+    """PacGAN's VEEGAN1200DPackingMixture (docs/protocol.md, "1200-D mixture"): means c_k (1, ..., 1),
+    N(0, 1) noise on the first 700 coordinates only, a fixed set of 100,000 from a fixed seed."""
+    data = datasets["hd1200"]
+    levels = torch.tensor([-1, -0.5, 0, 0.5, -2, -2.5, 10, 0.25, -13, -5.5])
+    assert torch.equal(data.means, levels.unsqueeze(1).expand(10, 1200))
+    assert data.data.shape == (100_000, 1200)
+    assert torch.equal(data.data[:, 700:], data.means[data.labels][:, 700:])  # no noise past coordinate 700
+    noise = data.data[:, :700] - data.means[data.labels][:, :700]
+    assert abs(noise.mean().item()) < 0.01 and abs(noise.std().item() - 1) < 0.01
+    counts = torch.bincount(data.labels, minlength=10)
+    assert counts.min() > 9_500 and counts.max() < 10_500  # uniform labels
     again = hd1200()
-    assert torch.equal(again.means, datasets["hd1200"].means)
-    assert torch.equal(again.basis, datasets["hd1200"].basis)
+    assert torch.equal(again.data, data.data)  # the fixed set, again from its seed
+    assert not torch.equal(hd1200(size=1_000, seed=1).data, data.data[:1_000])
+    batch = data.sample(64, torch.Generator().manual_seed(0))
+    rows = torch.randint(100_000, (64,), generator=torch.Generator().manual_seed(0))
+    assert torch.equal(batch, data.data[rows])  # a batch is rows of the set, drawn by index
+
+
+def test_both_high_quality_rules_on_real_data(datasets):
+    """Real data is the ceiling of each rule: the paper's 10 std counts none of hd1200's real
+    samples (they lie about 26.5 from their mean), the calibrated radius about 99 %; in 2-D the
+    two rules are one."""
+    from veegan.evaluation.modes import under_rule
+
+    data = datasets["hd1200"]
+    result = data.score(data.sample(5_000, torch.Generator().manual_seed(1)))
+    assert result["hq_rule"] == "calibrated" and result["high_quality_pct"] > 98 and result["modes"] == 10
+    paper = under_rule(result, "paper")
+    assert paper["hq_rule"] == "paper" and paper["hq_radius"] == 10 and paper["high_quality_pct"] == 0
+    assert paper["modes"] == 0 and paper["reverse_kl"] is None
+    ring = datasets["ring"]
+    both = ring.score(ring.sample(2_000, torch.Generator().manual_seed(1)))
+    assert both["paper_rule"]["high_quality_pct"] == both["high_quality_pct"]
+
+
+def test_the_earlier_hd1200_is_hd1200_embedded():
+    from veegan.data.synthetic import hd1200_embedded
+
+    again = hd1200_embedded()
+    assert torch.equal(again.means, hd1200_embedded().means)
+    assert torch.equal(again.basis, hd1200_embedded().basis)
+    assert again.paper_radius == 10 and 26 < again.hq_radius < 30
     # the basis has orthonormal columns: 700-D modes embedded in 1200-D
     assert again.basis.shape == (1200, 700)
     gram = again.basis.T.double() @ again.basis.double()

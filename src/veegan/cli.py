@@ -1,4 +1,4 @@
-"""Command line: ``veegan train | evaluate | sample | encode | compare | reproduce | classifier | config``.
+"""Command line: ``veegan train | evaluate | sample | encode | compare | reproduce | classifier | data | config``.
 
 Every user error ends in one line on stderr and exit status 2, never a traceback."""
 from __future__ import annotations
@@ -60,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--samples", type=int, help="number of samples (default: the run's eval_samples)")
     p.add_argument("--seed", type=int, help="sampling seed (default: that of the run's final evaluation)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--hq-rule", choices=["calibrated", "paper"], default="calibrated",
+                   help="high-quality rule of a mixture's metrics: the calibrated radius (default) or the paper's "
+                        "3 std in 2-D, 10 std above (docs/protocol.md)")
 
     p = commands.add_parser("sample", help="write generator samples to a .npy file")
     p.add_argument("run_dir", metavar="DIR")
@@ -104,6 +107,17 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--out", metavar="FILE.pt", help="where to save it (default: where Stacked-MNIST scoring looks)")
     q.add_argument("--epochs", type=int, default=5)
     q.add_argument("--seed", type=int, default=0)
+
+    p = commands.add_parser("data", help="look at a built-in dataset: its definition, or real samples of it")
+    actions = p.add_subparsers(dest="action", required=True, parser_class=Parser)
+    q = actions.add_parser("describe", help="the definition, modes, high-quality radii, scorer and preset")
+    q.add_argument("--dataset", choices=DATASETS.names(), required=True)
+    q = actions.add_parser("sample", help="write real samples to a .npy file (N x D, or N x C x H x W images in [-1, 1])")
+    q.add_argument("--dataset", choices=DATASETS.names(), required=True)
+    q.add_argument("--data-dir", metavar="DIR", help="folder of an image dataset's files (default: the cache, downloading)")
+    q.add_argument("-n", type=int, required=True, help="number of samples")
+    q.add_argument("--seed", type=int, default=0)
+    q.add_argument("--out", required=True, metavar="FILE.npy")
 
     p = commands.add_parser("config", help="print the resolved configuration as YAML (with the dataset's preset)")
     p.add_argument("--method", type=method_argument, metavar="METHOD", default="veegan", help=methods)
@@ -175,11 +189,12 @@ def cmd_train(args: argparse.Namespace) -> None:
 def cmd_evaluate(args: argparse.Namespace) -> None:
     from .api import load
     from .evaluation.evaluate import format_metrics
+    from .evaluation.modes import under_rule
 
     if args.samples is not None and args.samples < 1:
         raise VeeganError("--samples must be >= 1")
     run = load(args.run_dir)
-    result = run.evaluate(args.samples, args.seed)
+    result = under_rule(run.evaluate(args.samples, args.seed), args.hq_rule)
     if args.json:
         print(json.dumps({"method": run.config.method, "dataset": run.dataset.name, "step": run.step, **result}))
     else:
@@ -212,6 +227,22 @@ def cmd_compare(args: argparse.Namespace) -> None:
             workers=args.workers, out=args.out)
 
 
+def cmd_data(args: argparse.Namespace) -> None:
+    import torch
+
+    from .data.catalog import describe, make_dataset
+
+    if args.action == "describe":
+        print(describe(args.dataset))
+        return
+    if args.n < 1:
+        raise VeeganError("-n must be >= 1")
+    out = _output_path(args.out)
+    dataset = make_dataset(args.dataset, data_dir=args.data_dir and str(Path(args.data_dir).resolve()))
+    np.save(out, dataset.sample(args.n, torch.Generator().manual_seed(args.seed)).numpy())
+    print(f"wrote {args.n} samples of {dataset.name}, shape {(args.n, *dataset.shape)}, to {out}")
+
+
 def _output_path(path: str) -> Path:
     out = Path(path)
     if out.suffix != ".npy":
@@ -222,7 +253,8 @@ def _output_path(path: str) -> Path:
 
 
 COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "sample": cmd_sample, "encode": cmd_encode,
-            "compare": cmd_compare, "reproduce": cmd_reproduce, "classifier": cmd_classifier, "config": cmd_config}
+            "compare": cmd_compare, "reproduce": cmd_reproduce, "classifier": cmd_classifier, "data": cmd_data,
+            "config": cmd_config}
 
 
 def main(argv: list[str] | None = None) -> int:

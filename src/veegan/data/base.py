@@ -67,6 +67,10 @@ class DatasetSpec:
     scorer: Scorer | None = None
     preset: Mapping[str, Any] = field(default_factory=dict)
     method_presets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # the veegan version whose definition of this name differs from earlier ones, and the name
+    # the earlier definition has now: runs trained before are refused, never silently continued
+    changed_in: str | None = None
+    previous: str | None = None
 
     def build(self, data_dir: str | None = None) -> Dataset:
         """The dataset, reading its files from ``data_dir`` where it has files."""
@@ -75,6 +79,12 @@ class DatasetSpec:
         dataset = self.factory(root=data_dir) if self.reads_files else self.factory()
         dataset.scorer = self.scorer
         return dataset
+
+    def check_trained_with(self, version: str) -> None:
+        """Refuse a run trained by veegan ``version`` on an earlier definition of this dataset."""
+        if self.changed_in and _version(version) < _version(self.changed_in):
+            raise VeeganError(f"the run was trained by veegan {version} on {self.name} as defined before "
+                              f"{self.changed_in}; that data is now {self.previous!r}: train again, or use dataset={self.previous}")
 
     def defaults(self, method: str) -> dict[str, Any]:
         """The configuration this dataset brings for ``method``."""
@@ -88,6 +98,14 @@ DATASETS: Registry[DatasetSpec] = Registry("dataset")
 def register(spec: DatasetSpec) -> DatasetSpec:
     """Make ``spec`` available as ``--dataset NAME``."""
     return DATASETS.register(spec.name)(spec)
+
+
+def _version(text: str) -> tuple[int, ...]:
+    """"0.2.0" -> (0, 2, 0); anything unreadable counts as the oldest."""
+    try:
+        return tuple(int(part) for part in str(text).split(".")[:3])
+    except ValueError:
+        return (0,)
 
 
 def pixels_to_float(pixels: torch.Tensor) -> torch.Tensor:

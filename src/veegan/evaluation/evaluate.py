@@ -61,7 +61,8 @@ def format_metrics(result: dict[str, Any]) -> str:
             parts.append(f"KL {r['kl']:.3f} (classifier test accuracy {100 * r['classifier_accuracy']:.2f} %)")
         return ", ".join(parts)
 
-    return f"{line(result)}   (real data: {line(result['real'])})"
+    rule = f"; {result['hq_rule']} high-quality radius {result['hq_radius']:.3g}" if "hq_rule" in result else ""
+    return f"{line(result)}   (real data: {line(result['real'])}{rule})"
 
 
 def short_summary(result: dict[str, Any]) -> str:

@@ -17,6 +17,7 @@ from ..config import TrainConfig
 from ..data.catalog import make_dataset
 from ..evaluation.evaluate import short_summary
 from ..methods import method_labels
+from ..training import checkpoint
 from ..training import run_dir as runs
 
 
@@ -63,6 +64,7 @@ def finished(job: Job) -> dict[str, Any] | None:
     path = job.run_dir / runs.FINAL_METRICS_NAME
     if not path.is_file():
         return None
+    runs.check_data_definition(job.config, lambda: checkpoint.load(job.run_dir / checkpoint.CHECKPOINT_NAME))
     final = json.loads(path.read_text())
     return final if final.get("step") == job.config.steps else None
 

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from ..config import TrainConfig, read_yaml
 from ..configure import build_config
+from ..data.catalog import DATASETS
 from ..errors import VeeganError
 from . import checkpoint
 from .checkpoint import CHECKPOINT_NAME
@@ -99,4 +100,13 @@ def restore_checkpoint(run_dir: Path, config: TrainConfig, method: Any, optimize
     refuse a checkpoint of another configuration or model with a one-line error."""
     state = checkpoint.load(Path(run_dir) / CHECKPOINT_NAME)
     check_same_run(state.get("config", {}), config, "the checkpoint belongs to a run trained")
+    check_data_definition(config, lambda: state)
     return checkpoint.restore(state, method, optimizer, config.steps)
+
+
+def check_data_definition(config: TrainConfig, checkpoint_state: Callable[[], Mapping[str, Any]]) -> None:
+    """Refuse a run trained on an earlier definition of its dataset (hd1200 before 0.2.0): the
+    same name no longer means the same data. ``checkpoint_state`` is read only for such datasets."""
+    spec = None if config.data_file is not None else DATASETS.get(config.dataset)
+    if spec is not None and spec.changed_in:
+        spec.check_trained_with(str(checkpoint_state().get("veegan_version", "0")))
