@@ -114,3 +114,51 @@ def test_a_checkpoint_of_other_networks_is_refused(capsys, tmp_path):
     checkpoint.save_atomic({k: v for k, v in state.items() if k != "format_version"}, out / "checkpoint.pt")
     rc, _, err = cli(capsys, "evaluate", out)
     assert rc == 2 and "its networks are ['discriminator', 'generator']" in err
+
+
+def test_data_describe_and_sample(capsys, tmp_path):
+    rc, out, _ = cli(capsys, "data", "describe", "--dataset", "hd1200")
+    assert rc == 0 and "c = (-1, -0.5, 0, 0.5, -2, -2.5, 10" in out
+    assert "calibrated 28.08" in out and "paper 10 (10 std)" in out and "modes: 10" in out
+    rc, out, _ = cli(capsys, "data", "describe", "--dataset", "cifar10")
+    assert rc == 0 and "'batch_size': 64" in out and "reads files: yes" in out
+    rc, _, err = cli(capsys, "data", "sample", "--dataset", "ring", "-n", "7", "--out", tmp_path / "ring.npy")
+    assert rc == 0, err
+    import numpy as np
+
+    ring = np.load(tmp_path / "ring.npy")
+    assert ring.shape == (7, 2) and np.allclose(np.linalg.norm(ring, axis=1), 2, atol=0.2)
+    from .image_helpers import write_mnist
+
+    write_mnist(tmp_path / "mnist", n_train=20)
+    rc, _, err = cli(capsys, "data", "sample", "--dataset", "stacked_mnist", "--data-dir", tmp_path / "mnist",
+                     "-n", "3", "--out", tmp_path / "stacked.npy")
+    assert rc == 0, err
+    images = np.load(tmp_path / "stacked.npy")
+    assert images.shape == (3, 3, 28, 28) and images.min() >= -1 and images.max() <= 1
+    rc, _, err = cli(capsys, "data", "sample", "--dataset", "ring", "-n", "0", "--out", tmp_path / "x.npy")
+    assert rc == 2 and "-n must be >= 1" in err
+
+
+def test_evaluate_reports_its_high_quality_rule(capsys, tmp_path):
+    out = tmp_path / "run"
+    assert cli(capsys, "train", "--method", "gan", "--dataset", "hd1200", "--out", out, *TINY)[0] == 0
+    rc, stdout, _ = cli(capsys, "evaluate", out, "--json")
+    calibrated = json.loads(stdout)
+    assert rc == 0 and calibrated["hq_rule"] == "calibrated" and calibrated["real"]["high_quality_pct"] > 95
+    rc, stdout, _ = cli(capsys, "evaluate", out, "--json", "--hq-rule", "paper")
+    paper = json.loads(stdout)
+    assert paper["hq_rule"] == "paper" and paper["hq_radius"] == 10 and paper["real"]["high_quality_pct"] == 0
+
+
+def test_a_run_on_the_earlier_hd1200_is_refused(capsys, tmp_path):
+    """hd1200 changed its definition in 0.2.0: a run trained before must not continue on new data."""
+    out = tmp_path / "run"
+    assert cli(capsys, "train", "--method", "gan", "--dataset", "hd1200", "--out", out, *TINY)[0] == 0
+    state = checkpoint.load(out / "checkpoint.pt")
+    state["veegan_version"] = "0.1.0"
+    checkpoint.save_atomic({k: v for k, v in state.items() if k != "format_version"}, out / "checkpoint.pt")
+    for argv in (["evaluate", out], ["train", "--method", "gan", "--dataset", "hd1200", "--out", out, "--resume",
+                                      *TINY[:1], "8", *TINY[2:]]):
+        rc, _, err = cli(capsys, *argv)
+        assert rc == 2 and "use dataset=hd1200_embedded" in err and len(err.strip().splitlines()) == 1, err
