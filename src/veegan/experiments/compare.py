@@ -59,7 +59,9 @@ def metrics_table(results: dict[str, list[dict[str, Any]]], dataset: str) -> str
     for name, rs in rows:
         cells = [format_mean_std([r.get(key) for r in rs]) for key, _ in columns]
         lines.append(f"| {name} | {len(rs)} | " + " | ".join(cells) + " |")
-    return f"{dataset}: mean ± std over seeds, {first['samples']} samples per run\n\n" + "\n".join(lines) + "\n"
+    rule = (f", {first['hq_rule']} high-quality rule (radius {first['hq_radius']:.3g}; `veegan evaluate --hq-rule paper` "
+            "for the paper's)") if "hq_rule" in first else ""
+    return f"{dataset}: mean ± std over seeds, {first['samples']} samples per run{rule}\n\n" + "\n".join(lines) + "\n"
 
 
 def _plot(methods: Sequence[str], out: Path) -> None:
