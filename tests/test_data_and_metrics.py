@@ -383,3 +383,20 @@ def test_make_dataset_from_file(tmp_path):
     assert {tuple(r) for r in batch.tolist()} <= rows
     # without a file the name picks the built-in dataset
     assert make_dataset("grid").name == "grid"
+
+
+def test_means_on_a_line_are_plotted_with_the_samples_spread_across_it():
+    """hd1200's means all lie on the line through (1, ..., 1): the density plot's second direction
+    is then the samples' widest spread across that line, not an arbitrary one."""
+    import numpy as np
+
+    from veegan.evaluation.plots import projection_basis
+
+    means = np.outer(np.arange(10.0), np.ones(5))
+    rng = np.random.default_rng(0)
+    samples = means[rng.integers(10, size=500)] + np.outer(rng.normal(size=500), [0, 0, 0, 3, -3])
+    basis = projection_basis(means, samples)
+    np.testing.assert_allclose(basis.T @ basis, np.eye(2), atol=1e-9)
+    np.testing.assert_allclose(np.abs(basis[:, 0]), np.ones(5) / np.sqrt(5), atol=1e-9)
+    np.testing.assert_allclose(np.abs(basis[:, 1]), np.array([0, 0, 0, 1, 1]) / np.sqrt(2), atol=1e-6)
+

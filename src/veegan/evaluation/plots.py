@@ -17,13 +17,18 @@ BANDWIDTH = 0.01  # kernel std as a fraction of the plotted width
 
 def projection_basis(means: np.ndarray | None, reference: np.ndarray) -> np.ndarray | None:
     """None for 2-D data; otherwise the two principal directions of the mode means (or of the
-    reference samples when modes are unknown), so that distinct modes stay apart."""
+    reference samples when modes are unknown), so that distinct modes stay apart. Means on one
+    line (hd1200's) give one direction; the second is then the reference samples' widest spread
+    across it."""
     points = means if means is not None and len(means) >= 3 else reference
     if points.shape[1] == 2:
         return None
-    centred = points - points.mean(axis=0)
-    _, _, vt = np.linalg.svd(centred, full_matrices=False)
-    return vt[:2].T
+    _, spread, vt = np.linalg.svd(points - points.mean(axis=0), full_matrices=False)
+    if len(spread) > 1 and spread[1] > 1e-6 * spread[0]:
+        return vt[:2].T
+    across = reference - reference.mean(axis=0)
+    across -= np.outer(across @ vt[0], vt[0])
+    return np.stack([vt[0], np.linalg.svd(across, full_matrices=False)[2][0]], axis=1)
 
 
 def project(x: np.ndarray, basis: np.ndarray | None) -> np.ndarray:
@@ -84,7 +89,8 @@ def plot_density_grid(rows: Sequence[DensityRow], path: str | Path) -> Path:
         for ax in row_axes[len(row.panels):]:
             ax.axis("off")
     if projected:
-        fig.text(0.5, 0.005, "data above 2-D: projection on the two principal directions of the mode means",
+        fig.text(0.5, 0.005, "data above 2-D: projection on the principal directions of the mode means "
+                 "(or of the samples across them)",
                  ha="center", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110, bbox_inches="tight")
