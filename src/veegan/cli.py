@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import VeeganError
+from .evaluation.modes import HQ_RULES
 
 
 class Parser(argparse.ArgumentParser):
@@ -60,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--samples", type=int, help="number of samples (default: the run's eval_samples)")
     p.add_argument("--seed", type=int, help="sampling seed (default: that of the run's final evaluation)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--hq-rule", choices=["calibrated", "paper"], default="calibrated",
+    p.add_argument("--hq-rule", choices=HQ_RULES, default="calibrated",
                    help="high-quality rule of a mixture's metrics: the calibrated radius (default) or the paper's "
                         "3 std in 2-D, 10 std above (docs/protocol.md)")
 

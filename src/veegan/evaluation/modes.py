@@ -22,11 +22,10 @@ def nearest_mode(samples: torch.Tensor, means: torch.Tensor) -> tuple[torch.Tens
 
 def mode_histogram(samples: torch.Tensor, means: torch.Tensor, hq_radius: float) -> tuple[torch.Tensor, torch.Tensor]:
     """(counts of high-quality samples per mode, mask of high-quality samples). A sample is high
-    quality if it lies within ``hq_radius`` of its nearest mean."""
+    quality if it lies within ``hq_radius`` of its nearest mean (Section 5.1)."""
     index, distance = nearest_mode(samples, means)
     high_quality = distance <= hq_radius
-    counts = torch.bincount(index[high_quality], minlength=len(means))
-    return counts, high_quality
+    return torch.bincount(index[high_quality], minlength=len(means)), high_quality
 
 
 def reverse_kl(counts: torch.Tensor, weights: torch.Tensor) -> float | None:
@@ -45,15 +44,23 @@ def mode_metrics(
 ) -> dict[str, float | int | None]:
     """Modes captured (distinct nearest means among high-quality samples), % high-quality
     samples, and the reverse KL of the high-quality samples' mode histogram."""
+    return metrics_within(*nearest_mode(samples, means), len(means), hq_radius, weights)
+
+
+def metrics_within(
+    index: torch.Tensor, distance: torch.Tensor, n_modes: int, hq_radius: float, weights: torch.Tensor | None = None
+) -> dict[str, float | int | None]:
+    """:func:`mode_metrics` from the samples' nearest modes and distances (:func:`nearest_mode`),
+    so that several radii share one distance computation."""
     if weights is None:
-        weights = torch.full((len(means),), 1.0 / len(means))
-    counts, high_quality = mode_histogram(samples, means, hq_radius)
-    kl = reverse_kl(counts, weights)
+        weights = torch.full((n_modes,), 1.0 / n_modes)
+    high_quality = distance <= hq_radius
+    counts = torch.bincount(index[high_quality], minlength=n_modes)
     return {
         "modes": int((counts > 0).sum()),
-        "max_modes": len(means),
+        "max_modes": n_modes,
         "high_quality_pct": 100.0 * high_quality.double().mean().item(),
-        "reverse_kl": kl,
+        "reverse_kl": reverse_kl(counts, weights),
     }
 
 
@@ -72,8 +79,9 @@ class ModeScorer:
         return dataset.means is not None and dataset.hq_radius is not None
 
     def __call__(self, dataset: Any, samples: torch.Tensor) -> dict[str, Any]:
-        result = mode_metrics(samples, dataset.means, dataset.hq_radius, dataset.weights)
-        paper = mode_metrics(samples, dataset.means, dataset.paper_radius, dataset.weights)
+        nearest = nearest_mode(samples, dataset.means)  # one distance computation for both rules
+        result = metrics_within(*nearest, len(dataset.means), dataset.hq_radius, dataset.weights)
+        paper = metrics_within(*nearest, len(dataset.means), dataset.paper_radius, dataset.weights)
         return {**result, "hq_rule": "calibrated", "hq_radius": dataset.hq_radius,
                 "paper_rule": {"hq_radius": dataset.paper_radius, **{key: paper[key] for key in RULE_KEYS}}}
 

@@ -12,7 +12,6 @@ from .. import backend
 from ..backend.lookahead import mlp_discriminator_gradient
 from ..config import ModelConfig
 from ..errors import VeeganError
-from ..nets import discriminator_for, generator_for
 from ..nets.mlp import Discriminator
 from .base import register
 from .gan import Gan, GanOptions
