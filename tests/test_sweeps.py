@@ -38,9 +38,9 @@ def test_reproduce_table1_writes_table_csv_and_figure_and_skips_finished_runs(tm
                                       budget=tiny_budget, workers=2)
     assert len(rows) == 9  # (gan, veegan, real data) x (ring, hd1200 under each high-quality rule)
     table = (out / "table1.md").read_text()
-    assert "**ring** (max 8 modes, calibrated high-quality rule: radius 0.06)" in table
-    assert "**hd1200** (max 10 modes, calibrated high-quality rule: radius 28.1)" in table
-    assert "**hd1200** (max 10 modes, paper high-quality rule: radius 10)" in table
+    assert "**ring** (6 steps; max 8 modes, calibrated high-quality rule: radius 0.06)" in table
+    assert "**hd1200** (4 steps; max 10 modes, calibrated high-quality rule: radius 28.1)" in table
+    assert "**hd1200** (4 steps; max 10 modes, paper high-quality rule: radius 10)" in table
     real_hd1200 = {r["hq_rule"]: r for r in rows if r["method"] == "real data" and r["dataset"] == "hd1200"}
     assert real_hd1200["calibrated"]["high_quality_pct_mean"] > 95  # the ceiling of each rule, side by side
     assert real_hd1200["paper"]["high_quality_pct_mean"] == 0

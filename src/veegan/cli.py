@@ -96,6 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=int, help="seeds per method (default: 5 for table1, the budget's for table2)")
     p.add_argument("--budget", choices=["paper", "quick", "cpu"],
                    help="table1: paper (100,000 steps, batch 500) or quick (default); table2: paper or cpu (default)")
+    p.add_argument("--steps", metavar="DATASET=N", action="append", default=[],
+                   help="table1: train DATASET for N steps instead of the budget's (e.g. hd1200=25000)")
+    p.add_argument("--results", metavar="DIR", help="table1: keep each finished run's small files (config, "
+                   "metrics, figure samples) in DIR, and count the runs kept there as finished")
+    p.add_argument("--no-train", action="store_true",
+                   help="table1: train nothing; tabulate the runs finished so far (in --out or --results)")
     p.add_argument("--mnist", metavar="DIR", help="table2: folder of the MNIST files (default: the cache)")
     p.add_argument("--cifar10", metavar="DIR", help="table2: CIFAR-10 python batches or image folders (default: the cache)")
     p.add_argument("--workers", type=int, help="parallel worker processes (default: one per core)")
@@ -135,8 +141,11 @@ def cmd_reproduce(args: argparse.Namespace) -> None:
 
         budget = _budget(args.budget or "quick", BUDGETS, "table1")
         reproduce_table1(out=args.out, methods=args.methods or TABLE1_METHODS, datasets=args.datasets or TABLE1_DATASETS,
-                         seeds=args.seeds or 5, budget=budget, workers=args.workers)
+                         seeds=args.seeds or 5, budget=budget, workers=args.workers, steps=_dataset_steps(args.steps),
+                         results=args.results, train=not args.no_train)
     else:
+        if args.steps or args.results or args.no_train:
+            raise VeeganError("--steps, --results and --no-train are options of table1 only")
         from .experiments.table2 import BUDGETS as IMAGE_BUDGETS
         from .experiments.table2 import TABLE2_DATASETS, TABLE2_METHODS, reproduce_table2
 
@@ -144,6 +153,17 @@ def cmd_reproduce(args: argparse.Namespace) -> None:
         reproduce_table2(out=args.out, methods=args.methods or TABLE2_METHODS, datasets=args.datasets or TABLE2_DATASETS,
                          seeds=args.seeds, budget=budget, workers=args.workers, mnist_dir=args.mnist,
                          cifar10_dir=args.cifar10)
+
+
+def _dataset_steps(assignments: list[str]) -> dict[str, int]:
+    """['hd1200=25000'] -> {'hd1200': 25000}, with a one-line error for anything else."""
+    steps = {}
+    for text in assignments:
+        dataset, _, value = text.partition("=")
+        if not value.isdigit() or int(value) < 1:
+            raise VeeganError(f"--steps wants DATASET=N with N a positive integer, not {text!r}")
+        steps[dataset] = int(value)
+    return steps
 
 
 def _budget(name: str, budgets: dict, table: str) -> str:

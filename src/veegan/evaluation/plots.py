@@ -56,11 +56,13 @@ def plot_densities(
 
 
 class DensityRow:
-    """One row of a density figure: a label, panels (title -> samples), the true means."""
+    """One row of a density figure: a label, panels (title -> samples), the true means.
+    ``projected``: the panels and means are already in the plane of projection_basis."""
 
     def __init__(self, label: str, panels: Mapping[str, np.ndarray], means: np.ndarray | None = None,
-                 subtitles: Mapping[str, str] | None = None) -> None:
+                 subtitles: Mapping[str, str] | None = None, projected: bool = False) -> None:
         self.label, self.panels, self.means, self.subtitles = label, panels, means, subtitles or {}
+        self.projected = projected
 
 
 def plot_density_grid(rows: Sequence[DensityRow], path: str | Path) -> Path:
@@ -72,7 +74,7 @@ def plot_density_grid(rows: Sequence[DensityRow], path: str | Path) -> Path:
     for row, row_axes in zip(rows, axes):
         first = next(iter(row.panels.values()))
         basis = projection_basis(row.means, first)
-        projected |= basis is not None
+        projected |= basis is not None or row.projected
         extent = _extent(project(row.means if row.means is not None else first, basis), row.means is not None)
         for ax, (title, samples) in zip(row_axes, row.panels.items()):
             image = density_image(project(np.asarray(samples, dtype=np.float64), basis), extent)

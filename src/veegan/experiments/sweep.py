@@ -19,6 +19,7 @@ from ..evaluation.evaluate import short_summary
 from ..methods import method_labels
 from ..training import checkpoint
 from ..training import run_dir as runs
+from .result_store import ResultStore
 
 
 @dataclass
@@ -69,11 +70,27 @@ def finished(job: Job) -> dict[str, Any] | None:
     return final if final.get("step") == job.config.steps else None
 
 
-def run_jobs(jobs: Sequence[Job], workers: int | None = None) -> tuple[dict[Hashable, dict[str, Any]], float]:
+def _finished_anywhere(job: Job, store: ResultStore | None) -> dict[str, Any] | None:
+    """Finished in its run directory (then kept in ``store`` too, if not yet) or in ``store``."""
+    final = finished(job)
+    if store is None:
+        return final
+    if final is not None:
+        if store.finished(job.run_dir, job.config) is None:
+            store.keep(job.run_dir)
+        return final
+    return store.finished(job.run_dir, job.config)
+
+
+def run_jobs(
+    jobs: Sequence[Job], workers: int | None = None, store: ResultStore | None = None, train: bool = True,
+) -> tuple[dict[Hashable, dict[str, Any]], float]:
     """Run every job not yet finished; return (final metrics by key, wall time in seconds).
-    Prints one progress line per finished run: runs done / total, elapsed, estimated remaining."""
-    results = {job.key: done for job in jobs if (done := finished(job)) is not None}
-    todo = [job for job in jobs if job.key not in results]
+    Prints one progress line per finished run: runs done / total, elapsed, estimated remaining.
+    ``store``: a run kept there counts as finished, and every finished run is kept there.
+    ``train=False`` trains nothing and returns the runs finished so far."""
+    results = {job.key: done for job in jobs if (done := _finished_anywhere(job, store)) is not None}
+    todo = [job for job in jobs if job.key not in results] if train else []
     for source in dict.fromkeys((j.config.dataset, j.config.data_file, j.config.data_dir) for j in todo):
         make_dataset(*source)  # here, once: a download into the cache must not run in every worker at once
     workers = max(1, min(workers or os.cpu_count() or 1, max(len(todo), 1)))
@@ -88,6 +105,8 @@ def run_jobs(jobs: Sequence[Job], workers: int | None = None) -> tuple[dict[Hash
                 for future in done:
                     job = pending.pop(future)
                     results[job.key] = final = future.result()
+                    if store is not None:
+                        store.keep(job.run_dir)
                     count = len(todo) - len(pending)
                     elapsed = time.perf_counter() - started
                     left = elapsed / count * (len(todo) - count)

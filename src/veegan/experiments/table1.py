@@ -2,18 +2,24 @@
 mean +- std over seeds beside the paper's own numbers."""
 from __future__ import annotations
 
+import json
 import math
 import sys
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
-from ..api import load
+import numpy as np
+
 from ..configure import resolve_config
 from ..data.catalog import DATASETS
+from ..errors import VeeganError
 from ..evaluation.evaluate import short_summary
 from ..evaluation.modes import under_rule
 from ..evaluation.plots import DensityRow, plot_density_grid
 from ..methods import method_label
+from ..training import checkpoint
+from ..training import run_dir as runs
+from .result_store import ResultStore, write_figure_samples
 from .sweep import Job, grid_jobs, run_jobs
 from .tables import csv_text, mean_std, wall_time_note
 
@@ -37,75 +43,98 @@ PAPER_TABLE1: dict[str, dict[str, tuple[float, float]]] = {
 }
 
 
-def table1_jobs(methods: Sequence[str], datasets: Sequence[str], seeds: int, budget: str, out: Path) -> list[Job]:
+def table1_jobs(
+    methods: Sequence[str], datasets: Sequence[str], seeds: int, budget: str, out: Path,
+    steps: Mapping[str, int] | None = None,
+) -> list[Job]:
+    """One job per (method, dataset, seed) at ``budget``; ``steps`` overrides its steps per dataset."""
     spec = BUDGETS[budget]
+    steps = {**spec["steps"], **(steps or {})}
     return grid_jobs(methods, datasets, seeds, out, lambda method, dataset, seed: resolve_config(
-        method=method, dataset=dataset, seed=seed, steps=spec["steps"][dataset], overrides=spec["overrides"]))
+        method=method, dataset=dataset, seed=seed, steps=steps[dataset], overrides=spec["overrides"]))
 
 
 def reproduce_table1(
     *, out: str | Path, methods: Sequence[str] = TABLE1_METHODS, datasets: Sequence[str] = TABLE1_DATASETS,
-    seeds: int = 5, budget: str = "quick", workers: int | None = None,
+    seeds: int = 5, budget: str = "quick", workers: int | None = None, steps: Mapping[str, int] | None = None,
+    results: str | Path | None = None, train: bool = True,
 ) -> list[dict[str, Any]]:
-    """Train every (method, dataset, seed), then write table1.md, table1.csv and figure2.png."""
+    """Train every (method, dataset, seed), then write table1.md, table1.csv and figure2.png.
+    ``results``: a folder that keeps every finished run's small files and counts the runs kept
+    there as finished (docs/results/table1-paper is one). ``train=False``: tabulate the runs
+    finished so far and train nothing."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     for dataset in datasets:
         DATASETS.get(dataset)  # a clear error before any work
-    finals, wall = run_jobs(table1_jobs(methods, datasets, seeds, budget, out), workers)
+    unknown = set(steps or {}) - set(datasets)
+    if unknown:
+        raise VeeganError(f"--steps names {', '.join(sorted(unknown))}, which this table does not train")
+    store = ResultStore(results, out) if results is not None else None
+    jobs = table1_jobs(methods, datasets, seeds, budget, out, steps)
+    finals, wall = run_jobs(jobs, workers, store=store, train=train)
+    if not finals:
+        raise VeeganError(f"no finished runs to tabulate in {out}" + (f" or {results}" if results else ""))
     methods = [method_label(method) for method in methods]
-    rows = table1_rows(finals, methods, datasets, seeds)
+    rows = table1_rows(finals, methods, datasets)
     (out / "table1.csv").write_text(csv_text(rows))
-    markdown = table1_markdown(rows, datasets, budget, seeds)
-    (out / "table1.md").write_text(markdown + "\n" + wall_time_note(wall, finals))
-    figure2(out, methods, datasets)
-    print(markdown)
+    markdown = table1_markdown(rows, datasets, budget, {job.config.dataset: job.config.steps for job in jobs})
+    partial = "" if len(finals) == len(jobs) else f"Partial: {len(finals)} of the {len(jobs)} runs have finished.\n"
+    (out / "table1.md").write_text(markdown + "\n" + partial + wall_time_note(wall, finals))
+    figure2(out, [job for job in jobs if job.key in finals], store)
+    print(markdown + partial)
     print(f"wrote {out / 'table1.md'}, {out / 'table1.csv'} and {out / 'figure2.png'}", file=sys.stderr)
     print(f"total wall time: {wall:.0f} s ({wall / 60:.1f} min)")
     return rows
 
 
-def table1_rows(finals: dict, methods: Sequence[str], datasets: Sequence[str], seeds: int) -> list[dict[str, Any]]:
+def table1_rows(finals: dict, methods: Sequence[str], datasets: Sequence[str]) -> list[dict[str, Any]]:
     """One record per (method or real data, dataset, high-quality rule): mean and std of each
-    metric over seeds, and the paper's figures where it has them. A dataset whose two rules
-    differ (hd1200: 28.1 std against the paper's 10) gets its rows under each rule."""
+    metric over the seeds that finished, and the paper's figures where it has them. A dataset
+    whose two rules differ (hd1200: 28.1 std against the paper's 10) gets its rows under each."""
     rows = []
-    for dataset, rule in [(d, rule) for d in datasets for rule in rules_of(finals, methods, d)]:
-        results = {key: under_rule(final, rule) for key, final in finals.items() if key[1] == dataset}
-        real = [results[(m, dataset, s)]["real"] for m in methods for s in range(seeds)]
-        for name in list(methods) + ["real data"]:
-            runs = real if name == "real data" else [results[(name, dataset, s)] for s in range(seeds)]
-            paper = PAPER_TABLE1.get(name, {}).get(dataset)
-            row: dict[str, Any] = {"method": name, "dataset": dataset, "hq_rule": rule,
-                                   "hq_radius": runs[0].get("hq_radius"), "runs": len(runs),
-                                   "max_modes": runs[0]["max_modes"]}
-            for key in ("modes", "high_quality_pct", "reverse_kl"):
-                stats = mean_std([r[key] for r in runs])
-                row[f"{key}_mean"], row[f"{key}_std"] = stats if stats else (None, None)
-            row["paper_modes"], row["paper_high_quality_pct"] = paper if paper else (None, None)
-            wall = mean_std([r.get("wall_time_s") for r in runs]) if name != "real data" else None
-            row["wall_time_s_mean"] = wall[0] if wall else None
-            rows.append(row)
+    for dataset in [d for d in datasets if any(key[1] == d for key in finals)]:
+        for rule in rules_of(finals, dataset):
+            results = {key: under_rule(final, rule) for key, final in finals.items() if key[1] == dataset}
+            by_method = {name: [r for key, r in results.items() if key[0] == name] for name in methods}
+            by_method["real data"] = [r["real"] for runs in by_method.values() for r in runs]
+            for name, runs in by_method.items():
+                if runs:
+                    rows.append(_row(name, dataset, rule, runs))
     return rows
 
 
-def rules_of(finals: dict, methods: Sequence[str], dataset: str) -> list[str]:
+def _row(name: str, dataset: str, rule: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
+    paper = PAPER_TABLE1.get(name, {}).get(dataset)
+    row: dict[str, Any] = {"method": name, "dataset": dataset, "hq_rule": rule, "hq_radius": runs[0].get("hq_radius"),
+                           "runs": len(runs), "max_modes": runs[0]["max_modes"]}
+    for key in ("modes", "high_quality_pct", "reverse_kl"):
+        stats = mean_std([r[key] for r in runs])
+        row[f"{key}_mean"], row[f"{key}_std"] = stats if stats else (None, None)
+    row["paper_modes"], row["paper_high_quality_pct"] = paper if paper else (None, None)
+    wall = mean_std([r.get("wall_time_s") for r in runs]) if name != "real data" else None
+    row["wall_time_s_mean"] = wall[0] if wall else None
+    return row
+
+
+def rules_of(finals: dict, dataset: str) -> list[str]:
     """The high-quality rules to show for ``dataset``: both where their radii differ."""
-    first = finals[(methods[0], dataset, 0)]
+    first = next(final for key, final in finals.items() if key[1] == dataset)
     paper = first.get("paper_rule")
     differ = paper and not math.isclose(paper["hq_radius"], first["hq_radius"], rel_tol=1e-9)
     return ["calibrated", "paper"] if differ else ["calibrated"]
 
 
-def table1_markdown(rows: list[dict[str, Any]], datasets: Sequence[str], budget: str, seeds: int) -> str:
-    """Per dataset and rule: modes and % high quality (mean ± std over seeds) beside the paper's."""
-    out = [f"Table 1 reproduction, budget `{budget}`, mean ± std over {seeds} seed(s).\n"]
+def table1_markdown(rows: list[dict[str, Any]], datasets: Sequence[str], budget: str, steps: Mapping[str, int]) -> str:
+    """Per dataset and rule: modes and % high quality (mean ± std over the runs that finished)
+    beside the paper's."""
+    out = [f"Table 1 reproduction, budget `{budget}`, mean ± std over seeds.\n"]
     for dataset, rule in dict.fromkeys((r["dataset"], r.get("hq_rule")) for r in rows if r["dataset"] in datasets):
         mine = [r for r in rows if (r["dataset"], r.get("hq_rule")) == (dataset, rule)]
         radius = "" if mine[0].get("hq_radius") is None else f", {rule} high-quality rule: radius {mine[0]['hq_radius']:.3g}"
-        out.append(f"\n**{dataset}** (max {mine[0]['max_modes']} modes{radius})\n")
-        out.append("| method | modes | paper | % high quality | paper | reverse KL |")
-        out.append("|---|---|---|---|---|---|")
+        out.append(f"\n**{dataset}** ({steps[dataset]:,} steps; max {mine[0]['max_modes']} modes{radius})\n")
+        out.append("| method | runs | modes | paper | % high quality | paper | reverse KL |")
+        out.append("|---|---|---|---|---|---|---|")
         for r in mine:
             def cell(key: str, digits: int = 2) -> str:
                 m, s = r[f"{key}_mean"], r[f"{key}_std"]
@@ -113,23 +142,30 @@ def table1_markdown(rows: list[dict[str, Any]], datasets: Sequence[str], budget:
 
             paper_modes = "—" if r["paper_modes"] is None else f"{r['paper_modes']:g}"
             paper_hq = "—" if r["paper_high_quality_pct"] is None else f"{r['paper_high_quality_pct']:g}"
-            out.append(f"| {r['method']} | {cell('modes', 1)} | {paper_modes} | {cell('high_quality_pct', 1)} | "
-                       f"{paper_hq} | {cell('reverse_kl', 3)} |")
+            out.append(f"| {r['method']} | {r['runs']} | {cell('modes', 1)} | {paper_modes} | "
+                       f"{cell('high_quality_pct', 1)} | {paper_hq} | {cell('reverse_kl', 3)} |")
     return "\n".join(out) + "\n"
 
 
-def figure2(out: Path, methods: Sequence[str], datasets: Sequence[str]) -> Path:
-    """Density plots, datasets x (real data, methods), seed 0 of each, like the paper's Figure 2."""
+def figure2(out: Path, jobs: Sequence[Job], store: ResultStore | None = None) -> Path | None:
+    """Density plots, datasets x (real data, methods), like the paper's Figure 2: per method its
+    lowest finished seed whose final samples are at hand (written from the checkpoint where
+    needed, or kept in ``store``)."""
+    store = store or ResultStore(out, out)
     rows = []
-    for dataset in datasets:
-        panels, subtitles, means = {}, {}, None
-        for method in methods:
-            run = load(out / dataset / method / "seed0")
-            result = run.evaluate()
-            generated, real = run.evaluation_samples()
+    for dataset in dict.fromkeys(job.config.dataset for job in jobs):
+        panels, subtitles, arrays = {}, {}, None
+        for job in sorted((j for j in jobs if j.config.dataset == dataset), key=lambda j: j.key[2]):
+            label = job.key[0]
+            source = store.figure_source(job.run_dir)
+            if label in panels or (source is None and not (job.run_dir / checkpoint.CHECKPOINT_NAME).is_file()):
+                continue
+            source = source or write_figure_samples(job.run_dir)
+            arrays = dict(np.load(source))
+            final = json.loads((source.parent / runs.FINAL_METRICS_NAME).read_text())
             if not panels:
-                panels["real data"], subtitles["real data"] = real, short_summary(result["real"])
-                means = run.dataset.means.numpy()
-            panels[method], subtitles[method] = generated, short_summary(result)
-        rows.append(DensityRow(dataset, panels, means, subtitles))
-    return plot_density_grid(rows, out / "figure2.png")
+                panels["real data"], subtitles["real data"] = arrays["real"], short_summary(final["real"])
+            panels[label], subtitles[label] = arrays["generated"], short_summary(final)
+        if arrays is not None:
+            rows.append(DensityRow(dataset, panels, arrays.get("means"), subtitles, projected="basis" in arrays))
+    return plot_density_grid(rows, out / "figure2.png") if rows else None

@@ -1,0 +1,86 @@
+"""A folder of finished runs' small files (configuration, final metrics, the samples a figure
+panel shows), kept where checkpoints are not: in git, beside a table. A sweep that is given one
+counts a run found there as finished, so a protocol of many hours can be continued by a later
+session, on another machine, from the files alone."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..evaluation.plots import projection_basis
+from ..training import checkpoint
+from ..training import run_dir as runs
+
+FIGURE_NAME = "figure.npz"  # the final evaluation's samples, as a density panel needs them
+KEPT_FILES = (runs.CONFIG_NAME, runs.FINAL_METRICS_NAME, FIGURE_NAME)
+
+
+def write_figure_samples(run_dir: Path) -> Path:
+    """Save the final evaluation's generated and real samples of a finished run (float16), in
+    the plane its density plot uses: data above 2-D is stored projected (with the basis), so
+    that hd1200's 1200-D samples cost kilobytes, not megabytes."""
+    from ..api import load
+
+    run = load(run_dir)
+    generated, real = run.evaluation_samples()
+    means = getattr(run.dataset, "means", None)
+    means = None if means is None else means.numpy()
+    basis = projection_basis(means, real)
+    arrays: dict[str, np.ndarray] = {}
+    for name, points in (("generated", generated), ("real", real), ("means", means)):
+        if points is not None:
+            arrays[name] = (points if basis is None else points @ basis).astype(np.float16 if name != "means" else np.float64)
+    if basis is not None:
+        arrays["basis"] = basis.astype(np.float32)
+    path = Path(run_dir) / FIGURE_NAME
+    np.savez_compressed(path, **arrays)
+    return path
+
+
+class ResultStore:
+    """``root/<run name>/`` mirrors ``out/<run name>/`` with the KEPT_FILES only."""
+
+    def __init__(self, root: str | Path, out: str | Path) -> None:
+        self.root, self.out = Path(root), Path(out)
+
+    def place(self, run_dir: Path) -> Path:
+        return self.root / Path(run_dir).relative_to(self.out)
+
+    def finished(self, run_dir: Path, config: Any) -> dict[str, Any] | None:
+        """The kept final metrics of a finished run of ``config``, else None. A kept run of
+        another configuration, or of an earlier definition of its dataset, is an error."""
+        place = self.place(run_dir)
+        if not (place / runs.FINAL_METRICS_NAME).is_file():
+            return None
+        stored = runs.read_run_config(place).to_dict()
+        runs.check_same_run(stored, config, f"{place} keeps a run trained")
+        final = json.loads((place / runs.FINAL_METRICS_NAME).read_text())
+        runs.check_data_definition(config, lambda: final)
+        return final if final.get("step") == config.steps else None
+
+    def keep(self, run_dir: Path) -> Path:
+        """Copy a finished run's small files here (writing its figure samples first, and its
+        package version into the kept metrics, which the data-definition check reads)."""
+        run_dir = Path(run_dir)
+        if not (run_dir / FIGURE_NAME).is_file():
+            write_figure_samples(run_dir)
+        place = self.place(run_dir)
+        place.mkdir(parents=True, exist_ok=True)
+        for name in KEPT_FILES:
+            shutil.copyfile(run_dir / name, place / name)
+        final = json.loads((place / runs.FINAL_METRICS_NAME).read_text())
+        state = checkpoint.load(run_dir / checkpoint.CHECKPOINT_NAME)
+        final.setdefault("veegan_version", str(state.get("veegan_version", "0")))
+        (place / runs.FINAL_METRICS_NAME).write_text(json.dumps(final, indent=2) + "\n")
+        return place
+
+    def figure_source(self, run_dir: Path) -> Path | None:
+        """Where the figure samples of a run are: its run directory or its kept copy."""
+        for place in (Path(run_dir), self.place(run_dir)):
+            if (place / FIGURE_NAME).is_file():
+                return place / FIGURE_NAME
+        return None

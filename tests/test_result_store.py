@@ -1,0 +1,79 @@
+"""A protocol continued from kept files: `reproduce table1 --results DIR` keeps every finished
+run's small files, counts the runs kept there as finished (no checkpoint needed), tabulates a
+partial protocol with --no-train, and draws Figure 2 from the kept samples."""
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from veegan.errors import VeeganError
+from veegan.experiments import table1 as reproduce
+from veegan.experiments.result_store import FIGURE_NAME, KEPT_FILES
+
+from .conftest import TINY
+
+
+@pytest.fixture
+def tiny_budget(monkeypatch):
+    monkeypatch.setitem(reproduce.BUDGETS, "tiny", {"steps": {"ring": 6, "grid": 6, "hd1200": 4}, "overrides": TINY})
+    return "tiny"
+
+
+def test_kept_runs_count_as_finished_without_their_run_directories(tmp_path, tiny_budget, capsys):
+    kept, first = tmp_path / "kept", tmp_path / "first"
+    args = dict(methods=["gan", "veegan"], datasets=["ring", "hd1200"], seeds=2, budget=tiny_budget, workers=2,
+                results=kept)
+    rows = reproduce.reproduce_table1(out=first, **args)
+    for method in ("gan", "veegan"):
+        for dataset in ("ring", "hd1200"):
+            place = kept / dataset / method / "seed1"
+            assert sorted(p.name for p in place.iterdir()) == sorted(KEPT_FILES)  # no checkpoint, no logs
+    assert json.loads((kept / "hd1200/gan/seed0/metrics.json").read_text())["veegan_version"]
+    figure = np.load(kept / "hd1200" / "gan" / "seed0" / FIGURE_NAME)
+    assert figure["generated"].shape == (200, 2) and figure["basis"].shape == (1200, 2)  # kilobytes, not 1200-D
+    assert np.load(kept / "ring" / "gan" / "seed0" / FIGURE_NAME)["real"].shape == (200, 2)
+
+    # a later session on another machine: only the kept files; nothing is trained again
+    capsys.readouterr()
+    again = reproduce.reproduce_table1(out=tmp_path / "later", **args)
+    assert "0 run(s) to train" in capsys.readouterr().err
+    assert [(r["method"], r["modes_mean"], r["high_quality_pct_mean"]) for r in again] == \
+           [(r["method"], r["modes_mean"], r["high_quality_pct_mean"]) for r in rows]
+    assert (tmp_path / "later" / "figure2.png").read_bytes()[:4] == b"\x89PNG"
+
+    # a partial protocol: tabulate what has finished, train nothing
+    shutil.rmtree(kept / "ring" / "veegan" / "seed1")
+    partial = reproduce.reproduce_table1(out=tmp_path / "partial", **{**args, "train": False})
+    runs = {(r["method"], r["dataset"], r["hq_rule"]): r["runs"] for r in partial}
+    assert runs[("veegan", "ring", "calibrated")] == 1 and runs[("gan", "ring", "calibrated")] == 2
+    assert runs[("real data", "ring", "calibrated")] == 3
+    table = (tmp_path / "partial" / "table1.md").read_text()
+    assert "Partial: 7 of the 8 runs have finished." in table
+    assert not (tmp_path / "partial" / "ring" / "veegan" / "seed1").exists()
+
+    # a kept run of another configuration is refused, not silently counted
+    config = kept / "ring" / "gan" / "seed0" / "config.yaml"
+    config.write_text(config.read_text().replace("batch_size: 16", "batch_size: 8"))
+    with pytest.raises(VeeganError, match="batch_size"):
+        reproduce.reproduce_table1(out=tmp_path / "other", **{**args, "train": False})
+
+
+def test_steps_per_dataset_and_nothing_to_tabulate(tmp_path, tiny_budget):
+    jobs = reproduce.table1_jobs(["gan"], ["ring", "hd1200"], 1, tiny_budget, tmp_path, steps={"hd1200": 3})
+    assert {job.config.dataset: job.config.steps for job in jobs} == {"ring": 6, "hd1200": 3}
+    with pytest.raises(VeeganError, match="no finished runs"):
+        reproduce.reproduce_table1(out=tmp_path, methods=["gan"], datasets=["ring"], seeds=1, budget=tiny_budget,
+                                   train=False)
+    with pytest.raises(VeeganError, match="does not train"):
+        reproduce.reproduce_table1(out=tmp_path, methods=["gan"], datasets=["ring"], seeds=1, budget=tiny_budget,
+                                   steps={"grid": 5})
+
+
+@pytest.mark.parametrize("steps", ["hd1200", "hd1200=0", "hd1200=x"])
+def test_cli_refuses_bad_steps_in_one_line(tmp_path, steps):
+    done = subprocess.run([sys.executable, "-m", "veegan", "reproduce", "table1", "--steps", steps, "--no-train",
+                           "--out", str(tmp_path)], capture_output=True, text=True)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "DATASET=N" in done.stderr
