@@ -1,6 +1,7 @@
 """Command line: ``veegan train | evaluate | sample | encode | compare | reproduce | classifier | data | config``.
 
-Every user error ends in one line on stderr and exit status 2, never a traceback."""
+Every user error ends in one line on stderr and exit status 2, never a traceback; a run that
+diverges (a non-finite loss or parameters) ends the same way with exit status 3."""
 from __future__ import annotations
 
 import argparse
@@ -284,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
         COMMANDS[args.command](args)
     except VeeganError as exc:
         print(f"veegan: error: {exc}", file=sys.stderr)
-        return 2
+        return getattr(exc, "exit_status", 2)
     except OSError as exc:  # a file that cannot be written or read: say which
         print(f"veegan: error: {exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""), file=sys.stderr)
         return 2

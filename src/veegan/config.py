@@ -68,10 +68,15 @@ class ScheduleConfig:
     checkpoint_every: int = 2_500
     eval_samples: int = 2_500  # the paper's 2,500 generator samples
     tensorboard: bool = True
+    # a non-finite loss at a log interval, or non-finite parameters at a checkpoint: "stop" the
+    # run (exit status 3, the last good checkpoint kept) or "continue" training regardless
+    # (non-finite parameters are still never checkpointed)
+    on_divergence: str = "stop"
 
     def __post_init__(self) -> None:
         for name in ("log_every", "eval_every", "checkpoint_every", "eval_samples"):
             _check(getattr(self, name) >= 1, f"schedule.{name} must be >= 1")
+        _check(self.on_divergence in ("stop", "continue"), "schedule.on_divergence must be stop or continue")
 
 
 @dataclass

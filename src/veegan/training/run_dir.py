@@ -23,7 +23,10 @@ RUN_FILES = (CONFIG_NAME, CHECKPOINT_NAME, METRICS_LOG_NAME, FINAL_METRICS_NAME,
              TENSORBOARD_DIR)
 
 # Keys that --resume may change: extending a run's length is the only change that keeps it one run.
-RESUMABLE_CHANGES = {"steps"}
+RESUMABLE_CHANGES = {"steps"}  # a longer or shorter run of the same configuration is the same run
+# what `--resume` may also change, e.g. after a divergence: the run goes on from its checkpoint
+# with the new values (and is, from then on, a run of the new configuration)
+RESUME_ADJUSTABLE = {"optim.lr_generator", "optim.lr_reconstructor", "optim.lr_discriminator", "schedule.on_divergence"}
 
 
 def read_run_config(run_dir: Path) -> TrainConfig:
@@ -41,14 +44,15 @@ def prepare(run_dir: Path, config: TrainConfig, resume: bool, overwrite: bool) -
     """Make ``run_dir`` ready for ``config``; return True when a checkpoint is to be resumed.
 
     Refuses to touch an existing run unless ``overwrite``; with ``resume`` the stored
-    configuration must equal ``config`` apart from RESUMABLE_CHANGES."""
+    configuration must equal ``config`` apart from RESUMABLE_CHANGES and RESUME_ADJUSTABLE."""
     run_dir = Path(run_dir)
     if run_dir.exists() and not run_dir.is_dir():
         raise VeeganError(f"{run_dir} exists and is not a directory")
     if resume and overwrite:
         raise VeeganError("--resume and --overwrite exclude each other")
     if resume and (run_dir / CONFIG_NAME).is_file():
-        check_same_run(read_run_config(run_dir).to_dict(), config, f"cannot resume {run_dir}: it was trained")
+        check_same_run(read_run_config(run_dir).to_dict(), config, f"cannot resume {run_dir}: it was trained",
+                       allowed=RESUMABLE_CHANGES | RESUME_ADJUSTABLE)
         return (run_dir / CHECKPOINT_NAME).is_file()
     if resume and holds_run(run_dir):
         raise VeeganError(f"cannot resume {run_dir}: it has no {CONFIG_NAME} to check the configuration against")
@@ -68,15 +72,17 @@ def prepare(run_dir: Path, config: TrainConfig, resume: bool, overwrite: bool) -
     return False
 
 
-def check_same_run(stored: Mapping[str, Any], config: TrainConfig, context: str) -> None:
-    """Raise unless ``config`` equals the stored configuration apart from RESUMABLE_CHANGES.
+def check_same_run(
+    stored: Mapping[str, Any], config: TrainConfig, context: str, allowed: set[str] = RESUMABLE_CHANGES,
+) -> None:
+    """Raise unless ``config`` equals the stored configuration apart from the ``allowed`` keys.
     The stored one is completed with today's defaults first, so that a run saved before a
     configuration key existed still matches a configuration that keeps that key's default."""
     try:
         stored = build_config(stored).to_dict()
     except VeeganError:
         pass  # a configuration that no longer builds: compare it as stored, key by key
-    blocking = [d for d in config_differences(stored, config.to_dict()) if d[0] not in RESUMABLE_CHANGES]
+    blocking = [d for d in config_differences(stored, config.to_dict()) if d[0] not in allowed]
     if blocking:
         key, old, new = blocking[0]
         more = f" (and {len(blocking) - 1} more differences)" if len(blocking) > 1 else ""
@@ -99,9 +105,13 @@ def restore_checkpoint(run_dir: Path, config: TrainConfig, method: Any, optimize
     """Load the run's checkpoint into fresh ``method`` and ``optimizer`` and return its step;
     refuse a checkpoint of another configuration or model with a one-line error."""
     state = checkpoint.load(Path(run_dir) / CHECKPOINT_NAME)
-    check_same_run(state.get("config", {}), config, "the checkpoint belongs to a run trained")
+    check_same_run(state.get("config", {}), config, "the checkpoint belongs to a run trained",
+                   allowed=RESUMABLE_CHANGES | RESUME_ADJUSTABLE)
     check_data_definition(config, lambda: state)
-    return checkpoint.restore(state, method, optimizer, config.steps)
+    step = checkpoint.restore(state, method, optimizer, config.steps)
+    for group, configured in zip(optimizer.param_groups, method.parameter_groups(config.optim)):
+        group["lr"] = configured["lr"]  # the configuration's rates: a resume may have lowered them
+    return step
 
 
 def check_data_definition(config: TrainConfig, checkpoint_state: Callable[[], Mapping[str, Any]]) -> None:

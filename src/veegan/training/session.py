@@ -20,6 +20,7 @@ from ..evaluation.evaluate import evaluate, evaluation_seed, format_metrics
 from ..evaluation.report import final_report
 from ..methods import Method, build_method, method_label
 from . import checkpoint, distributed, run_dir
+from .divergence import diverged, nonfinite_networks, nonfinite_terms
 from .metrics_log import MetricsLog
 
 
@@ -57,6 +58,7 @@ class Session:
         resuming = distributed.decided_by_main(lambda: run_dir.prepare(out_dir, config, resume=resume, overwrite=overwrite))
         runtime.apply(config.runtime)
         self.start = run_dir.restore_checkpoint(out_dir, config, self.method, self.optimizer) if resuming else 0
+        self.last_good = self.start if resuming else None  # the step of the checkpoint on disk
         self.model = nn.parallel.DistributedDataParallel(self.method, find_unused_parameters=True) if ranks > 1 else self.method
         if self.main:
             write_yaml(config, out_dir / run_dir.CONFIG_NAME)
@@ -82,6 +84,9 @@ class Session:
         record = dict(zip(terms, distributed.mean_over_ranks(torch.stack(list(terms.values()))).tolist()))
         record["steps_per_s"] = (step - self.last_log) / max(now - self.last_time, 1e-9)
         self.log.write(step, "train", record)
+        bad = nonfinite_terms(record)
+        if bad and self.config.schedule.on_divergence == "stop":
+            raise diverged(step, "loss " + ", ".join(f"{name}={value}" for name, value in bad.items()), self.last_good)
         self.bar.set_postfix({k: f"{v:.3g}" for k, v in record.items()}, refresh=False)
         self.bar.update(step - self.last_log)
         self.last_log, self.last_time = step, now
@@ -99,9 +104,17 @@ class Session:
         """Every ``checkpoint_every`` steps and at the last (always, without ``terms``)."""
         if terms is not None and step % self.config.schedule.checkpoint_every and step != self.config.steps:
             return
+        broken = nonfinite_networks(self.method)  # never overwrite a good checkpoint with a diverged state
+        if broken:
+            what = f"non-finite parameters in the {', '.join(broken)}"
+            if self.config.schedule.on_divergence == "stop":
+                raise diverged(step, what, self.last_good)
+            self.say(f"step {step}: {what}; checkpoint not written (the one of step {self.last_good} is kept)")
+            return
         if self.main:
             state = checkpoint.training_state(self.config, self.method, self.optimizer, step)
             checkpoint.save_atomic(state, self.out_dir / checkpoint.CHECKPOINT_NAME)
+        self.last_good = step
 
     def finish(self) -> None:
         """The final report (metrics.json and its picture), logged and said."""
