@@ -8,130 +8,24 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .arguments import build_parser
 from .errors import VeeganError
-from .evaluation.modes import HQ_RULES
+
+if TYPE_CHECKING:
+    from .experiments.sweep import Launch
 
 
-class Parser(argparse.ArgumentParser):
-    """argparse with one-line errors."""
+def launch_of(args: argparse.Namespace) -> Launch:
+    """The sweep options of compare and reproduce (imported here, not at the top: the CLI starts fast)."""
+    from .experiments.sweep import Launch
 
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
-def method_argument(name: str) -> str:
-    """A ``--method`` value: a registered method, or ``FILE.py:Class`` / ``module:Class`` loaded now."""
-    from .methods import method_class, method_names
-
-    try:
-        method_class(name)
-    except VeeganError as exc:
-        known = "" if ":" in name else f" (choose from {', '.join(method_names())}, or give FILE.py:Class)"
-        raise argparse.ArgumentTypeError(f"{exc}{known}") from None
-    return name
-
-
-def build_parser() -> argparse.ArgumentParser:
-    from .data.catalog import DATASETS
-    from .methods import method_names
-
-    methods = f"{', '.join(method_names())}, or FILE.py:Class / module:Class for a method of your own"
-    parser = Parser(prog="veegan", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-
-    p = commands.add_parser("train", help="train one model into a run directory")
-    p.add_argument("--method", type=method_argument, metavar="METHOD", help=f"training method: {methods} (default: veegan)")
-    p.add_argument("--dataset", choices=DATASETS.names(), help="built-in dataset (default: ring)")
-    p.add_argument("--data", metavar="FILE", help="your own N x D data (.npy or .csv) instead of --dataset")
-    p.add_argument("--data-dir", metavar="DIR", help="folder of an image dataset's files (default: the cache, downloading)")
-    p.add_argument("--steps", type=int, help="training iterations")
-    p.add_argument("--seed", type=int, help="random seed (default: 0)")
-    p.add_argument("--config", metavar="FILE.yaml", help="configuration file (keys as in a run's config.yaml)")
-    p.add_argument("--set", dest="overrides", metavar="KEY=VALUE", action="append", default=[],
-                   help="override one configuration value, e.g. --set optim.lr_generator=2e-4 (repeatable)")
-    p.add_argument("--out", required=True, metavar="DIR", help="run directory")
-    p.add_argument("--resume", action="store_true", help="continue the run in DIR from its last checkpoint")
-    p.add_argument("--overwrite", action="store_true", help="replace a run that DIR already holds")
-    p.add_argument("--quiet", action="store_true", help="no progress bar or messages")
-
-    p = commands.add_parser("evaluate", help="print the metrics of a trained run beside the real data")
-    p.add_argument("run_dir", metavar="DIR")
-    p.add_argument("--samples", type=int, help="number of samples (default: the run's eval_samples)")
-    p.add_argument("--seed", type=int, help="sampling seed (default: that of the run's final evaluation)")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--hq-rule", choices=HQ_RULES, default="calibrated",
-                   help="high-quality rule of a mixture's metrics: the calibrated radius (default) or the paper's "
-                        "3 std in 2-D, 10 std above (docs/protocol.md)")
-
-    p = commands.add_parser("sample", help="write generator samples to a .npy file")
-    p.add_argument("run_dir", metavar="DIR")
-    p.add_argument("-n", type=int, required=True, help="number of samples")
-    p.add_argument("--seed", type=int, help="sampling seed")
-    p.add_argument("--out", required=True, metavar="FILE.npy")
-
-    p = commands.add_parser("encode", help="map data to noise with the reconstructor (paper Appendix D)")
-    p.add_argument("run_dir", metavar="DIR")
-    p.add_argument("--data", required=True, metavar="FILE",
-                   help="N x D data (.npy or .csv); for an image run, N x C x H x W images in [-1, 1] (.npy)")
-    p.add_argument("--out", required=True, metavar="FILE.npy")
-
-    p = commands.add_parser("compare", help="train several methods on one dataset and plot them side by side")
-    p.add_argument("--methods", nargs="+", type=method_argument, metavar="METHOD", default=["gan", "veegan"],
-                   help=f"{methods} (default: gan veegan)")
-    p.add_argument("--dataset", choices=DATASETS.names(), default="ring")
-    p.add_argument("--seeds", type=int, default=1, help="seeds per method (0, 1, ...)")
-    p.add_argument("--steps", type=int, help="training iterations per run")
-    p.add_argument("--set", dest="overrides", metavar="KEY=VALUE", action="append", default=[])
-    p.add_argument("--workers", type=int, help="parallel worker processes (default: one per core)")
-    p.add_argument("--out", required=True, metavar="DIR")
-    p = commands.add_parser("reproduce", help="reproduce a table of the paper")
-    p.add_argument("table", choices=["table1", "table2"],
-                   help="table1: Section 5.1, synthetic data (with Figure 2); table2: Sections 5.2-5.3, images")
-    p.add_argument("--methods", nargs="+", type=method_argument, metavar="METHOD",
-                   help=f"{methods} (default: gan ali unrolled veegan pacgan)")
-    p.add_argument("--datasets", nargs="+", choices=DATASETS.names(),
-                   help="default: ring grid hd1200 (table1), stacked_mnist cifar10 (table2)")
-    p.add_argument("--seeds", type=int, help="seeds per method (default: 5 for table1, the budget's for table2)")
-    p.add_argument("--budget", choices=["paper", "quick", "cpu"],
-                   help="table1: paper (100,000 steps, batch 500) or quick (default); table2: paper or cpu (default)")
-    p.add_argument("--steps", metavar="DATASET=N", action="append", default=[],
-                   help="table1: train DATASET for N steps instead of the budget's (e.g. hd1200=25000)")
-    p.add_argument("--results", metavar="DIR", help="table1: keep each finished run's small files (config, "
-                   "metrics, figure samples) in DIR, and count the runs kept there as finished")
-    p.add_argument("--no-train", action="store_true",
-                   help="table1: train nothing; tabulate the runs finished so far (in --out or --results)")
-    p.add_argument("--mnist", metavar="DIR", help="table2: folder of the MNIST files (default: the cache)")
-    p.add_argument("--cifar10", metavar="DIR", help="table2: CIFAR-10 python batches or image folders (default: the cache)")
-    p.add_argument("--workers", type=int, help="parallel worker processes (default: one per core)")
-    p.add_argument("--out", required=True, metavar="DIR")
-
-    p = commands.add_parser("classifier", help="the MNIST classifier that counts Stacked-MNIST modes")
-    actions = p.add_subparsers(dest="action", required=True, parser_class=Parser)
-    q = actions.add_parser("train", help="train it on real MNIST and save it")
-    q.add_argument("--mnist", metavar="DIR", help="folder of the MNIST IDX files (default: the cache, downloading)")
-    q.add_argument("--out", metavar="FILE.pt", help="where to save it (default: where Stacked-MNIST scoring looks)")
-    q.add_argument("--epochs", type=int, default=5)
-    q.add_argument("--seed", type=int, default=0)
-
-    p = commands.add_parser("data", help="look at a built-in dataset: its definition, or real samples of it")
-    actions = p.add_subparsers(dest="action", required=True, parser_class=Parser)
-    q = actions.add_parser("describe", help="the definition, modes, high-quality radii, scorer and preset")
-    q.add_argument("--dataset", choices=DATASETS.names(), required=True)
-    q = actions.add_parser("sample", help="write real samples to a .npy file (N x D, or N x C x H x W images in [-1, 1])")
-    q.add_argument("--dataset", choices=DATASETS.names(), required=True)
-    q.add_argument("--data-dir", metavar="DIR", help="folder of an image dataset's files (default: the cache, downloading)")
-    q.add_argument("-n", type=int, required=True, help="number of samples")
-    q.add_argument("--seed", type=int, default=0)
-    q.add_argument("--out", required=True, metavar="FILE.npy")
-
-    p = commands.add_parser("config", help="print the resolved configuration as YAML (with the dataset's preset)")
-    p.add_argument("--method", type=method_argument, metavar="METHOD", default="veegan", help=methods)
-    p.add_argument("--dataset", choices=DATASETS.names(), default="ring")
-    p.add_argument("--set", dest="overrides", metavar="KEY=VALUE", action="append", default=[])
-    return parser
+    if args.workers is not None and args.workers < 1:
+        raise VeeganError("--workers must be >= 1")
+    return Launch(engine=args.engine, ray_address=args.ray_address, quiet=args.quiet)
 
 
 def cmd_reproduce(args: argparse.Namespace) -> None:
@@ -142,8 +36,8 @@ def cmd_reproduce(args: argparse.Namespace) -> None:
 
         budget = _budget(args.budget or "quick", BUDGETS, "table1")
         reproduce_table1(out=args.out, methods=args.methods or TABLE1_METHODS, datasets=args.datasets or TABLE1_DATASETS,
-                         seeds=args.seeds or 5, budget=budget, workers=args.workers, steps=_dataset_steps(args.steps),
-                         results=args.results, train=not args.no_train)
+                         seeds=args.seeds or 5, budget=budget, workers=args.workers, launch=launch_of(args),
+                         steps=_dataset_steps(args.steps), results=args.results, train=not args.no_train)
     else:
         if args.steps or args.results or args.no_train:
             raise VeeganError("--steps, --results and --no-train are options of table1 only")
@@ -152,8 +46,8 @@ def cmd_reproduce(args: argparse.Namespace) -> None:
 
         budget = _budget(args.budget or "cpu", IMAGE_BUDGETS, "table2")
         reproduce_table2(out=args.out, methods=args.methods or TABLE2_METHODS, datasets=args.datasets or TABLE2_DATASETS,
-                         seeds=args.seeds, budget=budget, workers=args.workers, mnist_dir=args.mnist,
-                         cifar10_dir=args.cifar10)
+                         seeds=args.seeds, budget=budget, workers=args.workers, launch=launch_of(args),
+                         mnist_dir=args.mnist, cifar10_dir=args.cifar10)
 
 
 def _dataset_steps(assignments: list[str]) -> dict[str, int]:
@@ -246,7 +140,7 @@ def cmd_compare(args: argparse.Namespace) -> None:
     if args.seeds < 1:
         raise VeeganError("--seeds must be >= 1")
     compare(args.methods, args.dataset, seeds=args.seeds, steps=args.steps, overrides=args.overrides,
-            workers=args.workers, out=args.out)
+            workers=args.workers, launch=launch_of(args), out=args.out)
 
 
 def cmd_data(args: argparse.Namespace) -> None:

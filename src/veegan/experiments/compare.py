@@ -16,7 +16,8 @@ from ..evaluation.grids import plot_sample_grids
 from ..evaluation.plots import plot_densities
 from ..methods import method_labels
 from ..nets import is_image
-from .sweep import Job, run_jobs
+from .curves import write_curves
+from .sweep import Job, Launch, run_jobs
 from .tables import format_mean_std
 
 # metric keys and their column titles; a table shows those its dataset's metrics have
@@ -25,10 +26,11 @@ COLUMNS = (("high_quality_pct", "% high quality"), ("reverse_kl", "reverse KL"),
 
 def compare(
     methods: Sequence[str], dataset: str, *, out: str | Path, seeds: int = 1, steps: int | None = None,
-    overrides: list[str] | None = None, workers: int | None = None,
+    overrides: list[str] | None = None, workers: int | None = None, launch: Launch = Launch(),
 ) -> dict[str, list[dict[str, Any]]]:
     """Run every (method, seed) under ``out/<method>/seed<k>``; write ``out/comparison.md``,
-    ``out/comparison.json`` and ``out/comparison.png``. Returns the final metrics by method."""
+    ``out/comparison.json``, ``out/comparison.png`` and ``out/curves.png``. Returns the final
+    metrics by method. See :func:`.sweep.run_jobs` for ``workers`` and ``launch``."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     extra = parse_assignments(overrides or [])
@@ -36,15 +38,16 @@ def compare(
     jobs = [Job((label, seed), resolve_config(method=method, dataset=dataset, steps=steps, seed=seed, overrides=extra),
                 out / label / f"seed{seed}")
             for label, method in labels.items() for seed in range(seeds)]
-    finals, wall = run_jobs(jobs, workers)
+    finals, wall = run_jobs(jobs, workers, launch=launch)
     results = {label: [finals[(label, seed)] for seed in range(seeds)] for label in labels}
 
     table = metrics_table(results, dataset)
     (out / "comparison.md").write_text(table)
     (out / "comparison.json").write_text(json.dumps(results, indent=2) + "\n")
     _plot(list(labels), out)
+    write_curves({job.key: job.run_dir for job in jobs}, finals, {job.key: dataset for job in jobs}, out / "curves.png")
     print(table)
-    print(f"wrote {out / 'comparison.md'} and {out / 'comparison.png'}; wall time {wall:.0f} s")
+    print(f"wrote {out / 'comparison.md'}, {out / 'comparison.png'} and {out / 'curves.png'}; wall time {wall:.0f} s")
     return results
 
 

@@ -12,11 +12,13 @@ from typing import Any
 import numpy as np
 
 from ..evaluation.plots import projection_basis
+from .curves import CURVE_NAME, evaluation_curve
 from ..training import checkpoint
 from ..training import run_dir as runs
 
 FIGURE_NAME = "figure.npz"  # the final evaluation's samples, as a density panel needs them
-KEPT_FILES = (runs.CONFIG_NAME, runs.FINAL_METRICS_NAME, FIGURE_NAME)
+COPIED_FILES = (runs.CONFIG_NAME, runs.FINAL_METRICS_NAME, FIGURE_NAME)
+KEPT_FILES = (*COPIED_FILES, CURVE_NAME)  # the curve is extracted from the run's log
 
 
 def write_figure_samples(run_dir: Path) -> Path:
@@ -70,13 +72,18 @@ class ResultStore:
             write_figure_samples(run_dir)
         place = self.place(run_dir)
         place.mkdir(parents=True, exist_ok=True)
-        for name in KEPT_FILES:
+        (place / CURVE_NAME).write_text(json.dumps(evaluation_curve(run_dir)) + "\n")
+        for name in COPIED_FILES:
             shutil.copyfile(run_dir / name, place / name)
         final = json.loads((place / runs.FINAL_METRICS_NAME).read_text())
         state = checkpoint.load(run_dir / checkpoint.CHECKPOINT_NAME)
         final.setdefault("veegan_version", str(state.get("veegan_version", "0")))
         (place / runs.FINAL_METRICS_NAME).write_text(json.dumps(final, indent=2) + "\n")
         return place
+
+    def log_place(self, run_dir: Path) -> Path:
+        """Where a run's evaluations over training are: its run directory's log, else the kept curve."""
+        return Path(run_dir) if (Path(run_dir) / runs.METRICS_LOG_NAME).is_file() else self.place(run_dir)
 
     def figure_source(self, run_dir: Path) -> Path | None:
         """Where the figure samples of a run are: its run directory or its kept copy."""

@@ -4,11 +4,9 @@ that finished and resumes the ones that were cut off."""
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import sys
 import time
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Hashable, Sequence
@@ -19,7 +17,11 @@ from ..evaluation.evaluate import short_summary
 from ..methods import method_labels
 from ..training import checkpoint
 from ..training import run_dir as runs
+from .engines import make_engine
+from .progress import SweepProgress
 from .result_store import ResultStore
+
+POLL_SECONDS = 0.25  # how often the progress bar reads the running runs' logs
 
 
 @dataclass
@@ -82,34 +84,51 @@ def _finished_anywhere(job: Job, store: ResultStore | None) -> dict[str, Any] | 
     return store.finished(job.run_dir, job.config)
 
 
+@dataclass(frozen=True)
+class Launch:
+    """How a sweep's runs are trained: the engine (``local`` processes or a ``ray`` cluster, see
+    :mod:`.engines`), the Ray cluster's address (None: start one here), and ``quiet`` (no
+    progress bar)."""
+
+    engine: str = "local"
+    ray_address: str | None = None
+    quiet: bool = False
+
+
 def run_jobs(
     jobs: Sequence[Job], workers: int | None = None, store: ResultStore | None = None, train: bool = True,
+    launch: Launch = Launch(),
 ) -> tuple[dict[Hashable, dict[str, Any]], float]:
     """Run every job not yet finished; return (final metrics by key, wall time in seconds).
-    Prints one progress line per finished run: runs done / total, elapsed, estimated remaining.
+    Shows one progress bar over all the runs' steps, and one line per finished run.
     ``store``: a run kept there counts as finished, and every finished run is kept there.
     ``train=False`` trains nothing and returns the runs finished so far."""
     results = {job.key: done for job in jobs if (done := _finished_anywhere(job, store)) is not None}
     todo = [job for job in jobs if job.key not in results] if train else []
     for source in dict.fromkeys((j.config.dataset, j.config.data_file, j.config.data_dir) for j in todo):
         make_dataset(*source)  # here, once: a download into the cache must not run in every worker at once
-    workers = max(1, min(workers or os.cpu_count() or 1, max(len(todo), 1)))
-    print(f"{len(todo)} run(s) to train on {workers} worker process(es); {len(results)} already done",
-          file=sys.stderr, flush=True)
     started = time.perf_counter()
-    if todo:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            pending = {pool.submit(_train_one, job.config.to_dict(), str(job.run_dir)): job for job in todo}
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    job = pending.pop(future)
-                    results[job.key] = final = future.result()
-                    if store is not None:
-                        store.keep(job.run_dir)
-                    count = len(todo) - len(pending)
-                    elapsed = time.perf_counter() - started
-                    left = elapsed / count * (len(todo) - count)
-                    print(f"[{count}/{len(todo)}] {job.run_dir}: {short_summary(final)} ({final['wall_time_s']:.0f} s; "
-                          f"elapsed {elapsed:.0f} s, about {left:.0f} s left)", file=sys.stderr, flush=True)
-    return results, time.perf_counter() - started
+    if not todo:
+        print(f"0 run(s) to train; {len(results)} already done", file=sys.stderr, flush=True)
+        return results, 0.0
+    shared = Path(os.path.commonpath([str(job.run_dir.resolve()) for job in todo]))
+    engine = make_engine(launch.engine, max(1, min(workers or os.cpu_count() or 1, len(todo))), launch.ray_address, shared)
+    try:
+        print(f"{len(todo)} run(s) to train on {engine.workers} {launch.engine} worker(s); {len(results)} already done",
+              file=sys.stderr, flush=True)
+        progress = SweepProgress([(job.run_dir, job.config.steps) for job in todo], quiet=launch.quiet)
+        pending = {engine.submit(_train_one, job.config.to_dict(), str(job.run_dir)): job for job in todo}
+        while pending:
+            for handle in engine.wait(pending, timeout=POLL_SECONDS):
+                job = pending.pop(handle)
+                results[job.key] = final = engine.result(handle)
+                if store is not None:
+                    store.keep(job.run_dir)
+                progress.run_finished(job.run_dir, f"[{len(todo) - len(pending)}/{len(todo)}] {job.run_dir}: "
+                                      f"{short_summary(final)} ({final['wall_time_s']:.0f} s)")
+            progress.poll()
+        progress.close()
+    finally:
+        engine.close()
+    in_order = {job.key: results[job.key] for job in jobs if job.key in results}  # not in finishing order
+    return in_order, time.perf_counter() - started

@@ -20,7 +20,8 @@ from ..methods import method_label
 from ..training import checkpoint
 from ..training import run_dir as runs
 from .result_store import ResultStore, write_figure_samples
-from .sweep import Job, grid_jobs, run_jobs
+from .curves import write_curves
+from .sweep import Job, Launch, grid_jobs, run_jobs
 from .tables import csv_text, mean_std, wall_time_note
 
 TABLE1_METHODS = ("gan", "ali", "unrolled", "veegan", "pacgan")
@@ -57,9 +58,10 @@ def table1_jobs(
 def reproduce_table1(
     *, out: str | Path, methods: Sequence[str] = TABLE1_METHODS, datasets: Sequence[str] = TABLE1_DATASETS,
     seeds: int = 5, budget: str = "quick", workers: int | None = None, steps: Mapping[str, int] | None = None,
-    results: str | Path | None = None, train: bool = True,
+    results: str | Path | None = None, train: bool = True, launch: Launch = Launch(),
 ) -> list[dict[str, Any]]:
-    """Train every (method, dataset, seed), then write table1.md, table1.csv and figure2.png.
+    """Train every (method, dataset, seed), then write table1.md, table1.csv, figure2.png and
+    curves.png (see :func:`.sweep.run_jobs` for ``workers`` and ``launch``).
     ``results``: a folder that keeps every finished run's small files and counts the runs kept
     there as finished (docs/results/table1-paper is one). ``train=False``: tabulate the runs
     finished so far and train nothing."""
@@ -72,7 +74,7 @@ def reproduce_table1(
         raise VeeganError(f"--steps names {', '.join(sorted(unknown))}, which this table does not train")
     store = ResultStore(results, out) if results is not None else None
     jobs = table1_jobs(methods, datasets, seeds, budget, out, steps)
-    finals, wall = run_jobs(jobs, workers, store=store, train=train)
+    finals, wall = run_jobs(jobs, workers, store=store, train=train, launch=launch)
     if not finals:
         raise VeeganError(f"no finished runs to tabulate in {out}" + (f" or {results}" if results else ""))
     methods = [method_label(method) for method in methods]
@@ -81,9 +83,13 @@ def reproduce_table1(
     markdown = table1_markdown(rows, datasets, budget, {job.config.dataset: job.config.steps for job in jobs})
     partial = "" if len(finals) == len(jobs) else f"Partial: {len(finals)} of the {len(jobs)} runs have finished.\n"
     (out / "table1.md").write_text(markdown + "\n" + partial + wall_time_note(wall, finals))
-    figure2(out, [job for job in jobs if job.key in finals], store)
+    done = [job for job in jobs if job.key in finals]
+    figure2(out, done, store)
+    places = {job.key: store.log_place(job.run_dir) if store else job.run_dir for job in done}
+    write_curves(places, finals, {job.key: job.config.dataset for job in done}, out / "curves.png")
     print(markdown + partial)
-    print(f"wrote {out / 'table1.md'}, {out / 'table1.csv'} and {out / 'figure2.png'}", file=sys.stderr)
+    print(f"wrote {out / 'table1.md'}, {out / 'table1.csv'}, {out / 'figure2.png'} and {out / 'curves.png'}",
+          file=sys.stderr)
     print(f"total wall time: {wall:.0f} s ({wall / 60:.1f} min)")
     return rows
 
@@ -97,10 +103,10 @@ def table1_rows(finals: dict, methods: Sequence[str], datasets: Sequence[str]) -
         for rule in rules_of(finals, dataset):
             results = {key: under_rule(final, rule) for key, final in finals.items() if key[1] == dataset}
             by_method = {name: [r for key, r in results.items() if key[0] == name] for name in methods}
-            by_method["real data"] = [r["real"] for runs in by_method.values() for r in runs]
-            for name, runs in by_method.items():
-                if runs:
-                    rows.append(_row(name, dataset, rule, runs))
+            by_method["real data"] = [r["real"] for seeds in by_method.values() for r in seeds]
+            for name, seeds in by_method.items():
+                if seeds:
+                    rows.append(_row(name, dataset, rule, seeds))
     return rows
 
 

@@ -22,7 +22,7 @@ from ..evaluation.ivom import IvomOptions, mean_ivom
 from ..methods import method_label
 from ..training import checkpoint
 from ..training import run_dir as runs
-from .sweep import Job, grid_jobs, run_jobs
+from .sweep import Job, Launch, grid_jobs, run_jobs
 from .tables import csv_text, mean_std, wall_time_note
 
 TABLE2_METHODS = ("gan", "ali", "unrolled", "veegan", "pacgan")
@@ -87,7 +87,7 @@ def cifar10_test_images(data_dir: str | None, n: int) -> torch.Tensor:
 def reproduce_table2(
     *, out: str | Path, methods: Sequence[str] = TABLE2_METHODS, datasets: Sequence[str] = TABLE2_DATASETS,
     seeds: int | None = None, budget: str = "cpu", workers: int | None = None,
-    mnist_dir: str | None = None, cifar10_dir: str | None = None,
+    mnist_dir: str | None = None, cifar10_dir: str | None = None, launch: Launch = Launch(),
 ) -> list[dict[str, Any]]:
     """Train every (method, dataset, seed), then write table2.md, table2.csv and the figures."""
     out = Path(out)
@@ -95,7 +95,7 @@ def reproduce_table2(
     spec = BUDGETS[budget]
     seeds = seeds or spec["seeds"]
     data_dirs = {"stacked_mnist": mnist_dir, "cifar10": cifar10_dir}
-    finals, wall = run_jobs(table2_jobs(methods, datasets, seeds, budget, out, data_dirs), workers)
+    finals, wall = run_jobs(table2_jobs(methods, datasets, seeds, budget, out, data_dirs), workers, launch=launch)
     methods = [method_label(method) for method in methods]
     ivoms: dict[tuple[str, int], float] = {}
     if "cifar10" in datasets:

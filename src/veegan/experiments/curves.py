@@ -1,0 +1,94 @@
+"""Collapse over time, as a picture: ``curves.png``, modes captured and % high-quality samples
+against training steps for each method of a sweep (mean over seeds, the min-max band around it),
+with the real data's level as a dashed line. Read from the evaluations the runs log."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Hashable
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from ..training import run_dir as runs  # noqa: E402
+
+CURVE_NAME = "curve.json"  # a run's evaluations over training, as a result store keeps them
+METRICS = (("modes", "modes captured"), ("high_quality_pct", "% high-quality samples"))
+
+
+def evaluation_curve(run_dir: Path) -> list[dict[str, Any]]:
+    """The run's logged evaluations (step and mode metrics), in step order; [] when it has none."""
+    path = Path(run_dir) / runs.METRICS_LOG_NAME
+    if not path.is_file():
+        kept = Path(run_dir) / CURVE_NAME
+        return json.loads(kept.read_text()) if kept.is_file() else []
+    curve = {}
+    for line in path.read_text().splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue  # a torn last line of a killed run
+        if record.get("kind") == "eval" and "modes" in record:
+            curve[record["step"]] = {"step": record["step"], **{key: record.get(key) for key, _ in METRICS}}
+    return [curve[step] for step in sorted(curve)]
+
+
+def plot_curves(
+    curves: dict[str, dict[str, list[list[dict[str, Any]]]]], real: dict[str, dict[str, float]], path: str | Path,
+) -> Path | None:
+    """``curves[dataset][method]``: one curve per seed; ``real[dataset]``: the real data's
+    metrics. One row per dataset, one column per metric. None when there is nothing to draw."""
+    rows = [d for d, methods in curves.items() if any(c for seeds in methods.values() for c in seeds)]
+    if not rows:
+        return None
+    fig, axes = plt.subplots(len(rows), len(METRICS), figsize=(5.2 * len(METRICS), 3.4 * len(rows)), squeeze=False)
+    for dataset, row_axes in zip(rows, axes):
+        for (key, title), ax in zip(METRICS, row_axes):
+            for method, seeds in curves[dataset].items():
+                steps, values = _aligned([c for c in seeds if c], key)
+                if steps is None:
+                    continue
+                (line,) = ax.plot(steps, values.mean(axis=0), label=f"{method} ({len(values)})", lw=1.4)
+                ax.fill_between(steps, values.min(axis=0), values.max(axis=0), color=line.get_color(), alpha=0.2, lw=0)
+            if real.get(dataset, {}).get(key) is not None:
+                ax.axhline(real[dataset][key], color="black", ls="--", lw=1, label="real data")
+            ax.set_title(f"{dataset}: {title}", fontsize=10)
+            ax.set_xlabel("training step")
+            ax.grid(alpha=0.3)
+        row_axes[0].legend(fontsize=8, title="method (seeds)", title_fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return Path(path)
+
+
+def _aligned(seeds: list[list[dict[str, Any]]], key: str) -> tuple[np.ndarray | None, np.ndarray]:
+    """The steps every seed evaluated at, and a (seeds x steps) array of ``key`` there."""
+    if not seeds:
+        return None, np.empty(0)
+    common = sorted(set.intersection(*({r["step"] for r in c if r.get(key) is not None} for c in seeds)))
+    if not common:
+        return None, np.empty(0)
+    values = np.array([[{r["step"]: r[key] for r in c}[step] for step in common] for c in seeds], dtype=float)
+    return np.array(common), values
+
+
+def write_curves(runs_by_key: dict[Hashable, Path], finals: dict[Hashable, dict[str, Any]],
+                 dataset_of: dict[Hashable, str], path: str | Path) -> Path | None:
+    """curves.png of a sweep: keys are (method label, ..., seed) tuples; ``runs_by_key`` says
+    where each run's log is (its run directory, or its kept copy)."""
+    curves: dict[str, dict[str, list]] = {}
+    real: dict[str, dict[str, list[float]]] = {}
+    for key, place in runs_by_key.items():
+        dataset = dataset_of[key]
+        curves.setdefault(dataset, {}).setdefault(key[0], []).append(evaluation_curve(place))
+        final_real = finals.get(key, {}).get("real", {})
+        for metric, _ in METRICS:
+            if final_real.get(metric) is not None:
+                real.setdefault(dataset, {}).setdefault(metric, []).append(final_real[metric])
+    levels = {d: {m: float(np.mean(v)) for m, v in metrics.items()} for d, metrics in real.items()}
+    return plot_curves(curves, levels, path)
+
