@@ -51,7 +51,7 @@ def plot_curves(
                 steps, values = _aligned([c for c in seeds if c], key)
                 if steps is None:
                     continue
-                (line,) = ax.plot(steps, values.mean(axis=0), label=f"{method} ({len(values)})", lw=1.4)
+                (line,) = ax.plot(steps, values.mean(axis=0), label=f"{method} ({len(values)})", lw=1.4, marker="o", ms=2.5)
                 ax.fill_between(steps, values.min(axis=0), values.max(axis=0), color=line.get_color(), alpha=0.2, lw=0)
             if real.get(dataset, {}).get(key) is not None:
                 ax.axhline(real[dataset][key], color="black", ls="--", lw=1, label="real data")
