@@ -64,6 +64,9 @@ class ResultStore:
         runs.check_data_definition(config, lambda: final)
         return final if final.get("step") == config.steps else None
 
+    def has_every_file(self, run_dir: Path) -> bool:
+        return all((self.place(run_dir) / name).is_file() for name in KEPT_FILES)
+
     def keep(self, run_dir: Path) -> Path:
         """Copy a finished run's small files here (writing its figure samples first, and its
         package version into the kept metrics, which the data-definition check reads)."""

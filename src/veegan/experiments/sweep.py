@@ -78,7 +78,7 @@ def _finished_anywhere(job: Job, store: ResultStore | None) -> dict[str, Any] | 
     if store is None:
         return final
     if final is not None:
-        if store.finished(job.run_dir, job.config) is None:
+        if store.finished(job.run_dir, job.config) is None or not store.has_every_file(job.run_dir):
             store.keep(job.run_dir)
         return final
     return store.finished(job.run_dir, job.config)

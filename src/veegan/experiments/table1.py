@@ -161,17 +161,20 @@ def figure2(out: Path, jobs: Sequence[Job], store: ResultStore | None = None) ->
     rows = []
     for dataset in dict.fromkeys(job.config.dataset for job in jobs):
         panels, subtitles, arrays = {}, {}, None
-        for job in sorted((j for j in jobs if j.config.dataset == dataset), key=lambda j: j.key[2]):
-            label = job.key[0]
-            source = store.figure_source(job.run_dir)
-            if label in panels or (source is None and not (job.run_dir / checkpoint.CHECKPOINT_NAME).is_file()):
+        mine = [job for job in jobs if job.config.dataset == dataset]
+        for label in dict.fromkeys(job.key[0] for job in mine):
+            at_hand = [job for job in sorted(mine, key=lambda j: j.key[2]) if job.key[0] == label and (
+                store.figure_source(job.run_dir) or (job.run_dir / checkpoint.CHECKPOINT_NAME).is_file())]
+            if not at_hand:
                 continue
-            source = source or write_figure_samples(job.run_dir)
+            job = at_hand[0]
+            source = store.figure_source(job.run_dir) or write_figure_samples(job.run_dir)
             arrays = dict(np.load(source))
             final = json.loads((source.parent / runs.FINAL_METRICS_NAME).read_text())
             if not panels:
                 panels["real data"], subtitles["real data"] = arrays["real"], short_summary(final["real"])
-            panels[label], subtitles[label] = arrays["generated"], short_summary(final)
+            title = label if job.key[2] == 0 else f"{label} (seed {job.key[2]})"
+            panels[title], subtitles[title] = arrays["generated"], short_summary(final)
         if arrays is not None:
             rows.append(DensityRow(dataset, panels, arrays.get("means"), subtitles, projected="basis" in arrays))
     return plot_density_grid(rows, out / "figure2.png") if rows else None
