@@ -109,3 +109,15 @@ def test_cli_huge_learning_rate_exits_3_in_one_line_then_resumes_with_a_sane_one
     final = checkpoint.load(out / checkpoint.CHECKPOINT_NAME)
     assert final["step"] == 400 and all(bool(torch.isfinite(v).all()) for v in final["method"].values())
     assert all(math.isclose(g["lr"], 0.001) for g in final["optimizer"]["param_groups"])
+
+
+def test_a_sweep_finishes_its_other_runs_and_then_names_the_diverged_one(tmp_path, tiny):
+    from veegan.experiments.sweep import Job, run_jobs
+
+    sane = _config(tiny)
+    huge = resolve_config(method="veegan", dataset="ring", steps=40, seed=4, overrides={
+        **_config_overrides(tiny), "optim": {f"lr_{n}": 1e30 for n in ("generator", "reconstructor", "discriminator")}})
+    jobs = [Job("huge", huge, tmp_path / "huge"), Job("sane", sane, tmp_path / "sane")]
+    with pytest.raises(DivergedError, match=r"1 run\(s\) diverged: .*huge \(diverged at step \d+\); the other runs"):
+        run_jobs(jobs, workers=1)
+    assert (tmp_path / "sane" / "metrics.json").is_file() and not (tmp_path / "huge" / "metrics.json").exists()

@@ -13,6 +13,7 @@ from typing import Any, Callable, Hashable, Sequence
 
 from ..config import TrainConfig
 from ..data.catalog import make_dataset
+from ..errors import DivergedError
 from ..evaluation.evaluate import short_summary
 from ..methods import method_labels
 from ..training import checkpoint
@@ -118,17 +119,26 @@ def run_jobs(
               file=sys.stderr, flush=True)
         progress = SweepProgress([(job.run_dir, job.config.steps) for job in todo], quiet=launch.quiet)
         pending = {engine.submit(_train_one, job.config.to_dict(), str(job.run_dir)): job for job in todo}
+        diverged: list[str] = []
         while pending:
             for handle in engine.wait(pending, timeout=POLL_SECONDS):
                 job = pending.pop(handle)
-                results[job.key] = final = engine.result(handle)
+                count = f"[{len(todo) - len(pending)}/{len(todo)}] {job.run_dir}"
+                try:
+                    results[job.key] = final = engine.result(handle)
+                except DivergedError as exc:  # the other runs go on; the sweep reports it at the end
+                    diverged.append(f"{job.run_dir} ({str(exc).split(':')[0].removeprefix('training ')})")
+                    progress.run_finished(job.run_dir, f"{count}: {exc}")
+                    continue
                 if store is not None:
                     store.keep(job.run_dir)
-                progress.run_finished(job.run_dir, f"[{len(todo) - len(pending)}/{len(todo)}] {job.run_dir}: "
-                                      f"{short_summary(final)} ({final['wall_time_s']:.0f} s)")
+                progress.run_finished(job.run_dir, f"{count}: {short_summary(final)} ({final['wall_time_s']:.0f} s)")
             progress.poll()
         progress.close()
     finally:
         engine.close()
+    if diverged:
+        raise DivergedError(f"{len(diverged)} run(s) diverged: {'; '.join(diverged)}; the other runs finished. "
+                            "Re-run with a smaller learning rate: finished runs are skipped")
     in_order = {job.key: results[job.key] for job in jobs if job.key in results}  # not in finishing order
     return in_order, time.perf_counter() - started
