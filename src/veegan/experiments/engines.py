@@ -50,7 +50,7 @@ class RayEngine:
             import ray
         except ImportError:
             raise VeeganError(f"--engine ray needs Ray: {RAY_EXTRA}") from None
-        self.ray = ray
+        self.ray, self.tasks = ray, {}
         local = address in (None, "", "local")
         if not local and address != "auto":
             _check_reachable(address)  # Ray itself retries an unreachable address for many minutes
@@ -81,8 +81,9 @@ class RayEngine:
             raise VeeganError(f"the Ray workers cannot see {shared_dir}: put --out on storage every node shares")
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
-        task = self.ray.remote(num_cpus=1, max_retries=self.MAX_RETRIES)(fn)
-        return task.remote(*args)
+        if fn not in self.tasks:
+            self.tasks[fn] = self.ray.remote(num_cpus=1, max_retries=self.MAX_RETRIES)(fn)
+        return self.tasks[fn].remote(*args)
 
     def wait(self, handles: Iterable[Any], timeout: float) -> list[Any]:
         return self.ray.wait(list(handles), num_returns=1, timeout=timeout)[0]

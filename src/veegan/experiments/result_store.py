@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 
 from ..evaluation.plots import projection_basis
-from .curves import CURVE_NAME, evaluation_curve
 from ..training import checkpoint
 from ..training import run_dir as runs
+from .curves import CURVE_NAME, evaluation_curve
 
 FIGURE_NAME = "figure.npz"  # the final evaluation's samples, as a density panel needs them
 COPIED_FILES = (runs.CONFIG_NAME, runs.FINAL_METRICS_NAME, FIGURE_NAME)

@@ -1,6 +1,8 @@
-"""Many training runs in parallel worker processes (one thread each: two single-thread
-processes beat one two-thread process on this kind of CPU). Re-running a sweep skips the runs
-that finished and resumes the ones that were cut off."""
+"""Many training runs at once: in worker processes on this machine (one thread each: two
+single-thread processes beat one two-thread process on this kind of CPU) or as tasks on a Ray
+cluster (:mod:`.engines`), under one progress bar (:mod:`.progress`). Re-running a sweep skips
+the runs that finished (in their run directories, or kept in a :class:`.result_store.ResultStore`)
+and resumes the ones that were cut off."""
 from __future__ import annotations
 
 import json

@@ -19,8 +19,8 @@ from ..evaluation.plots import DensityRow, plot_density_grid
 from ..methods import method_label
 from ..training import checkpoint
 from ..training import run_dir as runs
-from .result_store import ResultStore, write_figure_samples
 from .curves import write_curves
+from .result_store import ResultStore, write_figure_samples
 from .sweep import Job, Launch, grid_jobs, run_jobs
 from .tables import csv_text, mean_std, wall_time_note
 
@@ -110,15 +110,16 @@ def table1_rows(finals: dict, methods: Sequence[str], datasets: Sequence[str]) -
     return rows
 
 
-def _row(name: str, dataset: str, rule: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
+def _row(name: str, dataset: str, rule: str, seeds: list[dict[str, Any]]) -> dict[str, Any]:
+    """One table record: ``seeds`` are the finished runs' metrics under ``rule``."""
     paper = PAPER_TABLE1.get(name, {}).get(dataset)
-    row: dict[str, Any] = {"method": name, "dataset": dataset, "hq_rule": rule, "hq_radius": runs[0].get("hq_radius"),
-                           "runs": len(runs), "max_modes": runs[0]["max_modes"]}
+    row: dict[str, Any] = {"method": name, "dataset": dataset, "hq_rule": rule, "hq_radius": seeds[0].get("hq_radius"),
+                           "runs": len(seeds), "max_modes": seeds[0]["max_modes"]}
     for key in ("modes", "high_quality_pct", "reverse_kl"):
-        stats = mean_std([r[key] for r in runs])
+        stats = mean_std([r[key] for r in seeds])
         row[f"{key}_mean"], row[f"{key}_std"] = stats if stats else (None, None)
     row["paper_modes"], row["paper_high_quality_pct"] = paper if paper else (None, None)
-    wall = mean_std([r.get("wall_time_s") for r in runs]) if name != "real data" else None
+    wall = mean_std([r.get("wall_time_s") for r in seeds]) if name != "real data" else None
     row["wall_time_s_mean"] = wall[0] if wall else None
     return row
 
