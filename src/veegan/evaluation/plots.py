@@ -69,7 +69,7 @@ def plot_density_grid(rows: Sequence[DensityRow], path: str | Path) -> Path:
     """A figure like the paper's Figure 2: one row per dataset, one column per panel."""
     path = Path(path)
     columns = max(len(row.panels) for row in rows)
-    fig, axes = plt.subplots(len(rows), columns, figsize=(3.3 * columns, 3.5 * len(rows)), squeeze=False)
+    fig, axes = plt.subplots(len(rows), columns, figsize=(3.3 * columns, 3.8 * len(rows)), squeeze=False)
     projected = False
     for row, row_axes in zip(rows, axes):
         first = next(iter(row.panels.values()))
