@@ -14,10 +14,11 @@ from .data.base import Dataset
 from .data.catalog import make_dataset
 from .errors import VeeganError
 from .evaluation.evaluate import evaluate, evaluation_draw, evaluation_seed
-from .methods import Method, build_method
+from .backend.device import resolve_device
+from .methods import Method
 from .methods.external import canonical_name
 from .training import run_dir as run_dir_files
-from .training.trainer import make_optimizer
+from .training.session import build_on
 from .training.trainer import train as run_training
 
 
@@ -35,7 +36,7 @@ class Run:
     def sample(self, n: int, seed: int | None = None) -> np.ndarray:
         """``n`` generator samples as an n x D float32 array."""
         g = torch.Generator().manual_seed(seed) if seed is not None else None
-        return self.method.sample(n, g).numpy()
+        return self.method.sample(n, g).cpu().numpy()
 
     @torch.no_grad()
     def encode(self, x: np.ndarray | torch.Tensor) -> np.ndarray:
@@ -47,7 +48,7 @@ class Run:
         shape = self.dataset.shape
         if tuple(x.shape[1:]) != shape:
             raise VeeganError(f"encode expects an N x {' x '.join(map(str, shape))} array, got shape {tuple(x.shape)}")
-        return network(x).numpy()
+        return network(x.to(self.method.device)).cpu().numpy()
 
     def evaluation_samples(self, n: int | None = None, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(generated, real) samples of an evaluation; by default those of the final one."""
@@ -64,16 +65,18 @@ class Run:
         return evaluate(self.method, self.dataset, n, seed)
 
 
-def load(run_dir: str | Path, dataset: Dataset | None = None) -> Run:
-    """Load the configuration and last checkpoint of a run directory. ``dataset``: the run's
-    dataset already built (saves reading image files again when loading many runs)."""
+def load(run_dir: str | Path, dataset: Dataset | None = None, device: str = "cpu") -> Run:
+    """Load the configuration and last checkpoint of a run directory onto ``device`` (any
+    device: a checkpoint holds CPU tensors). ``dataset``: the run's dataset already built
+    (saves reading image files again when loading many runs)."""
     run_dir = Path(run_dir)
     config = run_dir_files.read_run_config(run_dir)
+    target = resolve_device(device)
     if dataset is None:
         dataset = make_dataset(config.dataset, config.data_file, config.data_dir)
-    method = build_method(config.method, dataset.shape, config.model, config.method_options)
-    optimizer = make_optimizer(method, config)
-    step = run_dir_files.restore_checkpoint(run_dir, config, method, optimizer)
+    dataset.to(target)
+    method, optimizer = build_on(config, dataset.shape, target)
+    step = run_dir_files.restore_checkpoint(run_dir, config, method, optimizer, warn=False)
     method.eval()
     return Run(run_dir, config, method, dataset, step)
 
@@ -94,4 +97,4 @@ def train(
     config = resolve_config(method=method, dataset=dataset, data=data, data_dir=data_dir, steps=steps, seed=seed,
                             config_file=config_file, overrides=overrides, base=base)
     run_training(config, out, resume=resume, overwrite=overwrite, progress=progress)
-    return load(out)
+    return load(out, device=config.runtime.device)

@@ -27,14 +27,23 @@ def method_argument(name: str) -> str:
     return name
 
 
+DEVICE_HELP = "auto (default: CUDA if available, else Apple's MPS, else the CPU), cpu, cuda, cuda:N or mps"
+
+
 def add_sweep_arguments(p: argparse.ArgumentParser) -> None:
     """Where and how a sweep (compare, reproduce) trains its runs."""
+    from .experiments.sweep import RUNS_PER_GPU
+
     p.add_argument("--workers", type=int, help="parallel worker processes (default: one per core)")
     p.add_argument("--engine", choices=["local", "ray"], default="local",
                    help="local worker processes (default), or tasks on a Ray cluster (pip install 'veegan[ray]')")
     p.add_argument("--ray-address", metavar="ADDR", help="the Ray cluster to join: auto, or HOST:PORT "
                    "(default: start a Ray instance on this machine); --out must be on storage every node sees")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--device", help="where every run trains: auto (default: CUDA, else Apple's MPS, else the CPU), cpu, "
+                   "cuda (the visible GPUs in turn), cuda:N or mps")
+    p.add_argument("--runs-per-device", type=int, metavar="K",
+                   help=f"runs trained at once on each GPU (default: {RUNS_PER_GPU}); the CPU runs one per worker")
     p.add_argument("--out", required=True, metavar="DIR")
 
 
@@ -60,9 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="continue the run in DIR from its last checkpoint")
     p.add_argument("--overwrite", action="store_true", help="replace a run that DIR already holds")
     p.add_argument("--quiet", action="store_true", help="no progress bar or messages")
+    p.add_argument("--device", help="runtime.device: " + DEVICE_HELP)
 
     p = commands.add_parser("evaluate", help="print the metrics of a trained run beside the real data")
     p.add_argument("run_dir", metavar="DIR")
+    p.add_argument("--device", default="auto", help=DEVICE_HELP)
     p.add_argument("--samples", type=int, help="number of samples (default: the run's eval_samples)")
     p.add_argument("--seed", type=int, help="sampling seed (default: that of the run's final evaluation)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -72,12 +83,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("sample", help="write generator samples to a .npy file")
     p.add_argument("run_dir", metavar="DIR")
+    p.add_argument("--device", default="auto", help=DEVICE_HELP)
     p.add_argument("-n", type=int, required=True, help="number of samples")
     p.add_argument("--seed", type=int, help="sampling seed")
     p.add_argument("--out", required=True, metavar="FILE.npy")
 
     p = commands.add_parser("encode", help="map data to noise with the reconstructor (paper Appendix D)")
     p.add_argument("run_dir", metavar="DIR")
+    p.add_argument("--device", default="auto", help=DEVICE_HELP)
     p.add_argument("--data", required=True, metavar="FILE",
                    help="N x D data (.npy or .csv); for an image run, N x C x H x W images in [-1, 1] (.npy)")
     p.add_argument("--out", required=True, metavar="FILE.npy")
@@ -113,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("classifier", help="the MNIST classifier that counts Stacked-MNIST modes")
     actions = p.add_subparsers(dest="action", required=True, parser_class=Parser)
     q = actions.add_parser("train", help="train it on real MNIST and save it")
+    q.add_argument("--device", default="auto", help=DEVICE_HELP)
     q.add_argument("--mnist", metavar="DIR", help="folder of the MNIST IDX files (default: the cache, downloading)")
     q.add_argument("--out", metavar="FILE.pt", help="where to save it (default: where Stacked-MNIST scoring looks)")
     q.add_argument("--epochs", type=int, default=5)

@@ -25,7 +25,10 @@ def launch_of(args: argparse.Namespace) -> Launch:
 
     if args.workers is not None and args.workers < 1:
         raise VeeganError("--workers must be >= 1")
-    return Launch(engine=args.engine, ray_address=args.ray_address, quiet=args.quiet)
+    if args.runs_per_device is not None and args.runs_per_device < 1:
+        raise VeeganError("--runs-per-device must be >= 1")
+    return Launch(engine=args.engine, ray_address=args.ray_address, quiet=args.quiet, device=args.device,
+                  runs_per_device=args.runs_per_device)
 
 
 def cmd_reproduce(args: argparse.Namespace) -> None:
@@ -69,12 +72,14 @@ def _budget(name: str, budgets: dict, table: str) -> str:
 
 def cmd_classifier(args: argparse.Namespace) -> None:
     from .data.mnist import mnist_root
+    from .backend.device import resolve_device
     from .evaluation.classifier import default_path, train_classifier
 
     if args.epochs < 1:
         raise VeeganError("--epochs must be >= 1")
     out = Path(args.out) if args.out else default_path()
-    result = train_classifier(mnist_root(args.mnist), out, epochs=args.epochs, seed=args.seed)
+    result = train_classifier(mnist_root(args.mnist), out, epochs=args.epochs, seed=args.seed,
+                              device=resolve_device(args.device))
     print(f"MNIST test accuracy {100 * result['test_accuracy']:.2f} % after {result['epochs']} epochs "
           f"({result['seconds']:.0f} s); wrote {out}")
 
@@ -93,8 +98,9 @@ def cmd_train(args: argparse.Namespace) -> None:
     from .training import distributed
 
     try:
+        device = [f"runtime.device={args.device}"] if args.device else []
         train(args.method, args.dataset, out=args.out, data=args.data, data_dir=args.data_dir, steps=args.steps,
-              seed=args.seed, config_file=args.config, overrides=args.overrides, resume=args.resume,
+              seed=args.seed, config_file=args.config, overrides=args.overrides + device, resume=args.resume,
               overwrite=args.overwrite, progress=not args.quiet)
         if not args.quiet and distributed.is_main():
             print(f"wrote {args.out}")
@@ -109,7 +115,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 
     if args.samples is not None and args.samples < 1:
         raise VeeganError("--samples must be >= 1")
-    run = load(args.run_dir)
+    run = load(args.run_dir, device=args.device)
     result = under_rule(run.evaluate(args.samples, args.seed), args.hq_rule)
     if args.json:
         print(json.dumps({"method": run.config.method, "dataset": run.dataset.name, "step": run.step, **result}))
@@ -123,14 +129,14 @@ def cmd_sample(args: argparse.Namespace) -> None:
 
     if args.n < 1:
         raise VeeganError("-n must be >= 1")
-    np.save(_output_path(args.out), load(args.run_dir).sample(args.n, args.seed))
+    np.save(_output_path(args.out), load(args.run_dir, device=args.device).sample(args.n, args.seed))
 
 
 def cmd_encode(args: argparse.Namespace) -> None:
     from .api import load
     from .data.arrays import load_array
 
-    run = load(args.run_dir)
+    run = load(args.run_dir, device=args.device)
     np.save(_output_path(args.out), run.encode(load_array(args.data, run.dataset.shape)))
 
 

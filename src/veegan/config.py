@@ -93,9 +93,15 @@ class RuntimeConfig:
     # veegan.backend's code routes for CPU tensors (narrow matrix products, Unrolled GAN's
     # written-out look-ahead); off: PyTorch's own operations everywhere
     cpu_routes: bool = True
+    # auto (CUDA if available, else Apple's MPS, else the CPU), cpu, cuda, cuda:N or mps; a run's
+    # config.yaml records the device it resolved to
+    device: str = "auto"
 
     def __post_init__(self) -> None:
         _check(self.threads >= 0, "runtime.threads must be >= 0")
+        from .backend.device import check_device_name
+
+        check_device_name(self.device)
 
 
 @dataclass

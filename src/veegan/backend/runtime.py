@@ -17,7 +17,7 @@ def onednn_matmul_is_exact() -> bool:
     precision setting that routes matmuls to oneDNN really computes in bf16; we probe a
     product against float64 and keep the setting only if it is fp32-accurate."""
     g = torch.Generator().manual_seed(0)
-    a, b = torch.randn(64, 256, generator=g), torch.randn(256, 64, generator=g)
+    a, b = torch.randn(64, 256, generator=g, device="cpu"), torch.randn(256, 64, generator=g, device="cpu")
     exact = a.double() @ b.double()
     previous = torch.backends.mkldnn.matmul.fp32_precision
     torch.backends.mkldnn.matmul.fp32_precision = "bf16"

@@ -7,11 +7,13 @@ import numpy as np
 import torch
 
 from ..errors import VeeganError
-from .base import Dataset
+from .base import Dataset, draw
 
 
 class ArrayDataset(Dataset):
     """The user's own data: rows of an N x D float array, drawn uniformly with replacement."""
+
+    device_tensors = ("data",)
 
     def __init__(self, data: np.ndarray, name: str = "data") -> None:
         self.name = name
@@ -19,7 +21,7 @@ class ArrayDataset(Dataset):
         self.dim = self.data.shape[1]
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        return self.data[torch.randint(len(self.data), (n,), generator=generator)]
+        return self.on_device("data")[draw(torch.randint, len(self.data), (n,), generator=generator, device=self.device)]
 
 
 def load_array(path: str | Path, sample_shape: tuple[int, ...] | None = None) -> np.ndarray:

@@ -3,7 +3,7 @@ names it and carries its settings, and the registry of specs the CLI builds its 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Protocol
+from typing import Any, Callable, Mapping, Protocol, Sequence
 
 import torch
 
@@ -23,6 +23,14 @@ class Scorer(Protocol):
         """The metrics of ``samples``."""
 
 
+def draw(fn: Callable[..., torch.Tensor], *args: Any, generator: torch.Generator | None, device: torch.device,
+         **kwargs: Any) -> torch.Tensor:
+    """``fn(*args)`` (torch.randn, torch.randint) on ``device``: from ``generator`` on its own
+    device, then moved (a seeded CPU generator gives the same draw whatever the run's device),
+    or from ``device``'s default generator (training's stream, seeded per device)."""
+    return fn(*args, generator=generator, device=generator.device if generator is not None else device, **kwargs).to(device)
+
+
 class Dataset:
     """A source of training batches. Mixtures also know their mode means, weights and
     high-quality radius; ``scorer`` (from the dataset's spec) measures samples of it."""
@@ -33,6 +41,21 @@ class Dataset:
     weights: torch.Tensor | None = None
     hq_radius: float | None = None
     scorer: Scorer | None = None
+    device = torch.device("cpu")  # where sample() hands out batches (see to())
+    device_tensors: Sequence[str] = ()  # the attributes batches are drawn from, copied by to()
+
+    def to(self, device: torch.device | str) -> Dataset:
+        """Hand out batches on ``device`` from now on: the tensors they are drawn from are copied
+        there once; the definition (means, labels) and the scoring stay on the CPU."""
+        self.device = torch.device(device)
+        self._on_device = {name: value.to(self.device) for name in self.device_tensors
+                           if (value := getattr(self, name, None)) is not None}
+        return self
+
+    def on_device(self, name: str) -> torch.Tensor:
+        """The attribute ``name`` on :attr:`device` (its copy there, after :meth:`to`)."""
+        copies = self.__dict__.get("_on_device", {})
+        return copies[name] if name in copies else getattr(self, name)
 
     @property
     def shape(self) -> tuple[int, ...]:

@@ -5,6 +5,8 @@ classifier reads off generated images (:class:`StackedMnistScorer`).
 """
 from __future__ import annotations
 
+import copy
+
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,7 @@ import torch
 
 from ..errors import VeeganError
 from ..evaluation import classifier
-from .base import Dataset, DatasetSpec, pixels_to_float, register
+from .base import Dataset, DatasetSpec, draw, pixels_to_float, register
 from .images import IMAGE_METHOD_PRESETS, IMAGE_PRESET
 from .mnist import load_mnist, mnist_root
 
@@ -51,12 +53,12 @@ class StackedMNIST:
 
     def draw_indices(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """(n, 3) indices of the red, green and blue digits, drawn independently and uniformly."""
-        return torch.randint(len(self.images), (n, 3), generator=generator)
+        return draw(torch.randint, len(self.images), (n, 3), generator=generator, device=self.images.device)
 
     def stack(self, indices: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """uint8 images (n, 3, H, W) with digit ``indices[:, c]`` in channel c, and their
         int64 mode labels 100 * red + 10 * green + blue."""
-        return self.images[indices], (self.labels[indices] * CHANNEL_WEIGHTS).sum(dim=1)
+        return self.images[indices], (self.labels[indices] * CHANNEL_WEIGHTS.to(self.labels.device)).sum(dim=1)
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """A fresh batch: float32 images (n, 3, H, W) in [-1, 1] and int64 labels in 0..999."""
@@ -83,6 +85,14 @@ class StackedMNISTDataset(Dataset):
 
     def __init__(self, stacked: StackedMNIST, name: str = "stacked_mnist") -> None:
         self.name, self.stacked = name, stacked
+
+    def to(self, device: torch.device | str) -> StackedMNISTDataset:
+        """Draw from digits held on ``device`` (MNIST's 60,000 are 47 MB as uint8)."""
+        super().to(device)
+        moved = copy.copy(self.stacked)
+        moved.images, moved.labels = self.stacked.images.to(self.device), self.stacked.labels.to(self.device)
+        self.stacked = moved
+        return self
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         return self.stacked.sample(n, generator)[0]

@@ -13,7 +13,7 @@ import torch
 from scipy.stats import chi2
 
 from ..evaluation.modes import MODE_SCORER
-from .base import Dataset, DatasetSpec, register
+from .base import Dataset, DatasetSpec, draw, register
 
 # Two rules for "high quality" (docs/protocol.md, "High-quality radius"). The paper's: the
 # Euclidean distance to the nearest mean is within 3 std in 2-D and within 10 std in 1200-D.
@@ -38,6 +38,7 @@ class GaussianMixture(Dataset):
     """
 
     scorer = MODE_SCORER
+    device_tensors = ("means", "basis")
 
     def __init__(
         self, name: str, means: torch.Tensor, std: float, basis: torch.Tensor | None = None
@@ -54,13 +55,13 @@ class GaussianMixture(Dataset):
         self.paper_radius = (PAPER_SIGMAS_2D if self.dim == 2 else PAPER_SIGMAS_HIGH) * std
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        k = torch.randint(len(self.means), (n,), generator=generator)
-        eps = torch.randn(n, self.mode_dim, generator=generator)
+        k = draw(torch.randint, len(self.means), (n,), generator=generator, device=self.device)
+        eps = draw(torch.randn, n, self.mode_dim, generator=generator, device=self.device)
         if self.std != 1.0:  # hd1200's std is 1: skip a pass over 500 x 700 values (x * 1.0 == x exactly)
             eps = eps * self.std
         if self.basis is not None:
-            eps = eps @ self.basis.T
-        return self.means[k] + eps
+            eps = eps @ self.on_device("basis").T
+        return self.on_device("means")[k] + eps
 
 
 def ring(n_modes: int = 8, radius: float = 2.0, std: float = 0.02) -> GaussianMixture:
@@ -83,6 +84,8 @@ class FixedSetMixture(GaussianMixture):
     k uniform. Batches are rows drawn by index, uniformly with replacement, so a step's data
     draw is one gather."""
 
+    device_tensors = ("data",)
+
     def __init__(self, name: str, means: torch.Tensor, std: float, mode_dim: int, size: int, seed: int) -> None:
         super().__init__(name, means, std)
         self.mode_dim = mode_dim
@@ -93,7 +96,7 @@ class FixedSetMixture(GaussianMixture):
         self.data[:, :mode_dim] += std * torch.randn(size, mode_dim, generator=g)
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        return self.data[torch.randint(len(self.data), (n,), generator=generator)]
+        return self.on_device("data")[draw(torch.randint, len(self.data), (n,), generator=generator, device=self.device)]
 
 
 # mode k's mean is HD1200_LEVELS[k] times the all-ones vector (PacGAN's VEEGAN1200DPackingMixture)

@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as tf
 from torch import nn
 
+from ..backend.device import to_cpu
 from ..data.base import pixels_to_float
 from ..data.download import default_cache_dir
 from ..data.mnist import load_mnist
@@ -51,19 +52,20 @@ class DigitClassifier(nn.Module):
         was_training = self.training
         self.eval()
         digits = digits.reshape(-1, 1, 28, 28)
-        labels = torch.cat([self(chunk).argmax(1) for chunk in digits.split(batch_size)])
+        device = next(self.parameters()).device
+        labels = torch.cat([self(chunk.to(device)).argmax(1).cpu() for chunk in digits.split(batch_size)])
         self.train(was_training)
         return labels
 
 
 def accuracy(model: DigitClassifier, images: torch.Tensor, labels: torch.Tensor) -> float:
     """Fraction of ``images`` (N, 28, 28) in [-1, 1] labelled correctly."""
-    return (model.predict(images) == labels).float().mean().item()
+    return (model.predict(images) == labels.cpu()).float().mean().item()
 
 
 def train_classifier(
     mnist_dir: str | Path, out: str | Path, *, epochs: int = 5, batch_size: int = 128, lr: float = 3e-3,
-    seed: int = 0, say: Callable[[str], None] = print,
+    seed: int = 0, say: Callable[[str], None] = print, device: torch.device = torch.device("cpu"),
 ) -> dict[str, Any]:
     """Train on the 60,000 MNIST training digits in ``mnist_dir``, measure on the 10,000 test
     digits, save to ``out`` (atomically) and return {"test_accuracy", "epochs", "seconds"}."""
@@ -71,14 +73,17 @@ def train_classifier(
     test_x, test_y = (torch.from_numpy(a) for a in load_mnist(mnist_dir, "test"))
     train_x, test_x = pixels_to_float(train_x[..., 0]), pixels_to_float(test_x[..., 0])
     torch.manual_seed(seed)
-    model = DigitClassifier()
+    with torch.device("cpu"):
+        model = DigitClassifier()  # initialised on the CPU: the same start on every device
+    model.to(device)
+    train_x, train_y = train_x.to(device), train_y.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     steps_per_epoch = math.ceil(len(train_x) / batch_size)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=epochs * steps_per_epoch)
     start = time.perf_counter()
     for epoch in range(epochs):
         model.train()
-        order = torch.randperm(len(train_x))
+        order = torch.randperm(len(train_x)).to(device)
         for batch in order.split(batch_size):
             loss = tf.cross_entropy(model(train_x[batch].unsqueeze(1)), train_y[batch])
             optimizer.zero_grad(set_to_none=True)
@@ -90,7 +95,7 @@ def train_classifier(
               "seconds": time.perf_counter() - start}
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    checkpoint.save_atomic({"kind": CLASSIFIER_KIND, "state_dict": model.state_dict(), **result}, out)
+    checkpoint.save_atomic({"kind": CLASSIFIER_KIND, "state_dict": to_cpu(model.state_dict()), **result}, out)
     return result
 
 

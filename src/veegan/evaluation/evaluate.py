@@ -17,14 +17,15 @@ def evaluation_seed(seed: int, step: int) -> int:
 
 
 def evaluation_draw(method: Method, dataset: Dataset, n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """(n generator samples, n true samples) from a generator of their own, so training's random
-    stream is untouched and plots show exactly the samples that were scored."""
+    """(n generator samples, n true samples), on the CPU, from a CPU generator of their own: so
+    training's random stream is untouched, the draw is the same on every device, and plots show
+    exactly the samples that were scored."""
     g = torch.Generator().manual_seed(seed)
     was_training = method.training
     method.eval()
-    generated = method.sample(n, g)
+    generated = method.sample(n, g).cpu()
     method.train(was_training)
-    return generated, dataset.sample(n, g)
+    return generated, dataset.sample(n, g).cpu()
 
 
 def evaluate(method: Method, dataset: Dataset, n: int = 2500, seed: int = 0) -> dict[str, Any]:

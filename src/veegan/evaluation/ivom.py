@@ -37,14 +37,16 @@ def ivom(generator: nn.Module, latent_dim: int, images: torch.Tensor, options: I
     generator.eval()
     for p in generator.parameters():
         p.requires_grad_(False)
-    g = torch.Generator().manual_seed(seed)
-    targets = images.repeat_interleave(options.restarts, dim=0)
+    g = torch.Generator().manual_seed(seed)  # on the CPU: the same starts on every device
+    parameter = next(generator.parameters(), None)
+    device = parameter.device if parameter is not None else images.device
+    targets = images.to(device).repeat_interleave(options.restarts, dim=0)
     errors = []
     try:
         for start in range(0, len(targets), options.batch_size):
             x = targets[start:start + options.batch_size]
-            z = torch.randn(len(x), latent_dim, generator=g).requires_grad_(True)
-            noise = torch.randn(len(x), generator.noise_dim, generator=g).requires_grad_(True)
+            z = torch.randn(len(x), latent_dim, generator=g).to(device).requires_grad_(True)
+            noise = torch.randn(len(x), generator.noise_dim, generator=g).to(device).requires_grad_(True)
             optimizer = torch.optim.Adam([z, noise], lr=options.lr)
             for _ in range(options.steps):
                 loss = (generator(z, noise) - x).square().flatten(1).mean(1)
@@ -57,7 +59,7 @@ def ivom(generator: nn.Module, latent_dim: int, images: torch.Tensor, options: I
         for p, flag in zip(generator.parameters(), trainable):
             p.requires_grad_(flag)
         generator.train(was_training)
-    return torch.cat(errors).view(len(images), options.restarts).min(dim=1).values
+    return torch.cat(errors).view(len(images), options.restarts).min(dim=1).values.cpu()
 
 
 def mean_ivom(generator: nn.Module, latent_dim: int, images: torch.Tensor, options: IvomOptions = IvomOptions(),

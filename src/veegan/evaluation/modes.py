@@ -53,7 +53,7 @@ def metrics_within(
     """:func:`mode_metrics` from the samples' nearest modes and distances (:func:`nearest_mode`),
     so that several radii share one distance computation."""
     if weights is None:
-        weights = torch.full((n_modes,), 1.0 / n_modes)
+        weights = torch.full((n_modes,), 1.0 / n_modes, device=index.device)
     high_quality = distance <= hq_radius
     counts = torch.bincount(index[high_quality], minlength=n_modes)
     return {

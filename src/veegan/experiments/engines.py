@@ -25,7 +25,7 @@ class LocalEngine:
         self.workers = workers
         self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
 
-    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
+    def submit(self, fn: Callable[..., Any], *args: Any, gpu_share: float = 0.0) -> Future:
         return self.pool.submit(fn, *args)
 
     def wait(self, handles: Iterable[Future], timeout: float) -> list[Future]:
@@ -80,10 +80,11 @@ class RayEngine:
         if not seen:
             raise VeeganError(f"the Ray workers cannot see {shared_dir}: put --out on storage every node shares")
 
-    def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
+    def submit(self, fn: Callable[..., Any], *args: Any, gpu_share: float = 0.0) -> Any:
+        """``fn(*args)`` as a task of one CPU and, for a GPU run, ``gpu_share`` of a GPU."""
         if fn not in self.tasks:
             self.tasks[fn] = self.ray.remote(num_cpus=1, max_retries=self.MAX_RETRIES)(fn)
-        return self.tasks[fn].remote(*args)
+        return self.tasks[fn].options(num_gpus=gpu_share).remote(*args)
 
     def wait(self, handles: Iterable[Any], timeout: float) -> list[Any]:
         return self.ray.wait(list(handles), num_returns=1, timeout=timeout)[0]

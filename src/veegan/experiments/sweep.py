@@ -5,6 +5,7 @@ the runs that finished (in their run directories, or kept in a :class:`.result_s
 and resumes the ones that were cut off."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -13,6 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Hashable, Sequence
 
+import torch
+
+from ..backend.device import resolve_device
 from ..config import TrainConfig
 from ..data.catalog import make_dataset
 from ..errors import DivergedError
@@ -25,6 +29,9 @@ from .progress import SweepProgress
 from .result_store import ResultStore
 
 POLL_SECONDS = 0.25  # how often the progress bar reads the running runs' logs
+# runs trained at once on one GPU: the paper's synthetic networks use a sliver of a GPU, and a
+# step is bound by kernel launches, so several processes keep it busy
+RUNS_PER_GPU = 4
 
 
 @dataclass
@@ -96,6 +103,26 @@ class Launch:
     engine: str = "local"
     ray_address: str | None = None
     quiet: bool = False
+    device: str | None = None  # every run's runtime.device (None: each run's own setting)
+    runs_per_device: int | None = None  # runs at once per GPU (default RUNS_PER_GPU)
+
+
+def placed(todo: Sequence[Job], launch: Launch) -> tuple[list[TrainConfig], int | None, float]:
+    """Each job's configuration on ``launch.device`` (``cuda``: the visible GPUs in turn), the
+    number of workers that fills those GPUs (None on the CPU: one per core), and the share of a
+    GPU each run declares to Ray."""
+    if launch.device is None:
+        return [job.config for job in todo], None, 0.0
+    device = resolve_device(launch.device)  # an unavailable device: refused before any run starts
+    names = [str(device)]
+    if device.type == "cuda" and device.index is None and launch.engine == "local":  # Ray picks each task's GPU
+        names = [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    configs = [dataclasses.replace(job.config, runtime=dataclasses.replace(job.config.runtime, device=names[i % len(names)]))
+               for i, job in enumerate(todo)]
+    if device.type == "cpu":
+        return configs, None, 0.0
+    per_device = launch.runs_per_device or RUNS_PER_GPU
+    return configs, len(names) * per_device, 1.0 / per_device if device.type == "cuda" else 0.0
 
 
 def run_jobs(
@@ -114,13 +141,16 @@ def run_jobs(
     if not todo:
         print(f"0 run(s) to train; {len(results)} already done", file=sys.stderr, flush=True)
         return results, 0.0
+    configs, gpu_workers, gpu_share = placed(todo, launch)
     shared = Path(os.path.commonpath([str(job.run_dir.resolve()) for job in todo]))
-    engine = make_engine(launch.engine, max(1, min(workers or os.cpu_count() or 1, len(todo))), launch.ray_address, shared)
+    workers = workers or gpu_workers or os.cpu_count() or 1
+    engine = make_engine(launch.engine, max(1, min(workers, len(todo))), launch.ray_address, shared)
     try:
         print(f"{len(todo)} run(s) to train on {engine.workers} {launch.engine} worker(s); {len(results)} already done",
               file=sys.stderr, flush=True)
         progress = SweepProgress([(job.run_dir, job.config.steps) for job in todo], quiet=launch.quiet)
-        pending = {engine.submit(_train_one, job.config.to_dict(), str(job.run_dir)): job for job in todo}
+        pending = {engine.submit(_train_one, config.to_dict(), str(job.run_dir), gpu_share=gpu_share): job
+                   for job, config in zip(todo, configs)}
         diverged: list[str] = []
         while pending:
             for handle in engine.wait(pending, timeout=POLL_SECONDS):

@@ -99,13 +99,18 @@ class Method(nn.Module):
             groups.append({"params": list(network.parameters()), "lr": getattr(optim, rate), "name": name})
         return groups
 
+    @property
+    def device(self) -> torch.device:
+        """Where the networks are."""
+        return next(self.parameters()).device
+
     def sample_latent(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """z ~ p_0(z) = N(0, I_K)."""
-        return distributed.normal(n, self.latent_dim, generator)
+        return distributed.normal(n, self.latent_dim, generator, device=self.device)
 
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """n generator samples G(z, eps); with ``generator`` the draw is reproducible."""
         z = self.sample_latent(n, generator)
-        noise = distributed.normal(n, self.generator.noise_dim, generator)
+        noise = distributed.normal(n, self.generator.noise_dim, generator, device=z.device)
         return self.generator(z, noise)

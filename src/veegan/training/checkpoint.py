@@ -11,6 +11,7 @@ from typing import Any
 
 import torch
 
+from ..backend import device
 from ..errors import VeeganError
 from ..version import __version__
 
@@ -54,9 +55,11 @@ def training_state(config: Any, method: torch.nn.Module, optimizer: torch.optim.
         "veegan_version": __version__,
         "config": config.to_dict(),
         "step": step,
-        "method": method.state_dict(),
-        "optimizer": optimizer.state_dict(),
-        "rng": torch.get_rng_state(),
+        # tensors on the CPU, so that the checkpoint loads on any machine; the random state of
+        # the CPU and of the run's device
+        "method": device.to_cpu(method.state_dict()),
+        "optimizer": device.to_cpu(optimizer.state_dict()),
+        "rng": device.rng_state(next(method.parameters()).device),
     }
 
 
@@ -72,8 +75,8 @@ def restore(state: dict[str, Any], method: torch.nn.Module, optimizer: torch.opt
         if saved != built:  # the optimizer's state is matched by position: the networks must line up
             raise VeeganError(f"the checkpoint does not fit this model: its networks are {saved}, this model's {built}")
         method.load_state_dict(state["method"])
-        optimizer.load_state_dict(state["optimizer"])
-        torch.set_rng_state(state["rng"])
+        optimizer.load_state_dict(state["optimizer"])  # moves the moments to the parameters' device
+        device.set_rng_state(state["rng"], next(method.parameters()).device)
     except (KeyError, RuntimeError, ValueError, TypeError) as exc:
         raise VeeganError(f"the checkpoint does not fit this model: {str(exc).splitlines()[0]}") from None
     return int(state["step"])

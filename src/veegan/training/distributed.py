@@ -1,6 +1,6 @@
 """Multi-process training: ``torchrun --nproc_per_node N -m veegan train ...`` trains one model
-with DistributedDataParallel over gloo (training runs on the CPU), each rank on its shard of
-every batch.
+with DistributedDataParallel (gloo on the CPU; NCCL with one GPU per rank under
+``--device cuda``), each rank on its shard of every batch.
 
 So that N ranks compute exactly what one process computes on the global batch, every random
 draw of a training step (the data batch, z, the generator's extra noise, VEEGAN's real-pair
@@ -45,10 +45,15 @@ def is_main() -> bool:
     return rank() == 0
 
 
-def setup() -> None:
-    """Join the process group torchrun describes (gloo: the networks live on the CPU)."""
+def setup(device: torch.device | None = None) -> torch.device | None:
+    """Join the process group torchrun describes: NCCL with one GPU per rank (LOCAL_RANK) when
+    ``device`` is CUDA, gloo on the CPU. Returns this rank's device."""
+    if device is not None and device.type == "cuda" and launched():
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        torch.cuda.set_device(device)
     if launched() and not dist.is_initialized():
-        dist.init_process_group(backend="gloo")
+        dist.init_process_group(backend="nccl" if device is not None and device.type == "cuda" else "gloo")
+    return device
 
 
 def teardown() -> None:
@@ -86,11 +91,18 @@ def global_count(n: int) -> int:
     return n * world_size() if _sharding else n
 
 
-def normal(n: int, dim: int, generator: torch.Generator | None = None, *, like: torch.Tensor | None = None) -> torch.Tensor:
-    """n x dim standard normal values: this rank's slice of a global draw inside
-    :func:`sharded_draws`, a plain draw otherwise."""
-    kwargs = {} if like is None else {"dtype": like.dtype, "device": like.device}
-    return shard(torch.randn(global_count(n), dim, generator=generator, **kwargs))
+def normal(
+    n: int, dim: int, generator: torch.Generator | None = None, *, like: torch.Tensor | None = None,
+    device: torch.device | None = None,
+) -> torch.Tensor:
+    """n x dim standard normal values on ``device`` (or ``like``'s device and dtype): this rank's
+    slice of a global draw inside :func:`sharded_draws`, a plain draw otherwise. A ``generator``
+    draws on its own device, and the values are moved (a seeded CPU generator gives the same
+    values on every device)."""
+    device = like.device if like is not None else device if device is not None else torch.device("cpu")
+    dtype = like.dtype if like is not None else None
+    source = generator.device if generator is not None else device
+    return shard(torch.randn(global_count(n), dim, generator=generator, device=source, dtype=dtype).to(device))
 
 
 def decided_by_main(decide: Callable[[], T]) -> T:
@@ -126,7 +138,7 @@ def any_rank(flag: bool) -> bool:
     """Whether ``flag`` is true on any rank (every rank must call it at the same point)."""
     if world_size() == 1:
         return flag
-    value = torch.tensor([int(flag)])
+    value = torch.tensor([int(flag)], device="cuda" if dist.get_backend() == "nccl" else "cpu")
     dist.all_reduce(value, op=dist.ReduceOp.MAX)
     return bool(value.item())
 

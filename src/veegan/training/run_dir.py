@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from ..backend.device import saved_device_kind
 from ..config import TrainConfig, read_yaml
 from ..configure import build_config
 from ..data.catalog import DATASETS
@@ -23,7 +25,9 @@ RUN_FILES = (CONFIG_NAME, CHECKPOINT_NAME, METRICS_LOG_NAME, FINAL_METRICS_NAME,
              TENSORBOARD_DIR)
 
 # Keys that --resume may change: extending a run's length is the only change that keeps it one run.
-RESUMABLE_CHANGES = {"steps"}  # a longer or shorter run of the same configuration is the same run
+# a longer or shorter run of the same configuration is the same run, and so is one on another
+# device (the same maths, rounded in another order)
+RESUMABLE_CHANGES = {"steps", "runtime.device"}
 # what `--resume` may also change, e.g. after a divergence: the run goes on from its checkpoint
 # with the new values (and is, from then on, a run of the new configuration)
 RESUME_ADJUSTABLE = {"optim.lr_generator", "optim.lr_reconstructor", "optim.lr_discriminator", "schedule.on_divergence"}
@@ -101,14 +105,19 @@ def config_differences(old: Mapping[str, Any], new: Mapping[str, Any], prefix: s
     return out
 
 
-def restore_checkpoint(run_dir: Path, config: TrainConfig, method: Any, optimizer: Any) -> int:
+def restore_checkpoint(run_dir: Path, config: TrainConfig, method: Any, optimizer: Any, warn: bool = True) -> int:
     """Load the run's checkpoint into fresh ``method`` and ``optimizer`` and return its step;
-    refuse a checkpoint of another configuration or model with a one-line error."""
+    refuse a checkpoint of another configuration or model with a one-line error. Training on
+    from a checkpoint of another kind of device is allowed, with a one-line warning (``warn``)."""
     state = checkpoint.load(Path(run_dir) / CHECKPOINT_NAME)
     check_same_run(state.get("config", {}), config, "the checkpoint belongs to a run trained",
                    allowed=RESUMABLE_CHANGES | RESUME_ADJUSTABLE)
     check_data_definition(config, lambda: state)
     step = checkpoint.restore(state, method, optimizer, config.steps)
+    saved, now = saved_device_kind(state.get("rng")), next(method.parameters()).device.type
+    if warn and saved != now:
+        print(f"veegan: warning: {run_dir} was trained on {saved} and continues on {now}: the continuation "
+              "is not bit-identical to an uninterrupted run", file=sys.stderr)
     for group, configured in zip(optimizer.param_groups, method.parameter_groups(config.optim)):
         group["lr"] = configured["lr"]  # the configuration's rates: a resume may have lowered them
     return step

@@ -3,6 +3,7 @@ the method and its optimizer, the run directory, a resumed checkpoint) and the i
 the loop calls after every step: log the losses, evaluate, checkpoint; then the final report."""
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -12,6 +13,7 @@ from torch import nn
 from tqdm import tqdm
 
 from ..backend import runtime
+from ..backend.device import resolve_device
 from ..config import TrainConfig, write_yaml
 from ..data.base import Dataset
 from ..data.catalog import make_dataset
@@ -32,9 +34,19 @@ def make_optimizer(method: Method, config: TrainConfig) -> torch.optim.Adam:
     return optimizer
 
 
+def build_on(config: TrainConfig, shape: tuple[int, ...], device: torch.device) -> tuple[Method, torch.optim.Adam]:
+    """The method's networks, initialised on the CPU (so that a seed gives the same start on
+    every device) and then moved to ``device``, and one Adam over them."""
+    with torch.device("cpu"):
+        method = build_method(config.method, shape, config.model, config.method_options)
+    method.to(device)
+    return method, make_optimizer(method, config)
+
+
 def checked_dataset(config: TrainConfig) -> Dataset:
     """The run's dataset, with what its metrics need (a classifier) loaded or refused now."""
-    dataset = make_dataset(config.dataset, config.data_file, config.data_dir)
+    with torch.device("cpu"):  # a dataset's definition is built on the CPU; Session.to() moves its batches
+        dataset = make_dataset(config.dataset, config.data_file, config.data_dir)
     dataset.has_metrics  # noqa: B018 - loads a classifier the metrics need, or says why it cannot
     return dataset
 
@@ -44,22 +56,23 @@ class Session:
     the same configuration; rank 0 alone writes files and prints."""
 
     def __init__(self, config: TrainConfig, out_dir: Path, *, resume: bool, overwrite: bool, progress: bool) -> None:
-        distributed.setup()
+        self.device = distributed.setup(resolve_device(config.runtime.device))  # an unavailable one: refused here
+        config = dataclasses.replace(config, runtime=dataclasses.replace(config.runtime, device=str(self.device)))
         self.config, self.out_dir, self.main = config, out_dir, distributed.is_main()
         ranks = distributed.world_size()
         # everything that can reject the configuration or the data comes before DIR is touched
         if config.batch_size % ranks:
             raise VeeganError(f"batch_size {config.batch_size} does not split evenly over {ranks} processes")
-        self.dataset = distributed.first_on_main(lambda: checked_dataset(config))  # a download happens once
-        torch.manual_seed(config.seed)
-        self.method = build_method(config.method, self.dataset.shape, config.model, config.method_options)
+        self.dataset = distributed.first_on_main(lambda: checked_dataset(config)).to(self.device)  # a download happens once
+        torch.manual_seed(config.seed)  # the CPU's and every device's generator
+        self.method, self.optimizer = build_on(config, self.dataset.shape, self.device)
         self.method.check_batch_size(config.batch_size // ranks)
-        self.optimizer = make_optimizer(self.method, config)
         resuming = distributed.decided_by_main(lambda: run_dir.prepare(out_dir, config, resume=resume, overwrite=overwrite))
         runtime.apply(config.runtime)
         self.start = run_dir.restore_checkpoint(out_dir, config, self.method, self.optimizer) if resuming else 0
         self.last_good = self.start if resuming else None  # the step of the checkpoint on disk
-        self.model = nn.parallel.DistributedDataParallel(self.method, find_unused_parameters=True) if ranks > 1 else self.method
+        self.model = self.method if ranks == 1 else nn.parallel.DistributedDataParallel(
+            self.method, device_ids=[self.device] if self.device.type == "cuda" else None, find_unused_parameters=True)
         if self.main:
             write_yaml(config, out_dir / run_dir.CONFIG_NAME)
         self.say = (lambda text: tqdm.write(text, file=sys.stderr)) if progress and self.main else (lambda text: None)
