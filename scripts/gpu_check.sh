@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The GPU check, in one call, on a machine with one CUDA GPU and torch already installed:
+#   1. install this package without its dependencies;
+#   2. the CUDA tests and the device tests (meta-device check, refusals);
+#   3. each method's step rate on CUDA (ring, hd1200), from 2,000 training steps each;
+#   4. VEEGAN on the ring for the paper's 100,000 steps on CUDA: wall time and metrics;
+#   5. with the time left, `reproduce table1 --budget paper --datasets ring --seeds 5` on the GPU,
+#      runs kept as they finish, then the table of what finished (printed last).
+# Logs go under $OUT when it is set (else ./gpu-check). Total budget: GPU_CHECK_SECONDS (480).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT="${OUT:-$PWD/gpu-check}"
+mkdir -p "$OUT"
+BUDGET="${GPU_CHECK_SECONDS:-480}"
+START=$(date +%s)
+left() { echo $(( BUDGET - ($(date +%s) - START) )); }
+say() { echo "== $* ($(( $(date +%s) - START )) s)"; }
+
+say "install"
+python -m pip install --quiet --no-deps -e . 2>&1 | tail -2
+python - <<'EOF'
+import torch
+print("torch", torch.__version__, "cuda", torch.version.cuda, "devices", torch.cuda.device_count(),
+      torch.cuda.get_device_name(0) if torch.cuda.is_available() else "-")
+EOF
+
+say "CUDA and device tests"
+python -m pytest -q -p no:cacheprovider tests/test_cuda.py tests/test_devices.py 2>&1 | tail -6 | tee "$OUT/tests.log"
+
+say "step rates on CUDA (2,000 steps per method; steps/s from metrics.jsonl, after the first 500)"
+for dataset in ring hd1200; do
+  for method in gan ali unrolled veegan veegan_dae pacgan; do
+    run="$OUT/rates/$dataset-$method"
+    timeout 120 veegan train --method "$method" --dataset "$dataset" --steps 2000 --device cuda --quiet \
+      --set schedule.eval_every=100000 --set schedule.tensorboard=false --out "$run" --overwrite >/dev/null 2>>"$OUT/rates.err"
+    python - "$run" "$dataset" "$method" <<'EOF'
+import json, sys
+rates = [r["steps_per_s"] for r in map(json.loads, open(sys.argv[1] + "/metrics.jsonl")) if r["kind"] == "train" and r["step"] > 500]
+print(f"{sys.argv[2]:7s} {sys.argv[3]:11s} {sum(rates) / max(len(rates), 1):8.0f} steps/s")
+EOF
+  done
+done | tee "$OUT/rates.txt"
+
+say "VEEGAN, ring, 100,000 steps on CUDA"
+/usr/bin/time -f "wall %e s" veegan train --method veegan --dataset ring --device cuda --quiet --out "$OUT/veegan-ring" \
+  --overwrite 2>&1 | tail -2 | tee "$OUT/veegan-ring.log"
+veegan evaluate "$OUT/veegan-ring" --device cuda | tee -a "$OUT/veegan-ring.log"
+
+seconds=$(( $(left) - 45 ))
+say "Table 1, ring, paper budget, 5 seeds, for the $seconds s left"
+if [ "$seconds" -gt 60 ]; then
+  timeout -s INT -k 30 "$seconds" veegan reproduce table1 --budget paper --datasets ring --seeds 5 --device cuda \
+    --results "$OUT/table1-kept" --out "$OUT/table1" > "$OUT/table1.log" 2>&1
+  tail -3 "$OUT/table1.log"
+fi
+veegan reproduce table1 --budget paper --datasets ring --seeds 5 --results "$OUT/table1-kept" \
+  --out "$OUT/table1" --no-train 2>/dev/null | tee "$OUT/table1-final.md"
+say "done"

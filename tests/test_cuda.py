@@ -1,0 +1,91 @@
+"""On a CUDA machine (marked ``cuda``, skipped elsewhere): a run on the GPU is reproducible under
+its seed and resumes exactly; a CPU checkpoint continues on the GPU (one step, within float
+tolerance) and a GPU run is evaluated and sampled on the CPU; NCCL DDP with two GPUs matches
+one process. `scripts/gpu_check.sh` runs these first."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from veegan.api import load
+from veegan.configure import resolve_config
+from veegan.training import checkpoint
+from veegan.training.trainer import train
+
+from .test_distributed import free_port
+
+pytestmark = [pytest.mark.cuda, pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")]
+
+SMALL = {"batch_size": 64, "model": {"latent_dim": 8, "generator_hidden": [32, 32], "reconstructor_hidden": [32, 32],
+                                     "discriminator_hidden": [32]},
+         "schedule": {"eval_samples": 500, "tensorboard": False, "log_every": 50, "eval_every": 100,
+                      "checkpoint_every": 50}}
+
+
+def _config(device: str, steps: int = 200, method: str = "veegan"):
+    return resolve_config(method=method, dataset="ring", steps=steps, seed=5,
+                          overrides={**SMALL, "runtime": {"device": device}})
+
+
+def _params(run_dir) -> dict:
+    return checkpoint.load(run_dir / checkpoint.CHECKPOINT_NAME)["method"]
+
+
+@pytest.mark.parametrize("method", ["veegan", "unrolled"])
+def test_a_cuda_run_equals_itself_and_resumes_exactly(tmp_path, method):
+    train(_config("cuda", method=method), tmp_path / "a", progress=False)
+    train(_config("cuda", method=method), tmp_path / "b", progress=False)
+    a, b = _params(tmp_path / "a"), _params(tmp_path / "b")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert all(v.device.type == "cpu" for v in a.values())  # checkpoints hold CPU tensors
+
+    class Cut(Exception):
+        pass
+
+    def cut_at_120(step):
+        if step == 120:
+            raise Cut
+
+    with pytest.raises(Cut):
+        train(_config("cuda", method=method), tmp_path / "cut", progress=False, hooks=[cut_at_120])
+    train(_config("cuda", method=method), tmp_path / "cut", resume=True, progress=False)
+    resumed = _params(tmp_path / "cut")
+    assert all(torch.equal(resumed[k], a[k]) for k in a)
+
+
+def test_a_cpu_checkpoint_continues_on_cuda_and_a_cuda_run_loads_on_the_cpu(tmp_path, capsys):
+    train(_config("cpu", steps=100), tmp_path / "cpu", progress=False)
+    train(_config("cpu", steps=100), tmp_path / "gpu", progress=False)
+    train(_config("cpu", steps=101), tmp_path / "cpu", resume=True, progress=False)
+    train(_config("cuda", steps=101), tmp_path / "gpu", resume=True, progress=False)
+    assert "was trained on cpu and continues on cuda" in capsys.readouterr().err
+    on_cpu, on_gpu = _params(tmp_path / "cpu"), _params(tmp_path / "gpu")
+    for key in on_cpu:
+        torch.testing.assert_close(on_gpu[key], on_cpu[key], rtol=1e-4, atol=1e-5)
+
+    run = load(tmp_path / "gpu", device="cpu")
+    assert run.method.device.type == "cpu" and run.sample(10, seed=0).shape == (10, 2)
+    on_device = load(tmp_path / "gpu", device="cuda")
+    assert on_device.evaluate()["modes"] == run.evaluate()["modes"]
+
+
+@pytest.mark.skipif(torch.cuda.device_count() < 2, reason="NCCL DDP needs two GPUs")
+def test_nccl_ddp_matches_one_process(tmp_path):
+    sets = [a for s in ("batch_size=64", "model.latent_dim=8", "model.generator_hidden=32,32",
+                        "model.reconstructor_hidden=32,32", "model.discriminator_hidden=32", "schedule.tensorboard=false")
+            for a in ("--set", s)]
+    common = ["-m", "veegan", "train", "--dataset", "ring", "--steps", "20", "--device", "cuda", "--quiet", *sets]
+    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port",
+                           str(free_port()), *common, "--out", str(tmp_path / "ddp")], capture_output=True, text=True,
+                          timeout=600, env={**os.environ})
+    assert done.returncode == 0, done.stderr[-2000:]
+    done = subprocess.run([sys.executable, *common, "--out", str(tmp_path / "one")], capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    ddp, one = _params(tmp_path / "ddp"), _params(tmp_path / "one")
+    for key in one:
+        torch.testing.assert_close(ddp[key], one[key], rtol=1e-4, atol=1e-5)
