@@ -2,6 +2,7 @@
 
     python benchmarks/steps.py [--methods ...] [--datasets ...] [--threads 1] [--json FILE]
     python benchmarks/steps.py --datasets stacked_mnist [--conv-width 32] [--mnist DIR]
+    python benchmarks/steps.py --device cuda     # both loops on the GPU (no JAX column, no peak RSS)
 
 For every (method, dataset) it times three implementations of the same training step:
 
@@ -73,20 +74,21 @@ class Runner:
         import torch
 
         from veegan.backend import runtime
+        from veegan.backend.device import resolve_device
         from veegan.data.catalog import make_dataset
 
         self.implementation, self.torch = implementation, torch
-        dataset = make_dataset(config.dataset, config.data_file, config.data_dir)
+        self.device = resolve_device(config.runtime.device)
+        dataset = make_dataset(config.dataset, config.data_file, config.data_dir).to(self.device)
         torch.manual_seed(config.seed)
         if implementation == "project":
-            from veegan.methods import build_method
-            from veegan.training.trainer import make_optimizer, training_step
+            from veegan.training.session import build_on
+            from veegan.training.trainer import training_step
 
             runtime.apply(config.runtime)
             self.onednn = torch.backends.mkldnn.matmul.fp32_precision if hasattr(torch.backends.mkldnn, "matmul") else None
-            method = build_method(config.method, dataset.shape, config.model, config.method_options)
+            method, optimizer = build_on(config, dataset.shape, self.device)
             method.check_batch_size(config.batch_size)
-            optimizer = make_optimizer(method, config)
             self.steps = 0
 
             def step() -> None:
@@ -97,7 +99,13 @@ class Runner:
             from benchmarks.plain import plain_step
 
             self.onednn = "none" if hasattr(torch.backends.mkldnn, "matmul") else None  # PyTorch's default
-            self._step = plain_step(config, dataset).step
+            with torch.device(self.device):  # the straightforward way to put a plain loop on a device
+                plain = plain_step(config, dataset)
+
+            def step() -> None:
+                with torch.device(self.device):
+                    plain.step()
+            self._step = step
         else:
             from benchmarks.jax_reference import JaxStep
 
@@ -112,6 +120,10 @@ class Runner:
             self.torch.backends.mkldnn.matmul.fp32_precision = self.onednn
         for _ in range(n):
             self._step()
+        if self.device.type == "cuda":  # wait for the queued kernels before the clock is read
+            self.torch.cuda.synchronize(self.device)
+        elif self.device.type == "mps":
+            self.torch.mps.synchronize()
 
 
 def steps_per_second(runners: dict[str, Runner], repeats: int, seconds: float) -> dict[str, float]:
@@ -190,7 +202,8 @@ def dataset_config(method: str, dataset: str, args: argparse.Namespace) -> dict[
     """The configuration layers of one (method, dataset): the synthetic datasets at ``--batch``;
     images with Table 2's settings, ``--conv-width`` and ``--mnist``, and without VEEGAN's
     reconstructor pre-training (a transient of the first steps, not the step being timed)."""
-    config: dict[str, Any] = {"method": method, "dataset": dataset, "runtime": {"threads": args.threads}}
+    config: dict[str, Any] = {"method": method, "dataset": dataset,
+                              "runtime": {"threads": args.threads, "device": args.device}}
     if dataset not in IMAGE_DATASETS:
         return config | {"batch_size": args.batch}
     # the preset comes with the dataset; the steady-state step has no reconstructor pre-training
@@ -234,6 +247,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-jax", action="store_true", help="skip the JAX reference even if installed")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory processes")
     parser.add_argument("--json", type=Path, help="also write the records to this file")
+    parser.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:N or mps: both loops on it")
     args = parser.parse_args(argv)
 
     set_threads(args.threads)
@@ -246,8 +260,11 @@ def main(argv: list[str] | None = None) -> None:
     implementations = IMPLEMENTATIONS if (jax_available() and not args.no_jax) else IMPLEMENTATIONS[:2]
     if "jax" not in implementations and not args.no_jax:
         print("JAX is not installed (pip install -e .[bench]): jax columns are empty")
-    memory = not args.no_memory
-    print(f"torch {torch.__version__}, {args.threads} thread(s), median of {args.repeats} interleaved rounds")
+    memory = not args.no_memory and args.device == "cpu"  # peak RSS says nothing of GPU memory
+    print(f"torch {torch.__version__}, {args.threads} thread(s), device {args.device}, "
+          f"median of {args.repeats} interleaved rounds")
+    if args.device != "cpu":
+        implementations = [name for name in implementations if name != "jax"]  # the JAX reference is CPU-only here
 
     records = []
     print("\n" + table_header(memory))
@@ -261,7 +278,7 @@ def main(argv: list[str] | None = None) -> None:
         sweeps = [("batch", {"batch_size": b}) for b in SCALING_BATCHES]
         sweeps += [("latent", {"model": {"latent_dim": k}}) for k in SCALING_LATENTS]
         for sweep, change in sweeps:
-            config = build_config(change, {"runtime": {"threads": args.threads}})
+            config = build_config(change, {"runtime": {"threads": args.threads, "device": args.device}})
             records.append(measure(config, implementations, args, memory=False) | {"sweep": sweep})
             print(table_row(records[-1], False), flush=True)
     if args.json:
@@ -270,4 +287,9 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except Exception as exc:  # noqa: BLE001 - a user error (an unavailable device, a missing file) in one line
+        if type(exc).__name__ != "VeeganError":
+            raise
+        sys.exit(f"steps.py: error: {exc}")

@@ -2,7 +2,8 @@
 # The GPU check, in one call, on a machine with one CUDA GPU and torch already installed:
 #   1. install this package without its dependencies;
 #   2. the CUDA tests and the device tests (meta-device check, refusals);
-#   3. each method's step rate on CUDA (ring, hd1200), from 2,000 training steps each;
+#   3. the harness (benchmarks/steps.py --device cuda): every method on ring and hd1200, beside
+#      the plain loop on the same GPU;
 #   4. VEEGAN on the ring for the paper's 100,000 steps on CUDA: wall time and metrics;
 #   5. with the time left, `reproduce table1 --budget paper --datasets ring --seeds 5` on the GPU,
 #      runs kept as they finish, then the table of what finished (printed last).
@@ -27,19 +28,9 @@ EOF
 say "CUDA and device tests"
 python -m pytest -q -p no:cacheprovider tests/test_cuda.py tests/test_devices.py 2>&1 | tail -6 | tee "$OUT/tests.log"
 
-say "step rates on CUDA (2,000 steps per method; steps/s from metrics.jsonl, after the first 500)"
-for dataset in ring hd1200; do
-  for method in gan ali unrolled veegan veegan_dae pacgan; do
-    run="$OUT/rates/$dataset-$method"
-    timeout 120 veegan train --method "$method" --dataset "$dataset" --steps 2000 --device cuda --quiet \
-      --set schedule.eval_every=100000 --set schedule.tensorboard=false --out "$run" --overwrite >/dev/null 2>>"$OUT/rates.err"
-    python - "$run" "$dataset" "$method" <<'EOF'
-import json, sys
-rates = [r["steps_per_s"] for r in map(json.loads, open(sys.argv[1] + "/metrics.jsonl")) if r["kind"] == "train" and r["step"] > 500]
-print(f"{sys.argv[2]:7s} {sys.argv[3]:11s} {sum(rates) / max(len(rates), 1):8.0f} steps/s")
-EOF
-  done
-done | tee "$OUT/rates.txt"
+say "harness on CUDA: every method on ring and hd1200, beside the plain loop on the same GPU"
+timeout 150 python benchmarks/steps.py --device cuda --datasets ring hd1200 --no-jax --repeats 3 --seconds 0.5 \
+  --json "$OUT/steps-cuda.json" 2>&1 | tee "$OUT/steps-cuda.txt"
 
 say "VEEGAN, ring, 100,000 steps on CUDA"
 /usr/bin/time -f "wall %e s" veegan train --method veegan --dataset ring --device cuda --quiet --out "$OUT/veegan-ring" \
