@@ -96,6 +96,9 @@ class RuntimeConfig:
     # auto (CUDA if available, else Apple's MPS, else the CPU), cpu, cuda, cuda:N or mps; a run's
     # config.yaml records the device it resolved to
     device: str = "auto"
+    # on CUDA: TF32 tensor-core matmuls and convolutions (faster, ~1e-3 relative rounding);
+    # off by default so that results match float32
+    tf32: bool = False
 
     def __post_init__(self) -> None:
         _check(self.threads >= 0, "runtime.threads must be >= 0")

@@ -53,6 +53,8 @@ def apply(runtime: RuntimeConfig) -> None:
     """Set the thread count, the CPU code routes, the allocator's reuse of freed memory and,
     where it is exact, the oneDNN matmul route."""
     set_cpu_routes(runtime.cpu_routes)
+    if torch.cuda.is_available():  # a CUDA-only setting: CPU and MPS arithmetic is unaffected
+        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = runtime.tf32
     if runtime.threads:
         torch.set_num_threads(runtime.threads)
     if runtime.retain_freed_memory:
