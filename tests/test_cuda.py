@@ -73,6 +73,21 @@ def test_a_cpu_checkpoint_continues_on_cuda_and_a_cuda_run_loads_on_the_cpu(tmp_
     assert on_device.evaluate()["modes"] == run.evaluate()["modes"]
 
 
+def test_images_too_large_for_the_gpu_stay_pinned_on_the_host(monkeypatch):
+    from veegan.backend import device
+    from veegan.data.images import ImageDataset
+
+    images = torch.randint(0, 256, (50, 3, 8, 8), dtype=torch.uint8)
+    held = ImageDataset("tiny", images).to("cuda")
+    assert held.on_device("images").device.type == "cuda"
+    monkeypatch.setattr(device, "DATA_SHARE", 0.0)
+    pinned = ImageDataset("tiny", images).to("cuda")
+    assert pinned.on_device("images").is_pinned() and pinned.sample(4).device.type == "cuda"
+    g = torch.Generator().manual_seed(3)
+    assert torch.equal(pinned.sample(4, g).cpu(), held.sample(4, torch.Generator().manual_seed(3)).cpu())
+    assert 1 <= device.runs_per_gpu(torch.cuda.device_count(), 4) <= 4
+
+
 @pytest.mark.skipif(torch.cuda.device_count() < 2, reason="NCCL DDP needs two GPUs")
 def test_nccl_ddp_matches_one_process(tmp_path):
     sets = [a for s in ("batch_size=64", "model.latent_dim=8", "model.generator_hidden=32,32",

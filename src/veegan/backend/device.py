@@ -3,6 +3,7 @@ else the CPU), ``cpu``, ``cuda``, ``cuda:N`` or ``mps``; and the random state of
 which a checkpoint keeps beside the CPU's so that a resumed run continues exactly."""
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 
@@ -39,6 +40,27 @@ def resolve_device(name: str) -> torch.device:
     if device.type == "mps" and not mps_available():
         raise VeeganError(f"device {name} is not available: Apple's MPS backend is not available here")
     return device
+
+
+DATA_SHARE = 0.25  # the most of a GPU's free memory a dataset may take; larger ones stay on the host
+
+
+def fits_on(device: torch.device, nbytes: int) -> bool:
+    """Whether ``nbytes`` of data may be held on ``device`` (a CUDA GPU: a quarter of its free
+    memory; the CPU and Apple's unified memory: always)."""
+    if device.type != "cuda":
+        return True
+    free, _ = torch.cuda.mem_get_info(device)
+    return nbytes <= DATA_SHARE * free
+
+
+def runs_per_gpu(gpus: int, cap: int, per_run_bytes: int = 1 << 30) -> int:
+    """How many runs to train at once on each of ``gpus`` CUDA GPUs: at most ``cap``, one CPU
+    core per run, and about 1 GiB of the GPU's free memory per run (a CUDA context and the
+    paper's networks, which are far smaller)."""
+    cores = max(1, (os.cpu_count() or 1) // max(gpus, 1))
+    memory = min(torch.cuda.mem_get_info(i)[0] for i in range(gpus)) // per_run_bytes if gpus else cap
+    return max(1, min(cap, cores, int(memory)))
 
 
 def rng_state(device: torch.device) -> dict[str, torch.Tensor]:

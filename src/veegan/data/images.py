@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..backend.device import fits_on
 from ..errors import VeeganError
 from . import download
 from .base import Dataset, DatasetSpec, draw, pixels_to_float, register
@@ -59,8 +60,18 @@ class ImageDataset(Dataset):
         return tuple(self.images.shape[1:])
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        index = draw(torch.randint, len(self.images), (n,), generator=generator, device=self.device)
-        return pixels_to_float(self.on_device("images")[index])
+        images = self.on_device("images")  # on the device, or pinned on the host when too large for it
+        index = draw(torch.randint, len(images), (n,), generator=generator, device=images.device)
+        return pixels_to_float(images[index].to(self.device, non_blocking=True))
+
+    def to(self, device: torch.device | str) -> ImageDataset:
+        """Hold the uint8 images on ``device`` when they fit (:func:`veegan.backend.device.fits_on`);
+        else keep them in pinned host memory and move each batch."""
+        device = torch.device(device)
+        if fits_on(device, self.images.nbytes):
+            return super().to(device)
+        self.device, self._on_device = device, {"images": self.images.pin_memory()}
+        return self
 
     @classmethod
     def from_hwc(cls, name: str, images: np.ndarray, labels: np.ndarray | None = None) -> ImageDataset:

@@ -16,7 +16,7 @@ from typing import Any, Callable, Hashable, Sequence
 
 import torch
 
-from ..backend.device import resolve_device
+from ..backend.device import resolve_device, runs_per_gpu
 from ..config import TrainConfig
 from ..data.catalog import make_dataset
 from ..errors import DivergedError
@@ -29,8 +29,9 @@ from .progress import SweepProgress
 from .result_store import ResultStore
 
 POLL_SECONDS = 0.25  # how often the progress bar reads the running runs' logs
-# runs trained at once on one GPU: the paper's synthetic networks use a sliver of a GPU, and a
-# step is bound by kernel launches, so several processes keep it busy
+# the most runs trained at once on one GPU: the paper's networks use a sliver of a GPU and a step
+# is bound by kernel launches, so a few processes keep it busy (fewer where the GPU's free
+# memory or the CPU cores run short: veegan.backend.device.runs_per_gpu)
 RUNS_PER_GPU = 4
 
 
@@ -121,7 +122,8 @@ def placed(todo: Sequence[Job], launch: Launch) -> tuple[list[TrainConfig], int 
                for i, job in enumerate(todo)]
     if device.type == "cpu":
         return configs, None, 0.0
-    per_device = launch.runs_per_device or RUNS_PER_GPU
+    gpus = len(names) if device.type == "cuda" and launch.engine == "local" else 0
+    per_device = launch.runs_per_device or (runs_per_gpu(gpus, RUNS_PER_GPU) if gpus else RUNS_PER_GPU)
     return configs, len(names) * per_device, 1.0 / per_device if device.type == "cuda" else 0.0
 
 
