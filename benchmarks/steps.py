@@ -190,6 +190,10 @@ def measure(config: Any, implementations: list[str], args: argparse.Namespace, m
     if config.dataset in IMAGE_DATASETS:
         record["conv_width"] = config.model.conv_width
     record["speedup_vs_plain"] = rates["project"] / rates["plain"]
+    if args.device != "cpu" and config.dataset not in IMAGE_DATASETS:  # the step's matmuls at the device's peak
+        from benchmarks.table_floor import step_flops
+
+        record["floor_steps_per_s"] = args.peak_gflops * 1e9 / step_flops(config.method, config.dataset, config.batch_size)
     record["ratio_to_jax"] = rates["project"] / rates["jax"] if "jax" in rates else None
     if memory:
         for name in implementations:
@@ -229,6 +233,8 @@ def table_row(r: dict[str, Any], memory: bool) -> str:
            f"{fmt(r['ratio_to_jax'], '.2f')} |")
     if memory:
         row += f" {r['peak_mib']:.0f} / {r['plain_peak_mib']:.0f} / {fmt(r.get('jax_peak_mib'), '.0f')} |"
+    if "floor_steps_per_s" in r:
+        row += f" floor {r['floor_steps_per_s']:.0f} steps/s |"
     return row
 
 
@@ -265,6 +271,11 @@ def main(argv: list[str] | None = None) -> None:
           f"median of {args.repeats} interleaved rounds")
     if args.device != "cpu":
         implementations = [name for name in implementations if name != "jax"]  # the JAX reference is CPU-only here
+        from benchmarks.table_floor import matmul_peak_gflops
+
+        args.peak_gflops, shape = matmul_peak_gflops(args.device)
+        print(f"{args.device}: fp32 matmul peak {args.peak_gflops:,.0f} GFLOP/s (at {shape}); a row's floor is its "
+              "step's matmul FLOPs at that rate")
 
     records = []
     print("\n" + table_header(memory))

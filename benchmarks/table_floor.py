@@ -40,14 +40,21 @@ def calls_per_second(fn: Callable[[], Any], seconds: float = 0.5) -> float:
     return count / (time.perf_counter() - start)
 
 
-def matmul_peak_gflops() -> tuple[float, tuple[int, int, int]]:
-    """The best one-thread fp32 matmul rate here (GFLOP/s) and the shape that reached it."""
+def matmul_peak_gflops(device: str = "cpu") -> tuple[float, tuple[int, int, int]]:
+    """The best fp32 matmul rate (GFLOP/s) of one thread here, or of ``device`` (a GPU: each
+    product waited for), and the shape that reached it."""
     import torch
 
+    wait = torch.cuda.synchronize if device.startswith("cuda") else torch.mps.synchronize if device == "mps" else None
     best = (0.0, PEAK_SHAPES[0])
     for m, k, n in PEAK_SHAPES:
-        a, b = torch.randn(m, k), torch.randn(k, n)
-        best = max(best, (2 * m * k * n * calls_per_second(lambda: a @ b) / 1e9, (m, k, n)))
+        a, b = torch.randn(m, k, device=device), torch.randn(k, n, device=device)
+
+        def product() -> None:
+            a @ b
+            if wait is not None:
+                wait()
+        best = max(best, (2 * m * k * n * calls_per_second(product) / 1e9, (m, k, n)))
     return best
 
 
