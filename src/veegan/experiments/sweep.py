@@ -109,22 +109,25 @@ class Launch:
 
 
 def placed(todo: Sequence[Job], launch: Launch) -> tuple[list[TrainConfig], int | None, float]:
-    """Each job's configuration on ``launch.device`` (``cuda``: the visible GPUs in turn), the
-    number of workers that fills those GPUs (None on the CPU: one per core), and the share of a
-    GPU each run declares to Ray."""
-    if launch.device is None:
-        return [job.config for job in todo], None, 0.0
-    device = resolve_device(launch.device)  # an unavailable device: refused before any run starts
+    """Each job's configuration on its device: ``launch.device`` if given, else the runs' own
+    ``runtime.device`` (``auto`` by default). On CUDA without an index, the visible GPUs are used
+    in turn. Also returns the number of workers that fills those GPUs (None on the CPU: one per
+    core) and the share of a GPU each run declares to Ray."""
+    device = resolve_device(launch.device or todo[0].config.runtime.device)  # unavailable: refused before any run
+    if device.type == "cpu":
+        return [_on(job.config, launch.device) for job in todo], None, 0.0
     names = [str(device)]
     if device.type == "cuda" and device.index is None and launch.engine == "local":  # Ray picks each task's GPU
         names = [f"cuda:{i}" for i in range(torch.cuda.device_count())]
-    configs = [dataclasses.replace(job.config, runtime=dataclasses.replace(job.config.runtime, device=names[i % len(names)]))
-               for i, job in enumerate(todo)]
-    if device.type == "cpu":
-        return configs, None, 0.0
+    configs = [_on(job.config, names[i % len(names)]) for i, job in enumerate(todo)]
     gpus = len(names) if device.type == "cuda" and launch.engine == "local" else 0
     per_device = launch.runs_per_device or (runs_per_gpu(gpus, RUNS_PER_GPU) if gpus else RUNS_PER_GPU)
     return configs, len(names) * per_device, 1.0 / per_device if device.type == "cuda" else 0.0
+
+
+def _on(config: TrainConfig, device: str | None) -> TrainConfig:
+    """``config`` with ``runtime.device`` set to ``device`` (unchanged for None)."""
+    return config if device is None else dataclasses.replace(config, runtime=dataclasses.replace(config.runtime, device=device))
 
 
 def run_jobs(
