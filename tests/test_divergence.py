@@ -17,9 +17,12 @@ from veegan.training.trainer import train
 from .test_cli_errors import TINY, assert_one_line_error, cli
 
 
+def _config_overrides(tiny, **schedule):
+    return {**tiny, "schedule": {**tiny["schedule"], "log_every": 5, "checkpoint_every": 10, **schedule}}
+
+
 def _config(tiny, **schedule):
-    tiny = {**tiny, "schedule": {**tiny["schedule"], "log_every": 5, "checkpoint_every": 10, **schedule}}
-    return resolve_config(method="veegan", dataset="ring", steps=40, seed=3, overrides=tiny)
+    return resolve_config(method="veegan", dataset="ring", steps=40, seed=3, overrides=_config_overrides(tiny, **schedule))
 
 
 class _Planter:
@@ -71,10 +74,6 @@ def test_a_planted_nan_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path
     train(config, broken, resume=True, progress=False, hooks=[planter])
     final = checkpoint.load(broken / checkpoint.CHECKPOINT_NAME)["method"]
     assert all(torch.equal(final[k], v) for k, v in checkpoint.load(reference / "checkpoint.pt")["method"].items())
-
-
-def _config_overrides(tiny):
-    return {**tiny, "schedule": {**tiny["schedule"], "log_every": 5, "checkpoint_every": 10}}
 
 
 def test_non_finite_parameters_are_never_checkpointed_even_when_continuing(tmp_path, tiny, planter):

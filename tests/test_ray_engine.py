@@ -4,7 +4,6 @@ checkpoint to the very parameters of an uninterrupted run."""
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -133,4 +132,3 @@ def test_without_ray_the_engine_names_the_extra(tmp_path, tiny_budget, monkeypat
     with pytest.raises(VeeganError, match=r"pip install 'veegan\[ray\]'"):
         reproduce.reproduce_table1(out=tmp_path, methods=["gan"], datasets=["ring"], seeds=1, budget=tiny_budget,
                                    launch=Launch(engine="ray"))
-    shutil.rmtree(tmp_path, ignore_errors=True)
