@@ -94,9 +94,13 @@ def test_parameter_groups_cover_every_parameter_once(name, tiny):
     assert sorted(grouped) == sorted(id(p) for p in method.parameters())
     lrs = {g["name"]: g["lr"] for g in optimizer.param_groups}
     assert lrs["generator"] == config.optim.lr_generator
-    assert lrs["discriminator"] == config.optim.lr_discriminator
-    if "encoder" in lrs:  # ALI's encoder has the reconstructor's rate
+    if "discriminator" in lrs:  # every method but the VAEs
+        assert lrs["discriminator"] == config.optim.lr_discriminator
+    if "encoder" in lrs:  # ALI's and the VAEs' encoders have the reconstructor's rate
         assert lrs["encoder"] == config.optim.lr_reconstructor
+    for name in ("observation", "prior"):  # the VAEs' sigma and flow prior: the generator's rate
+        if name in lrs:
+            assert lrs[name] == config.optim.lr_generator
 
 
 @pytest.mark.parametrize("name", ALL, ids=IDS)

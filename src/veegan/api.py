@@ -18,6 +18,7 @@ from .backend.device import resolve_device
 from .methods import Method
 from .methods.external import canonical_name
 from .training import run_dir as run_dir_files
+from .training.ema import generator_average
 from .training.session import build_on
 from .training.trainer import train as run_training
 
@@ -76,7 +77,10 @@ def load(run_dir: str | Path, dataset: Dataset | None = None, device: str = "cpu
         dataset = make_dataset(config.dataset, config.data_file, config.data_dir)
     dataset.to(target)
     method, optimizer = build_on(config, dataset.shape, target)
-    step = run_dir_files.restore_checkpoint(run_dir, config, method, optimizer, warn=False)
+    average = generator_average(method, config.ema.decay)
+    step = run_dir_files.restore_checkpoint(run_dir, config, method, optimizer, warn=False, average=average)
+    if average is not None:
+        method.generator = average.network  # samples and evaluations use the average (ema.decay)
     method.eval()
     return Run(run_dir, config, method, dataset, step)
 

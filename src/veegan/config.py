@@ -32,6 +32,9 @@ class ModelConfig:
     reconstructor_hidden: tuple[int, ...] = (128, 128)
     discriminator_hidden: tuple[int, ...] = (128,)
     conv_width: int = 64  # images only: DCGAN's base number of channels (w, 2w, 4w, 8w)
+    # a stabiliser beyond the paper: spectral normalisation (Miyato et al. 2018) of every weight
+    # of the discriminator (veegan.nets.spectral_norm)
+    spectral_norm: bool = False
 
     def __post_init__(self) -> None:
         _check(self.latent_dim >= 1, "model.latent_dim must be >= 1")
@@ -57,6 +60,31 @@ class OptimConfig:
         for name in ("lr_generator", "lr_reconstructor", "lr_discriminator"):
             _check(0 < getattr(self, name) < math.inf, f"optim.{name} must be a finite number > 0")
         _check(0 <= self.beta1 < 1 and 0 <= self.beta2 < 1, "optim.beta1 and beta2 must be in [0, 1)")
+
+
+@dataclass
+class LossConfig:
+    """Terms added to a method's own losses; beyond the paper, all off by default."""
+
+    # gamma of the R1 penalty (Mescheder et al. 2018), (gamma / 2) E ||grad D||^2 on D's real
+    # inputs (both inputs of a joint D), added to D's loss; 0 = off
+    r1_gamma: float = 0.0
+
+    def __post_init__(self) -> None:
+        _check(0 <= self.r1_gamma < math.inf, "loss.r1_gamma must be a finite number >= 0")
+
+
+@dataclass
+class EmaConfig:
+    """An exponential moving average of the generator's weights (veegan.training.ema): beyond
+    the paper, off by default."""
+
+    # theta_ema <- decay * theta_ema + (1 - decay) * theta after every step; sampling and
+    # evaluation use theta_ema; 0 = off
+    decay: float = 0.0
+
+    def __post_init__(self) -> None:
+        _check(0 <= self.decay < 1, "ema.decay must be in [0, 1)")
 
 
 @dataclass
@@ -121,6 +149,8 @@ class TrainConfig:
     batch_size: int = 500
     model: ModelConfig = field(default_factory=ModelConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    ema: EmaConfig = field(default_factory=EmaConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     runtime: RuntimeConfig = field(default_factory=RuntimeConfig)
     method_options: dict[str, Any] = field(default_factory=dict)

@@ -9,7 +9,7 @@ import torch
 from ..config import ModelConfig
 from ..nets import bidirectional_networks
 from .base import Method, NoOptions, frozen, register
-from .losses import logistic_discriminator_loss, non_saturating_encoder_loss, non_saturating_generator_loss
+from .losses import non_saturating_encoder_loss, non_saturating_generator_loss
 
 
 @register("ali")
@@ -31,7 +31,7 @@ class Ali(Method):
         z = self.sample_latent(len(x_real))
         x_generated, z_encoded = self.generator(z), self.encoder(x_real)
         return {
-            "discriminator": logistic_discriminator_loss(D(z, x_generated.detach()), D(z_encoded.detach(), x_real)),
+            "discriminator": self.discriminator_loss((z, x_generated), (z_encoded.detach(), x_real)),
             "generator": non_saturating_generator_loss(frozen(D, z, x_generated)),
             "encoder": non_saturating_encoder_loss(frozen(D, z_encoded, x_real)),
         }

@@ -26,6 +26,7 @@ from ..config import ModelConfig, OptimConfig
 from ..errors import VeeganError
 from ..registry import Registry
 from ..training import distributed
+from .losses import logistic_discriminator_loss, r1_penalty
 
 METHODS: Registry[type["Method"]] = Registry("method")
 
@@ -59,7 +60,9 @@ class Method(nn.Module):
     # a network -> the OptimConfig learning rate it uses, where that is not ``lr_<network>``
     learning_rate_of: ClassVar[dict[str, str]] = {}
     generator: nn.Module  # maps (z, eps) to x; has ``noise_dim``
-    discriminator: nn.Module
+    discriminator: nn.Module  # adversarial methods only
+    # gamma of the R1 penalty on D's real inputs (``loss.r1_gamma``, set by build_method); 0 = off
+    r1_gamma: float = 0.0
 
     def __init__(self, data_shape: tuple[int, ...], model: ModelConfig, options: object) -> None:
         super().__init__()
@@ -73,6 +76,23 @@ class Method(nn.Module):
     def forward(self, x_real: torch.Tensor, step: int) -> dict[str, torch.Tensor]:
         """``training_loss``: calling the module is what DistributedDataParallel synchronises."""
         return self.training_loss(x_real, step)
+
+    def discriminator_loss(self, generated: tuple[torch.Tensor, ...], real: tuple[torch.Tensor, ...]) -> torch.Tensor:
+        """D's loss, eq. (6): the logistic loss of ``D(*generated)`` (inputs detached) against
+        ``D(*real)``, plus the R1 penalty on the real inputs when ``r1_gamma`` > 0 (with 0, exactly
+        eq. (6) as before). ``real`` must already be cut from any network that D's loss may not train."""
+        D = self.discriminator
+        logits_generated = D(*(x.detach() for x in generated))
+        if not self.r1_gamma:
+            return logistic_discriminator_loss(logits_generated, D(*real))
+        real = tuple(x.detach().requires_grad_() for x in real)
+        logits_real = D(*real)
+        return logistic_discriminator_loss(logits_generated, logits_real) + r1_penalty(logits_real, real, self.r1_gamma)
+
+    @property
+    def is_adversarial(self) -> bool:
+        """Whether the method trains a discriminator (the stabilisers of D need one)."""
+        return "discriminator" in self._modules
 
     @property
     def inference_network(self) -> nn.Module | None:

@@ -10,8 +10,9 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from ..config import ModelConfig
+from ..config import LossConfig, ModelConfig
 from ..errors import VeeganError, one_line
+from ..nets.spectral_norm import apply_spectral_norm
 from .base import METHODS, Method
 
 
@@ -89,9 +90,21 @@ def _load_external(name: str) -> type[Method]:
     return cls
 
 
-def build_method(name: str, data_shape: int | Sequence[int], model: ModelConfig, method_options: dict) -> Method:
+def build_method(
+    name: str, data_shape: int | Sequence[int], model: ModelConfig, method_options: dict, loss: LossConfig | None = None,
+) -> Method:
     """The method ``name`` with its networks for samples of ``data_shape``: (D,) or D for
-    vectors, (channels, height, width) for images."""
+    vectors, (channels, height, width) for images; with the stabilisers of D that ``model``
+    (``spectral_norm``) and ``loss`` (``r1_gamma``) ask for, applied after the networks are built
+    (so that a seed gives the same initial networks with or without them)."""
     cls = method_class(name)
     shape = (data_shape,) if isinstance(data_shape, int) else tuple(data_shape)
-    return cls(shape, model, cls.Options(**method_options))
+    method = cls(shape, model, cls.Options(**method_options))
+    r1_gamma = loss.r1_gamma if loss is not None else 0.0
+    if (model.spectral_norm or r1_gamma) and not method.is_adversarial:
+        what = "model.spectral_norm" if model.spectral_norm else "loss.r1_gamma"
+        raise VeeganError(f"{what} acts on a discriminator, and {method_label(name)} has none")
+    if model.spectral_norm:
+        apply_spectral_norm(method.discriminator)
+    method.r1_gamma = r1_gamma
+    return method

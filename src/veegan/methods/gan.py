@@ -9,7 +9,7 @@ from ..config import ModelConfig
 from ..errors import VeeganError
 from ..nets import discriminator_for, generator_for
 from .base import Method, frozen, register
-from .losses import logistic_discriminator_loss, minimax_generator_loss, non_saturating_generator_loss
+from .losses import minimax_generator_loss, non_saturating_generator_loss
 
 GENERATOR_LOSSES = {"non_saturating": non_saturating_generator_loss, "minimax": minimax_generator_loss}
 
@@ -46,6 +46,6 @@ class Gan(Method):
         x_generated = self.generator(self.sample_latent(len(x_real)))
         D = self.discriminator
         return {
-            "discriminator": logistic_discriminator_loss(D(x_generated.detach()), D(x_real)),
+            "discriminator": self.discriminator_loss((x_generated,), (x_real,)),
             "generator": self.generator_loss(frozen(D, x_generated)),
         }

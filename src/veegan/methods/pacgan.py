@@ -10,7 +10,7 @@ from ..config import ModelConfig
 from ..errors import VeeganError
 from ..nets import discriminator_for, generator_for
 from .base import Method, frozen, register
-from .losses import logistic_discriminator_loss, non_saturating_generator_loss
+from .losses import non_saturating_generator_loss
 
 
 @dataclass
@@ -54,6 +54,6 @@ class Pacgan(Method):
         m, D = self.options.pack_size, self.discriminator
         x_generated = pack(self.generator(self.sample_latent(len(x_real))), m)
         return {
-            "discriminator": logistic_discriminator_loss(D(x_generated.detach()), D(pack(x_real, m))),
+            "discriminator": self.discriminator_loss((x_generated,), (pack(x_real, m),)),
             "generator": non_saturating_generator_loss(frozen(D, x_generated)),
         }

@@ -13,6 +13,7 @@ from ..backend.lookahead import mlp_discriminator_gradient
 from ..config import ModelConfig
 from ..errors import VeeganError
 from ..nets.mlp import Discriminator
+from ..nets.spectral_norm import is_parametrized
 from .base import register
 from .gan import Gan, GanOptions
 from .losses import logistic_discriminator_loss
@@ -63,11 +64,13 @@ class Unrolled(Gan):
 
     def training_loss(self, x_real: torch.Tensor, step: int) -> dict[str, torch.Tensor]:
         """D: eq. (6) at its current parameters (one ordinary step). G: the generator loss
-        through D_{theta_K}, the discriminator unrolled K steps ahead (Metz et al., eq. 7-8)."""
+        through D_{theta_K}, the discriminator unrolled K steps ahead (Metz et al., eq. 7-8).
+        With ``loss.r1_gamma`` the penalty joins D's ordinary step, not the K look-ahead steps
+        (which would need a third order of derivatives)."""
         x_generated = self.generator(self.sample_latent(len(x_real)))
         D = self.discriminator
         return {
-            "discriminator": logistic_discriminator_loss(D(x_generated.detach()), D(x_real)),
+            "discriminator": self.discriminator_loss((x_generated,), (x_real,)),
             "generator": self.generator_loss(functional_call(D, self.look_ahead(x_generated, x_real), (x_generated,))),
         }
 
@@ -114,7 +117,8 @@ class Unrolled(Gan):
     ) -> torch.Tensor:
         """d eq. (6) / d theta at D's flat parameters ``theta``, differentiable in ``x_generated``
         (and ``theta``)."""
-        if isinstance(self.discriminator, Discriminator) and backend.cpu_routes(x_real):
+        plain_mlp = isinstance(self.discriminator, Discriminator) and not is_parametrized(self.discriminator)
+        if plain_mlp and backend.cpu_routes(x_real):
             # speed: the MLP's gradient written out (veegan.backend.lookahead) makes G's gradient
             # through the K steps one ordinary backward pass instead of autograd's double backward
             values = list(unflatten(theta).values())

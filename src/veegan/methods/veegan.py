@@ -11,7 +11,7 @@ from ..errors import VeeganError
 from ..nets import bidirectional_networks
 from ..training import distributed
 from .base import Method, frozen, register
-from .losses import RECONSTRUCTION_LOSSES, adversarial_generator_term, logistic_discriminator_loss
+from .losses import RECONSTRUCTION_LOSSES, adversarial_generator_term
 
 
 @dataclass
@@ -90,7 +90,7 @@ class Veegan(Method):
                 z_real = z_real + self.options.real_pair_noise_std * distributed.normal(*z_real.shape, like=z_real)
         D = self.discriminator
         return {
-            "discriminator": logistic_discriminator_loss(D(z, x_generated.detach()), D(z_real, x_real)),
+            "discriminator": self.discriminator_loss((z, x_generated), (z_real, x_real)),
             "adversarial": adversarial_generator_term(frozen(D, z, x_generated)),
             self.autoencoder_name: autoencoder,
         }

@@ -116,3 +116,20 @@ class JointDiscriminator(nn.Module):
 
     def forward(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         return self.net(z, x if self.features is None else self.features(x)).squeeze(1)
+
+
+class GaussianEncoder(nn.Module):
+    """q(z | x) = N(mu(x), diag(exp(log_var(x)))): the reconstructor's MLP with 2K outputs, split
+    into a mean head and a log-variance head (the VAEs' encoder). Called, it returns the mean."""
+
+    def __init__(self, data_dim: int, hidden: Sequence[int], latent_dim: int) -> None:
+        super().__init__()
+        self.net = mlp(data_dim, hidden, 2 * latent_dim)
+
+    def distribution(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(mean, log-variance) of q(z | x), each n x K."""
+        mean, log_var = self.net(x.flatten(1)).chunk(2, dim=1)
+        return mean, log_var
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.distribution(x)[0]

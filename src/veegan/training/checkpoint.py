@@ -49,8 +49,12 @@ def load(path: Path) -> dict[str, Any]:
     return state
 
 
-def training_state(config: Any, method: torch.nn.Module, optimizer: torch.optim.Optimizer, step: int) -> dict[str, Any]:
-    """Everything needed to continue exactly: networks, optimizer, step, RNG, configuration."""
+def training_state(
+    config: Any, method: torch.nn.Module, optimizer: torch.optim.Optimizer, step: int, average: Any = None,
+) -> dict[str, Any]:
+    """Everything needed to continue exactly: networks, optimizer, step, RNG, configuration, and
+    the generator average (``ema.decay``) when there is one."""
+    extra = {} if average is None else {"generator_average": device.to_cpu(average.state_dict())}
     return {
         "veegan_version": __version__,
         "config": config.to_dict(),
@@ -60,6 +64,7 @@ def training_state(config: Any, method: torch.nn.Module, optimizer: torch.optim.
         "method": device.to_cpu(method.state_dict()),
         "optimizer": device.to_cpu(optimizer.state_dict()),
         "rng": device.rng_state(next(method.parameters()).device),
+        **extra,
     }
 
 

@@ -105,8 +105,11 @@ def config_differences(old: Mapping[str, Any], new: Mapping[str, Any], prefix: s
     return out
 
 
-def restore_checkpoint(run_dir: Path, config: TrainConfig, method: Any, optimizer: Any, warn: bool = True) -> int:
-    """Load the run's checkpoint into fresh ``method`` and ``optimizer`` and return its step;
+def restore_checkpoint(
+    run_dir: Path, config: TrainConfig, method: Any, optimizer: Any, warn: bool = True, average: Any = None,
+) -> int:
+    """Load the run's checkpoint into fresh ``method`` and ``optimizer`` (and the generator
+    ``average`` of ``ema.decay``, if given) and return its step;
     refuse a checkpoint of another configuration or model with a one-line error. Training on
     from a checkpoint of another kind of device is allowed, with a one-line warning (``warn``)."""
     state = checkpoint.load(Path(run_dir) / CHECKPOINT_NAME)
@@ -114,6 +117,8 @@ def restore_checkpoint(run_dir: Path, config: TrainConfig, method: Any, optimize
                    allowed=RESUMABLE_CHANGES | RESUME_ADJUSTABLE)
     check_data_definition(config, lambda: state)
     step = checkpoint.restore(state, method, optimizer, config.steps)
+    if average is not None:
+        average.load_state_dict(state.get("generator_average"))
     saved, now = saved_device_kind(state.get("rng")), next(method.parameters()).device.type
     if warn and saved != now:
         print(f"veegan: warning: {run_dir} was trained on {saved} and continues on {now}: the continuation "

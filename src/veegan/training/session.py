@@ -3,6 +3,7 @@ the method and its optimizer, the run directory, a resumed checkpoint) and the i
 the loop calls after every step: log the losses, evaluate, checkpoint; then the final report."""
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import sys
 import time
@@ -23,6 +24,7 @@ from ..evaluation.report import final_report
 from ..methods import Method, build_method, method_label
 from . import checkpoint, distributed, run_dir
 from .divergence import diverged, nonfinite_networks, nonfinite_terms
+from .ema import generator_average
 from .metrics_log import MetricsLog
 
 
@@ -38,7 +40,7 @@ def build_on(config: TrainConfig, shape: tuple[int, ...], device: torch.device) 
     """The method's networks, initialised on the CPU (so that a seed gives the same start on
     every device) and then moved to ``device``, and one Adam over them."""
     with torch.device("cpu"):
-        method = build_method(config.method, shape, config.model, config.method_options)
+        method = build_method(config.method, shape, config.model, config.method_options, config.loss)
     method.to(device)
     return method, make_optimizer(method, config)
 
@@ -67,9 +69,10 @@ class Session:
         torch.manual_seed(config.seed)  # the CPU's and every device's generator
         self.method, self.optimizer = build_on(config, self.dataset.shape, self.device)
         self.method.check_batch_size(config.batch_size // ranks)
+        self.average = generator_average(self.method, config.ema.decay)  # None unless ema.decay > 0
         resuming = distributed.decided_by_main(lambda: run_dir.prepare(out_dir, config, resume=resume, overwrite=overwrite))
         runtime.apply(config.runtime)
-        self.start = run_dir.restore_checkpoint(out_dir, config, self.method, self.optimizer) if resuming else 0
+        self.start = run_dir.restore_checkpoint(out_dir, config, self.method, self.optimizer, average=self.average) if resuming else 0
         self.last_good = self.start if resuming else None  # the step of the checkpoint on disk
         self.model = self.method if ranks == 1 else nn.parallel.DistributedDataParallel(
             self.method, device_ids=[self.device] if self.device.type == "cuda" else None, find_unused_parameters=True)
@@ -87,7 +90,16 @@ class Session:
         self.last_log, self.last_time = self.start, time.perf_counter()
         self.method.train()
 
+    def sampling(self) -> contextlib.AbstractContextManager:
+        """Where samples are drawn for evaluation: with the generator average, if there is one."""
+        return self.average.in_use(self.method) if self.average else contextlib.nullcontext()
+
     # interval hooks, called after every step: the only places that read values back from the tensors
+
+    def update_average(self, step: int, terms: dict[str, torch.Tensor]) -> None:
+        """Every step, with ``ema.decay`` > 0: move the generator average."""
+        if self.average is not None:
+            self.average.update(self.method.generator)
 
     def log_losses(self, step: int, terms: dict[str, torch.Tensor]) -> None:
         """Every ``log_every`` steps: the loss terms (averaged over ranks) and the step rate."""
@@ -109,7 +121,8 @@ class Session:
         schedule = self.config.schedule
         if not (self.main and self.dataset.has_metrics and step % schedule.eval_every == 0 and step < self.config.steps):
             return
-        result = evaluate(self.method, self.dataset, schedule.eval_samples, evaluation_seed(self.config.seed, step))
+        with self.sampling():
+            result = evaluate(self.method, self.dataset, schedule.eval_samples, evaluation_seed(self.config.seed, step))
         self.log.write(step, "eval", {k: v for k, v in result.items() if k != "real"})
         self.say(f"step {step}: {format_metrics(result)}")
 
@@ -125,7 +138,7 @@ class Session:
             self.say(f"step {step}: {what}; checkpoint not written (the one of step {self.last_good} is kept)")
             return
         if self.main:
-            state = checkpoint.training_state(self.config, self.method, self.optimizer, step)
+            state = checkpoint.training_state(self.config, self.method, self.optimizer, step, self.average)
             checkpoint.save_atomic(state, self.out_dir / checkpoint.CHECKPOINT_NAME)
         self.last_good = step
 
@@ -134,8 +147,9 @@ class Session:
         self.bar.close()
         if self.main:
             config = self.config
-            final = final_report(self.name, self.method, self.dataset, config.schedule.eval_samples,
-                                 evaluation_seed(config.seed, config.steps), config.steps, self.out_dir)
+            with self.sampling():
+                final = final_report(self.name, self.method, self.dataset, config.schedule.eval_samples,
+                                     evaluation_seed(config.seed, config.steps), config.steps, self.out_dir)
             if "modes" in final:
                 self.log.write(config.steps, "eval", {k: v for k, v in final.items() if k not in ("method", "dataset", "step", "real")})
             self.say(f"final: {format_metrics(final)}")

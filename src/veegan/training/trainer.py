@@ -49,7 +49,7 @@ def train(
     directory. ``hooks`` are called with the step count after every step (for tests and tools;
     keep them cheap)."""
     run = Session(config, Path(out_dir), resume=resume, overwrite=overwrite, progress=progress)
-    intervals = (run.log_losses, run.evaluate, run.checkpoint)
+    intervals = (run.update_average, run.log_losses, run.evaluate, run.checkpoint)
     hooks, step, stop = list(hooks), run.start, StopBetweenSteps()
     try:
         while step < config.steps:

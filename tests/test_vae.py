@@ -1,0 +1,130 @@
+"""The VAE and the flow-prior VAE: their loss terms against hand computations, the single backward
+pass against the ELBO computed on its own, and the flow's log-determinant against autograd."""
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import veegan
+from veegan.methods.vae import gaussian_nll, kl_to_standard_normal
+from veegan.nets.flow import AffineCoupling, FlowPrior, standard_normal_log_prob
+
+from .gradients import assert_gradient_is, tiny_method, train_once
+
+
+def test_gaussian_nll_by_hand():
+    x = torch.tensor([[1.0, 2.0], [0.0, 0.0]])
+    mean = torch.tensor([[0.0, 0.0], [0.0, 2.0]])
+    log_std = torch.tensor(math.log(2.0))
+    # per row: 0.5 * ||(x - mean) / 2||^2 + 2 log 2 + log 2 pi; the squares are 5/4 and 4/4
+    by_hand = (0.5 * 1.25 + 0.5 * 1.0) / 2 + 2 * math.log(2) + math.log(2 * math.pi)
+    assert gaussian_nll(x, mean, log_std).item() == pytest.approx(by_hand, rel=1e-6)
+    # and it is -log N summed over dimensions, as torch.distributions computes it
+    reference = -torch.distributions.Normal(mean, 2.0).log_prob(x).sum(1).mean()
+    assert gaussian_nll(x, mean, log_std).item() == pytest.approx(reference.item(), rel=1e-6)
+
+
+def test_kl_to_standard_normal_by_hand():
+    mean = torch.tensor([[1.0, 0.0]])
+    log_var = torch.tensor([[0.0, math.log(4.0)]])
+    # 0.5 * [(1 + 1 - 1 - 0) + (0 + 4 - 1 - log 4)]
+    assert kl_to_standard_normal(mean, log_var).item() == pytest.approx(0.5 * (1 + 3 - math.log(4)), rel=1e-6)
+    q = torch.distributions.Normal(mean, (0.5 * log_var).exp())
+    reference = torch.distributions.kl_divergence(q, torch.distributions.Normal(0.0, 1.0)).sum(1).mean()
+    assert kl_to_standard_normal(mean, log_var).item() == pytest.approx(reference.item(), rel=1e-6)
+
+
+def test_vae_single_backward_is_the_negative_elbo(float64):
+    method, _ = tiny_method("vae")
+    G, E, sigma = method.generator, method.encoder, method.observation
+    x = torch.randn(6, 2)
+    torch.manual_seed(1)
+    terms = train_once(method, x, step=0)
+
+    # the same draws in the same order: the reparameterisation noise, then G's extra noise input
+    torch.manual_seed(1)
+    e, eps = torch.randn(6, 3), torch.randn(6, 1)
+    mean, log_var = E.distribution(x)
+    z = mean + (0.5 * log_var).exp() * e
+    log_px = torch.distributions.Normal(G(z, eps), sigma.log_std.exp()).log_prob(x).sum(1)
+    kl = torch.distributions.kl_divergence(torch.distributions.Normal(mean, (0.5 * log_var).exp()),
+                                           torch.distributions.Normal(0.0, 1.0)).sum(1)
+    negative_elbo = -(log_px - kl).mean()
+
+    assert (terms["reconstruction"] + terms["kl"]).item() == pytest.approx(negative_elbo.item(), rel=1e-10)
+    assert terms["kl"].item() == pytest.approx(kl.mean().item(), rel=1e-10)
+    for network in (G, E, sigma):
+        assert_gradient_is(network, negative_elbo)
+
+
+def test_a_fixed_observation_std_is_not_trained(float64):
+    method, optimizer = tiny_method("vae", learn_observation_std=False, observation_std=0.5)
+    assert "observation" not in [g["name"] for g in optimizer.param_groups]
+    train_once(method, torch.randn(6, 2), step=0)
+    assert method.observation.log_std.grad is None
+    assert method.observation.log_std.item() == pytest.approx(math.log(0.5))
+
+
+def test_the_flow_log_determinant_is_autograds_jacobian(float64):
+    torch.manual_seed(0)
+    flow = FlowPrior(dim=4, layers=3, hidden=8)
+    for p in flow.parameters():  # away from the near-identity start, so the test has teeth
+        p.data.normal_(0, 0.5)
+    u = torch.randn(5, 4)
+    z, log_det = flow(u)
+    for row in range(5):
+        jacobian = torch.autograd.functional.jacobian(lambda v: flow(v[None])[0][0], u[row])
+        assert log_det[row].item() == pytest.approx(torch.linalg.slogdet(jacobian)[1].item(), rel=1e-9)
+    # the inverse undoes the forward map, and log p(z) is the change of variables from N(0, I)
+    coupling = flow.layers[0]
+    back, inverse_log_det = coupling.inverse(coupling(u)[0])
+    torch.testing.assert_close(back, u, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(flow.log_prob(z), standard_normal_log_prob(u) - log_det, rtol=1e-10, atol=1e-10)
+
+
+def test_every_coordinate_is_transformed_by_some_layer():
+    flow = FlowPrior(dim=5, layers=2, hidden=4)
+    masks = [layer.mask for layer in flow.layers]
+    assert torch.equal(masks[0] + masks[1], torch.ones(5))
+    assert isinstance(flow.layers[0], AffineCoupling)
+
+
+def test_flow_prior_kl_is_the_closed_form_kl_when_the_flow_is_the_identity(float64):
+    method, _ = tiny_method("vae_flow_prior")
+    for p in method.prior.parameters():  # s = t = 0: p(z) = N(0, I)
+        p.data.zero_()
+    x = torch.randn(400, 2)
+    mean, log_var = method.encoder.distribution(x)
+    z = mean + (0.5 * log_var).exp() * torch.randn_like(mean)
+    # -H(q) - E_q log N(z) estimates KL(q || N(0, I)) without bias; the closed form's error is 0
+    estimate = method.kl_term(z, mean, log_var)
+    exact = kl_to_standard_normal(mean, log_var)
+    assert estimate.item() == pytest.approx(exact.item(), abs=0.05)
+    assert method.kl_term(z, mean, log_var).item() != exact.item()  # one sample, not the closed form
+
+
+def test_flow_prior_samples_come_from_the_flow(float64):
+    method, _ = tiny_method("vae_flow_prior")
+    g = torch.Generator().manual_seed(0)
+    u = torch.randn(7, 3, generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(method.sample_latent(7, g), method.prior(u)[0])
+
+
+@pytest.mark.parametrize("name", ["vae", "vae_flow_prior"])
+def test_vae_trains_samples_and_encodes(name, tiny, tmp_path):
+    run = veegan.train(name, "ring", out=tmp_path / "run", steps=20, overrides=tiny, progress=False)
+    assert run.sample(30, seed=0).shape == (30, 2)
+    z = run.encode(np.zeros((4, 2), dtype=np.float32))
+    assert z.shape == (4, 3)  # the encoder's mean, K wide
+    np.testing.assert_allclose(z, run.method.encoder.distribution(torch.zeros(4, 2))[0].detach().numpy())
+
+
+def test_vae_observation_noise_in_samples_is_an_option(tiny, tmp_path):
+    run = veegan.train("vae", "ring", out=tmp_path / "run", steps=5, overrides=tiny, progress=False)
+    noisy = veegan.train("vae", "ring", out=tmp_path / "noisy", steps=5, overrides={
+        **tiny, "method_options": {"sample_observation_noise": True}}, progress=False)
+    mean = run.sample(2000, seed=0)
+    spread = noisy.sample(2000, seed=0) - mean  # same networks (same seed), the same z
+    sigma = run.method.observation.log_std.exp().item()
+    assert spread.std() == pytest.approx(sigma, rel=0.05)
