@@ -34,6 +34,8 @@ def launch_of(args: argparse.Namespace) -> Launch:
 def cmd_reproduce(args: argparse.Namespace) -> None:
     if args.seeds is not None and args.seeds < 1:
         raise VeeganError("--seeds must be >= 1")
+    if args.stabilisers and args.table != "stabilisers":
+        raise VeeganError("--stabilisers is an option of `reproduce stabilisers` only")
     if args.table == "table1":
         from .experiments.table1 import BUDGETS, TABLE1_DATASETS, TABLE1_METHODS, reproduce_table1
 
@@ -41,9 +43,19 @@ def cmd_reproduce(args: argparse.Namespace) -> None:
         reproduce_table1(out=args.out, methods=args.methods or TABLE1_METHODS, datasets=args.datasets or TABLE1_DATASETS,
                          seeds=args.seeds or 5, budget=budget, workers=args.workers, launch=launch_of(args),
                          steps=_dataset_steps(args.steps), results=args.results, train=not args.no_train)
+    elif args.table == "stabilisers":
+        if args.steps:
+            raise VeeganError("--steps is an option of table1 only")
+        from .experiments.stabilisers import STABILISER_DATASETS, STABILISER_METHODS, STABILISERS, reproduce_stabilisers
+        from .experiments.table1 import BUDGETS
+
+        reproduce_stabilisers(out=args.out, methods=args.methods or STABILISER_METHODS,
+                              datasets=args.datasets or STABILISER_DATASETS, settings=args.stabilisers or tuple(STABILISERS),
+                              seeds=args.seeds or 3, budget=_budget(args.budget or "quick", BUDGETS, "stabilisers"),
+                              workers=args.workers, results=args.results, train=not args.no_train, launch=launch_of(args))
     else:
         if args.steps or args.results or args.no_train:
-            raise VeeganError("--steps, --results and --no-train are options of table1 only")
+            raise VeeganError("--steps, --results and --no-train are options of table1 and stabilisers only")
         from .experiments.table2 import BUDGETS as IMAGE_BUDGETS
         from .experiments.table2 import TABLE2_DATASETS, TABLE2_METHODS, reproduce_table2
 
