@@ -1,6 +1,6 @@
 """A RealNVP normalising flow (Dinh et al. 2017) used as a learned prior p(z) (``vae_flow_prior``):
-z = f(u) with u ~ N(0, I), f a stack of affine coupling layers whose masks alternate between the
-even and the odd coordinates, so that every coordinate is transformed by every other layer."""
+z = f(u) with u ~ N(0, I), f a stack of affine coupling layers that keep the even and the odd
+coordinates in turn, so that every coordinate is transformed by every other layer."""
 from __future__ import annotations
 
 import math
@@ -14,35 +14,34 @@ INITIAL_OUTPUT_SCALE = 0.01  # of the conditioners' last layer: the flow starts 
 
 
 class AffineCoupling(nn.Module):
-    """y = m * u + (1 - m) * (u * exp(s) + t), with (s, t) = net(m * u): the masked coordinates
-    pass through and set a scale and shift of the others. log |det dy/du| = sum (1 - m) * s.
-    ``s`` is tanh-bounded (a factor of at most e per layer), and the conditioner's last layer
-    starts at 1/100 of its usual initial scale, so a new layer is close to the identity."""
+    """y_kept = u_kept, y_free = u_free * exp(s) + t with (s, t) = net(u_kept): one half of the
+    coordinates passes through and sets a scale and shift of the other half.
+    log |det dy/du| = sum s. ``s`` is tanh-bounded (a factor of at most e per layer), and the
+    conditioner's last layer starts at 1/100 of its usual initial scale, so a new layer is close
+    to the identity."""
 
-    def __init__(self, dim: int, hidden: int, mask: torch.Tensor) -> None:
+    def __init__(self, dim: int, hidden: int, kept: torch.Tensor) -> None:
         super().__init__()
-        self.register_buffer("mask", mask)
-        self.net = mlp(dim, (hidden, hidden), 2 * dim)
+        self.register_buffer("kept", kept)  # indices of the coordinates that pass through
+        self.register_buffer("free", torch.tensor([i for i in range(dim) if i not in set(kept.tolist())], dtype=torch.long))
+        self.net = mlp(len(kept), (hidden, hidden), 2 * len(self.free))
         with torch.no_grad():
             for p in self.net[-1].parameters():
                 p.mul_(INITIAL_OUTPUT_SCALE)
 
-    def scale_shift(self, kept: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        free = 1 - self.mask
-        s, t = self.net(kept).chunk(2, dim=1)
-        return torch.tanh(s) * free, t * free
+    def scale_shift(self, u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        s, t = self.net(u[:, self.kept]).chunk(2, dim=1)
+        return torch.tanh(s), t
 
     def forward(self, u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(y, log |det dy/du|) per row."""
-        kept = u * self.mask
-        s, t = self.scale_shift(kept)
-        return kept + (1 - self.mask) * (u * s.exp() + t), s.sum(dim=1)
+        s, t = self.scale_shift(u)
+        return u.index_copy(1, self.free, u[:, self.free] * s.exp() + t), s.sum(dim=1)
 
     def inverse(self, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(u, log |det du/dy|) per row: the exact inverse of :meth:`forward`."""
-        kept = y * self.mask
-        s, t = self.scale_shift(kept)
-        return kept + (1 - self.mask) * ((y - t) * (-s).exp()), -s.sum(dim=1)
+        s, t = self.scale_shift(y)
+        return y.index_copy(1, self.free, (y[:, self.free] - t) * (-s).exp()), -s.sum(dim=1)
 
 
 class FlowPrior(nn.Module):
@@ -50,8 +49,8 @@ class FlowPrior(nn.Module):
 
     def __init__(self, dim: int, layers: int, hidden: int) -> None:
         super().__init__()
-        even = (torch.arange(dim) % 2 == 0).float()
-        self.layers = nn.ModuleList(AffineCoupling(dim, hidden, even if i % 2 == 0 else 1 - even) for i in range(layers))
+        halves = torch.arange(0, dim, 2), torch.arange(1, dim, 2)  # even and odd coordinates, in turn
+        self.layers = nn.ModuleList(AffineCoupling(dim, hidden, halves[i % 2]) for i in range(layers))
 
     def forward(self, u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """z = f(u) and log |det dz/du| per row."""
