@@ -12,6 +12,7 @@ import torch
 import torch.multiprocessing as mp
 
 from veegan.training import checkpoint
+from veegan.config import merge
 from veegan.configure import resolve_config
 
 STEPS = 6
@@ -27,7 +28,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _rank_worker(rank: int, world: int, port: int, method: str, out: str) -> None:
+def _rank_worker(rank: int, world: int, port: int, method: str, out: str, extra: dict | None = None) -> None:
     """One rank: train through the project's trainer, then save this rank's networks."""
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world), LOCAL_RANK=str(rank))
     from veegan.training import distributed, session, trainer
@@ -40,26 +41,38 @@ def _rank_worker(rank: int, world: int, port: int, method: str, out: str) -> Non
         return build(m, config)
 
     session.make_optimizer = capture
-    config = resolve_config(method=method, dataset="ring", steps=STEPS, overrides=OVERRIDES)
+    config = resolve_config(method=method, dataset="ring", steps=STEPS, overrides=merge(OVERRIDES, extra or {}))
     trainer.train(config, out, progress=False)
     torch.save(captured["method"].state_dict(), os.path.join(out, f"rank{rank}.pt"))
     distributed.teardown()
 
 
-def single_process_networks(method: str, out) -> dict:
+def single_process_state(method: str, out, extra: dict | None = None) -> dict:
     from veegan.training import trainer
 
-    trainer.train(resolve_config(method=method, dataset="ring", steps=STEPS, overrides=OVERRIDES), out, progress=False)
-    return checkpoint.load(out / checkpoint.CHECKPOINT_NAME)["method"]
+    config = resolve_config(method=method, dataset="ring", steps=STEPS, overrides=merge(OVERRIDES, extra or {}))
+    trainer.train(config, out, progress=False)
+    return checkpoint.load(out / checkpoint.CHECKPOINT_NAME)
 
 
-@pytest.mark.parametrize("method", ["veegan", "gan"])
-def test_two_ranks_match_each_other_and_one_process(method, tmp_path):
+# every stabiliser at once: R1's gradient taken inside DDP's forward, spectral norm's buffers,
+# the generator average kept by rank 0
+STABILISED = {"model": {"spectral_norm": True}, "loss": {"r1_gamma": 1.0}, "ema": {"decay": 0.5}}
+
+
+@pytest.mark.parametrize("method, extra", [("veegan", {}), ("gan", {}), ("veegan", STABILISED)],
+                         ids=["veegan", "gan", "veegan-stabilised"])
+def test_two_ranks_match_each_other_and_one_process(method, extra, tmp_path):
     out = tmp_path / "ddp"
-    mp.spawn(_rank_worker, args=(2, free_port(), method, str(out)), nprocs=2, join=True)
+    mp.spawn(_rank_worker, args=(2, free_port(), method, str(out), extra), nprocs=2, join=True)
     rank0, rank1 = (torch.load(out / f"rank{r}.pt", weights_only=True) for r in (0, 1))
-    single = single_process_networks(method, tmp_path / "single")
-    saved = checkpoint.load(out / checkpoint.CHECKPOINT_NAME)["method"]
+    single_state = single_process_state(method, tmp_path / "single", extra)
+    single = single_state["method"]
+    saved_state = checkpoint.load(out / checkpoint.CHECKPOINT_NAME)
+    saved = saved_state["method"]
+    if extra:
+        for name, value in single_state["generator_average"].items():
+            torch.testing.assert_close(saved_state["generator_average"][name], value, rtol=1e-4, atol=1e-5)
     for name in single:
         assert torch.equal(rank0[name], rank1[name]), name
         assert torch.equal(saved[name], rank0[name]), name

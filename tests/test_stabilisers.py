@@ -238,3 +238,32 @@ def test_reproduce_stabilisers_tabulates_each_setting_and_keeps_results(tmp_path
     assert (tmp_path / "elsewhere" / "stabilisers.md").read_text().split("Total wall")[0] == table.split("Total wall")[0]
     assert main(["reproduce", "table1", "--stabilisers", "ema", "--out", str(tmp_path / "x")]) == 2
     assert "--stabilisers is an option of `reproduce stabilisers` only" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["gan", "unrolled", "veegan"])
+def test_every_stabiliser_at_once_trains_on_images(name):
+    """DCGAN's D with spectral norm on its convolutions, R1 on image inputs, and the average of a
+    generator with batch-norm statistics: two finite steps, the average follows G."""
+    from veegan.training.ema import generator_average
+    from veegan.training.trainer import make_optimizer, training_step
+
+    from .test_images import SMALL_IMAGES, random_images
+
+    options = {"unroll_steps": 2} if name == "unrolled" else {}
+    config = resolve_config(method=name, overrides={
+        "batch_size": 8, "model": {**SMALL_IMAGES, "spectral_norm": True}, "loss": {"r1_gamma": 10.0},
+        "method_options": options})
+    dataset = random_images()
+    torch.manual_seed(0)
+    method = build_method(name, dataset.shape, config.model, config.method_options, config.loss)
+    optimizer = make_optimizer(method, config)
+    average = generator_average(method, 0.5)
+    assert any(isinstance(m, torch.nn.Conv2d) and hasattr(m, "parametrizations") for m in method.discriminator.modules())
+    for step in range(2):
+        terms = training_step(method, optimizer, dataset, 8, step)
+        assert all(torch.isfinite(v) for v in terms.values())
+        average.update(method.generator)
+    for mine, theirs in zip(average.network.buffers(), method.generator.buffers()):
+        assert torch.equal(mine, theirs)  # batch-norm statistics are copied, not averaged
+    with average.in_use(method):
+        assert method.sample(3, torch.Generator().manual_seed(0)).shape == (3, 3, 16, 16)
