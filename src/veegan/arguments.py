@@ -117,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="table1 and stabilisers: paper (100,000 steps, batch 500) or quick (default); "
                         "table2: paper or cpu (default)")
     p.add_argument("--stabilisers", nargs="+", metavar="SETTING",
-                   help="stabilisers: the settings to train (default: plain ema spectral_norm r1)")
+                   help="stabilisers: the settings to train (default: plain ema spectral_norm r1; also: all, the three at once)")
     p.add_argument("--steps", metavar="DATASET=N", action="append", default=[],
                    help="table1: train DATASET for N steps instead of the budget's (e.g. hd1200=25000)")
     p.add_argument("--results", metavar="DIR", help="table1, stabilisers: keep each finished run's small files (config, "

@@ -46,11 +46,11 @@ def cmd_reproduce(args: argparse.Namespace) -> None:
     elif args.table == "stabilisers":
         if args.steps:
             raise VeeganError("--steps is an option of table1 only")
-        from .experiments.stabilisers import STABILISER_DATASETS, STABILISER_METHODS, STABILISERS, reproduce_stabilisers
+        from .experiments.stabilisers import DEFAULT_SETTINGS, STABILISER_DATASETS, STABILISER_METHODS, reproduce_stabilisers
         from .experiments.table1 import BUDGETS
 
         reproduce_stabilisers(out=args.out, methods=args.methods or STABILISER_METHODS,
-                              datasets=args.datasets or STABILISER_DATASETS, settings=args.stabilisers or tuple(STABILISERS),
+                              datasets=args.datasets or STABILISER_DATASETS, settings=args.stabilisers or DEFAULT_SETTINGS,
                               seeds=args.seeds or 3, budget=_budget(args.budget or "quick", BUDGETS, "stabilisers"),
                               workers=args.workers, results=args.results, train=not args.no_train, launch=launch_of(args))
     else:

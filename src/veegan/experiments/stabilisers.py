@@ -28,6 +28,8 @@ STABILISERS: dict[str, dict[str, Any]] = {
     "spectral_norm": {"model": {"spectral_norm": True}},
     "r1": {"loss": {"r1_gamma": 1.0}},
 }
+DEFAULT_SETTINGS = tuple(STABILISERS)  # each stabiliser alone
+STABILISERS["all"] = merge(merge(STABILISERS["ema"], STABILISERS["spectral_norm"]), STABILISERS["r1"])  # on request
 
 
 def stabiliser_jobs(
@@ -45,7 +47,7 @@ def stabiliser_jobs(
 
 def reproduce_stabilisers(
     *, out: str | Path, methods: Sequence[str] = STABILISER_METHODS, datasets: Sequence[str] = STABILISER_DATASETS,
-    settings: Sequence[str] = tuple(STABILISERS), seeds: int = 3, budget: str = "quick", workers: int | None = None,
+    settings: Sequence[str] = DEFAULT_SETTINGS, seeds: int = 3, budget: str = "quick", workers: int | None = None,
     results: str | Path | None = None, train: bool = True, launch: Launch = Launch(),
 ) -> list[dict[str, Any]]:
     """Train every (method, setting, dataset, seed), then write stabilisers.md and stabilisers.csv.
