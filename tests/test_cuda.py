@@ -12,11 +12,12 @@ import pytest
 import torch
 
 from veegan.api import load
+from veegan.config import merge
 from veegan.configure import resolve_config
 from veegan.training import checkpoint
 from veegan.training.trainer import train
 
-from .test_distributed import free_port
+from .test_distributed import STABILISED, free_port
 
 pytestmark = [pytest.mark.cuda, pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")]
 
@@ -26,19 +27,20 @@ SMALL = {"batch_size": 64, "model": {"latent_dim": 8, "generator_hidden": [32, 3
                       "checkpoint_every": 50}}
 
 
-def _config(device: str, steps: int = 200, method: str = "veegan"):
+def _config(device: str, steps: int = 200, method: str = "veegan", extra: dict | None = None):
     return resolve_config(method=method, dataset="ring", steps=steps, seed=5,
-                          overrides={**SMALL, "runtime": {"device": device}})
+                          overrides=merge({**SMALL, "runtime": {"device": device}}, extra or {}))
 
 
 def _params(run_dir) -> dict:
     return checkpoint.load(run_dir / checkpoint.CHECKPOINT_NAME)["method"]
 
 
-@pytest.mark.parametrize("method", ["veegan", "unrolled"])
-def test_a_cuda_run_equals_itself_and_resumes_exactly(tmp_path, method):
-    train(_config("cuda", method=method), tmp_path / "a", progress=False)
-    train(_config("cuda", method=method), tmp_path / "b", progress=False)
+@pytest.mark.parametrize("method, extra", [("veegan", {}), ("unrolled", {}), ("vae_flow_prior", {}), ("veegan", STABILISED)],
+                         ids=["veegan", "unrolled", "vae_flow_prior", "veegan-stabilised"])
+def test_a_cuda_run_equals_itself_and_resumes_exactly(tmp_path, method, extra):
+    train(_config("cuda", method=method, extra=extra), tmp_path / "a", progress=False)
+    train(_config("cuda", method=method, extra=extra), tmp_path / "b", progress=False)
     a, b = _params(tmp_path / "a"), _params(tmp_path / "b")
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert all(v.device.type == "cpu" for v in a.values())  # checkpoints hold CPU tensors
@@ -51,10 +53,13 @@ def test_a_cuda_run_equals_itself_and_resumes_exactly(tmp_path, method):
             raise Cut
 
     with pytest.raises(Cut):
-        train(_config("cuda", method=method), tmp_path / "cut", progress=False, hooks=[cut_at_120])
-    train(_config("cuda", method=method), tmp_path / "cut", resume=True, progress=False)
+        train(_config("cuda", method=method, extra=extra), tmp_path / "cut", progress=False, hooks=[cut_at_120])
+    train(_config("cuda", method=method, extra=extra), tmp_path / "cut", resume=True, progress=False)
     resumed = _params(tmp_path / "cut")
     assert all(torch.equal(resumed[k], a[k]) for k in a)
+    if extra.get("ema"):  # the generator average resumes exactly too
+        kept = [checkpoint.load(d / checkpoint.CHECKPOINT_NAME)["generator_average"] for d in (tmp_path / "a", tmp_path / "cut")]
+        assert all(torch.equal(kept[0][k], kept[1][k]) for k in kept[0])
 
 
 def test_a_cpu_checkpoint_continues_on_cuda_and_a_cuda_run_loads_on_the_cpu(tmp_path, capsys):
