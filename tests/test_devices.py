@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from veegan.backend.device import resolve_device, rng_state, saved_device_kind, set_rng_state
+from veegan.config import merge
 from veegan.configure import resolve_config
 from veegan.errors import VeeganError
 from veegan.training import checkpoint
@@ -14,7 +15,8 @@ from veegan.training.trainer import train
 
 from .test_cli_errors import TINY, assert_one_line_error, cli
 
-METHODS = ["gan", "veegan", "ali", "unrolled", "veegan_dae", "pacgan"]
+METHODS = ["gan", "veegan", "ali", "unrolled", "veegan_dae", "pacgan", "vae", "vae_flow_prior"]
+STABILISED = {"model": {"spectral_norm": True}, "loss": {"r1_gamma": 1.0}, "ema": {"decay": 0.9}}
 
 
 @pytest.fixture
@@ -27,11 +29,13 @@ def meta_by_default():
         torch.set_default_device(None)
 
 
-@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("method, stabilised", [(m, False) for m in METHODS] + [("veegan", True), ("unrolled", True)],
+                         ids=METHODS + ["veegan-stabilised", "unrolled-stabilised"])
 @pytest.mark.parametrize("dataset", ["ring", "hd1200"])
-def test_every_tensor_of_a_run_is_made_on_its_device(tmp_path, tiny, method, dataset, meta_by_default):
-    tiny = {**tiny, "runtime": {"threads": 1, "device": "cpu"},
-            "schedule": {**tiny["schedule"], "eval_every": 2, "checkpoint_every": 2, "log_every": 1}}
+def test_every_tensor_of_a_run_is_made_on_its_device(tmp_path, tiny, method, stabilised, dataset, meta_by_default):
+    tiny = merge({**tiny, "runtime": {"threads": 1, "device": "cpu"},
+                  "schedule": {**tiny["schedule"], "eval_every": 2, "checkpoint_every": 2, "log_every": 1}},
+                 STABILISED if stabilised else {})
     config = resolve_config(method=method, dataset=dataset, steps=4, seed=1, overrides=tiny)
     run_dir = tmp_path / "run"
     train(config, run_dir, progress=False)  # steps, evaluations, checkpoints, the final report
