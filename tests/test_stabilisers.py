@@ -1,20 +1,27 @@
 """The stabilisers beyond the paper (ema.decay, model.spectral_norm, loss.r1_gamma): each changes
 what it should and nothing else, on every adversarial method."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
 
 import veegan
+from veegan.cli import main
 from veegan.config import LossConfig, ModelConfig
 from veegan.configure import resolve_config
 from veegan.data.catalog import make_dataset
 from veegan.errors import VeeganError
+from veegan.experiments import table1
 from veegan.methods import build_method
 from veegan.methods.losses import logistic_discriminator_loss
 from veegan.training import checkpoint
-from veegan.training.ema import GeneratorAverage
+from veegan.training.ema import GeneratorAverage, generator_average
+from veegan.training.trainer import make_optimizer, training_step
 
+from .conftest import TINY
 from .gradients import MODEL, reference_grads, stored_grads
+from .test_images import SMALL_IMAGES, random_images
 from .test_method_contract import assert_terms_train_only_their_networks
 
 ADVERSARIAL = ["gan", "ali", "unrolled", "veegan", "veegan_dae", "pacgan"]
@@ -121,8 +128,6 @@ def test_with_every_stabiliser_each_term_still_trains_only_its_networks(name, ti
         **tiny, "model": {**tiny["model"], "spectral_norm": True}, "loss": {"r1_gamma": 1.0}})
     torch.manual_seed(0)
     method = build_method(config.method, 2, config.model, config.method_options, config.loss)
-    from veegan.training.trainer import make_optimizer
-
     make_optimizer(method, config)
     assert_terms_train_only_their_networks(method, make_dataset("ring").sample(config.batch_size))
 
@@ -151,8 +156,6 @@ def test_r1_gamma_0_gives_todays_gradients_bit_for_bit(name, float64):
     for loss in (None, LossConfig(r1_gamma=0.0)):
         torch.manual_seed(0)
         method = build_method(name, 2, MODEL, {}, loss)
-        from veegan.training.trainer import make_optimizer
-
         make_optimizer(method, type("C", (), {"optim": veegan.config.OptimConfig(fused=False)})())
         torch.manual_seed(1)
         sum(method.training_loss(torch.randn(8, 2, generator=torch.Generator().manual_seed(2)), 0).values()).backward()
@@ -215,11 +218,6 @@ def test_r1_leaves_the_generator_gradient_alone(float64):
 
 
 def test_reproduce_stabilisers_tabulates_each_setting_and_keeps_results(tmp_path, monkeypatch, capsys):
-    from veegan.cli import main
-    from veegan.experiments import table1
-
-    from .conftest import TINY
-
     monkeypatch.setitem(table1.BUDGETS, "quick", {"steps": {"ring": 6, "grid": 6}, "overrides": TINY})
     args = ["reproduce", "stabilisers", "--methods", "gan", "veegan", "--datasets", "ring", "--seeds", "2",
             "--out", str(tmp_path / "out"), "--results", str(tmp_path / "kept"), "--workers", "2", "--quiet"]
@@ -244,11 +242,6 @@ def test_reproduce_stabilisers_tabulates_each_setting_and_keeps_results(tmp_path
 def test_every_stabiliser_at_once_trains_on_images(name):
     """DCGAN's D with spectral norm on its convolutions, R1 on image inputs, and the average of a
     generator with batch-norm statistics: two finite steps, the average follows G."""
-    from veegan.training.ema import generator_average
-    from veegan.training.trainer import make_optimizer, training_step
-
-    from .test_images import SMALL_IMAGES, random_images
-
     options = {"unroll_steps": 2} if name == "unrolled" else {}
     config = resolve_config(method=name, overrides={
         "batch_size": 8, "model": {**SMALL_IMAGES, "spectral_norm": True}, "loss": {"r1_gamma": 10.0},
@@ -267,3 +260,24 @@ def test_every_stabiliser_at_once_trains_on_images(name):
         assert torch.equal(mine, theirs)  # batch-norm statistics are copied, not averaged
     with average.in_use(method):
         assert method.sample(3, torch.Generator().manual_seed(0)).shape == (3, 3, 16, 16)
+
+
+@pytest.mark.parametrize("name", ADVERSARIAL)
+def test_every_built_in_adversarial_method_adds_r1_to_ds_loss(name):
+    losses = []
+    for gamma in (0.0, 1.0):
+        torch.manual_seed(0)
+        method = build_method(name, 2, MODEL, {}, LossConfig(r1_gamma=gamma))
+        make_optimizer(method, type("C", (), {"optim": veegan.config.OptimConfig(fused=False)})())  # Unrolled's look-ahead
+        torch.manual_seed(1)
+        losses.append(method.training_loss(torch.randn(8, 2, generator=torch.Generator().manual_seed(2)), 0)["discriminator"])
+    assert method.uses_discriminator_loss and losses[1].item() > losses[0].item()
+
+
+def test_r1_refuses_a_method_that_computes_ds_loss_itself(tmp_path, capsys):
+    example = f"{Path(__file__).resolve().parents[1] / 'examples' / 'custom_method.py'}:CustomGan"
+    assert main(["train", "--method", example, "--steps", "2", "--out", str(tmp_path / "run"),
+                 "--set", "loss.r1_gamma=1"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "does not compute D's loss with Method.discriminator_loss" in err
+    assert not (tmp_path / "run").exists()

@@ -17,6 +17,7 @@ class Ali(Method):
     """G (generator), E (encoder) and D(z, x) (joint discriminator)."""
 
     Options = NoOptions
+    uses_discriminator_loss = True
     trains = {"discriminator": ("discriminator",), "generator": ("generator",), "encoder": ("encoder",)}
     learning_rate_of = {"encoder": "lr_reconstructor"}  # E has the reconstructor's architecture and rate
 

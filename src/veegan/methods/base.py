@@ -63,6 +63,9 @@ class Method(nn.Module):
     discriminator: nn.Module  # adversarial methods only
     # gamma of the R1 penalty on D's real inputs (``loss.r1_gamma``, set by build_method); 0 = off
     r1_gamma: float = 0.0
+    # True for a method whose D's loss comes from :meth:`discriminator_loss`, which is where R1 is
+    # added: ``loss.r1_gamma`` refuses a method that does not declare it
+    uses_discriminator_loss: ClassVar[bool] = False
 
     def __init__(self, data_shape: tuple[int, ...], model: ModelConfig, options: object) -> None:
         super().__init__()

@@ -104,6 +104,9 @@ def build_method(
     if (model.spectral_norm or r1_gamma) and not method.is_adversarial:
         what = "model.spectral_norm" if model.spectral_norm else "loss.r1_gamma"
         raise VeeganError(f"{what} acts on a discriminator, and {method_label(name)} has none")
+    if r1_gamma and not method.uses_discriminator_loss:
+        raise VeeganError(f"loss.r1_gamma: {method_label(name)} does not compute D's loss with Method.discriminator_loss "
+                          "(which adds R1); use it and set uses_discriminator_loss = True in the class")
     if model.spectral_norm:
         apply_spectral_norm(method.discriminator)
     method.r1_gamma = r1_gamma

@@ -32,6 +32,7 @@ class Gan(Method):
     """G_gamma (generator) and D_omega(x) (discriminator), trained simultaneously."""
 
     Options = GanOptions
+    uses_discriminator_loss = True
     trains = {"discriminator": ("discriminator",), "generator": ("generator",)}
 
     def __init__(self, data_shape: tuple[int, ...], model: ModelConfig, options: GanOptions) -> None:

@@ -38,6 +38,7 @@ class Pacgan(Method):
     method sees the same number of samples per step."""
 
     Options = PacganOptions
+    uses_discriminator_loss = True
     trains = {"discriminator": ("discriminator",), "generator": ("generator",)}
 
     def __init__(self, data_shape: tuple[int, ...], model: ModelConfig, options: PacganOptions) -> None:

@@ -48,6 +48,7 @@ class Veegan(Method):
     """G_gamma (generator), F_theta (reconstructor) and D_omega(z, x) (joint discriminator)."""
 
     Options = VeeganOptions
+    uses_discriminator_loss = True
     autoencoder_name = "reconstruction"  # the name of the autoencoder term in the logs
     trains = {"discriminator": ("discriminator",), "adversarial": ("generator",),
               "reconstruction": ("generator", "reconstructor")}
