@@ -27,6 +27,17 @@ def method_argument(name: str) -> str:
     return name
 
 
+def dataset_argument(name: str) -> str:
+    """A ``--dataset`` value: a built-in dataset, or a member of a family of names (mix-d50-...)."""
+    from .data.catalog import DATASETS
+
+    try:
+        DATASETS.get(name)
+    except VeeganError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return name
+
+
 DEVICE_HELP = "auto (default: CUDA if available, else Apple's MPS, else the CPU), cpu, cuda, cuda:N or mps"
 
 
@@ -52,12 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
     from .methods import method_names
 
     methods = f"{', '.join(method_names())}, or FILE.py:Class / module:Class for a method of your own"
+    datasets = f"{', '.join(DATASETS.names())}, or {' / '.join(DATASETS.forms())} (a mixture of the family, docs/usage.md)"
     parser = Parser(prog="veegan", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
     p = commands.add_parser("train", help="train one model into a run directory")
     p.add_argument("--method", type=method_argument, metavar="METHOD", help=f"training method: {methods} (default: veegan)")
-    p.add_argument("--dataset", choices=DATASETS.names(), help="built-in dataset (default: ring)")
+    p.add_argument("--dataset", type=dataset_argument, metavar="DATASET", help=f"built-in dataset: {datasets} (default: ring)")
     p.add_argument("--data", metavar="FILE", help="your own N x D data (.npy or .csv) instead of --dataset")
     p.add_argument("--data-dir", metavar="DIR", help="folder of an image dataset's files (default: the cache, downloading)")
     p.add_argument("--steps", type=int, help="training iterations")
@@ -98,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("compare", help="train several methods on one dataset and plot them side by side")
     p.add_argument("--methods", nargs="+", type=method_argument, metavar="METHOD", default=["gan", "veegan"],
                    help=f"{methods} (default: gan veegan)")
-    p.add_argument("--dataset", choices=DATASETS.names(), default="ring")
+    p.add_argument("--dataset", type=dataset_argument, metavar="DATASET", default="ring", help=f"{datasets} (default: ring)")
     p.add_argument("--seeds", type=int, default=1, help="seeds per method (0, 1, ...)")
     p.add_argument("--steps", type=int, help="training iterations per run")
     p.add_argument("--set", dest="overrides", metavar="KEY=VALUE", action="append", default=[])
@@ -109,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "stabilisers: each adversarial method plain and with EMA, spectral norm or R1 (beyond the paper)")
     p.add_argument("--methods", nargs="+", type=method_argument, metavar="METHOD",
                    help=f"{methods} (default: gan ali unrolled veegan pacgan; stabilisers: the six adversarial ones)")
-    p.add_argument("--datasets", nargs="+", choices=DATASETS.names(),
+    p.add_argument("--datasets", nargs="+", type=dataset_argument, metavar="DATASET",
                    help="default: ring grid hd1200 (table1), stacked_mnist cifar10 (table2), ring grid (stabilisers)")
     p.add_argument("--seeds", type=int, help="seeds per method (default: 5 for table1, 3 for stabilisers, the budget's "
                    "for table2)")
@@ -140,9 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("data", help="look at a built-in dataset: its definition, or real samples of it")
     actions = p.add_subparsers(dest="action", required=True, parser_class=Parser)
     q = actions.add_parser("describe", help="the definition, modes, high-quality radii, scorer and preset")
-    q.add_argument("--dataset", choices=DATASETS.names(), required=True)
+    q.add_argument("--dataset", type=dataset_argument, metavar="DATASET", required=True, help=datasets)
     q = actions.add_parser("sample", help="write real samples to a .npy file (N x D, or N x C x H x W images in [-1, 1])")
-    q.add_argument("--dataset", choices=DATASETS.names(), required=True)
+    q.add_argument("--dataset", type=dataset_argument, metavar="DATASET", required=True, help=datasets)
     q.add_argument("--data-dir", metavar="DIR", help="folder of an image dataset's files (default: the cache, downloading)")
     q.add_argument("-n", type=int, required=True, help="number of samples")
     q.add_argument("--seed", type=int, default=0)
@@ -150,6 +162,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("config", help="print the resolved configuration as YAML (with the dataset's preset)")
     p.add_argument("--method", type=method_argument, metavar="METHOD", default="veegan", help=methods)
-    p.add_argument("--dataset", choices=DATASETS.names(), default="ring")
+    p.add_argument("--dataset", type=dataset_argument, metavar="DATASET", default="ring", help=f"{datasets} (default: ring)")
     p.add_argument("--set", dest="overrides", metavar="KEY=VALUE", action="append", default=[])
     return parser

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import torch
+
 # each module registers its datasets; in this order, the synthetic ones first, the CLI lists them
 from . import synthetic  # noqa: F401, I001
 from . import images, stacked_mnist  # noqa: F401, E402
 from .arrays import ArrayDataset, load_array
 from .base import DATASETS, Dataset, DatasetSpec
+from .family import NAME_FORM, family_spec
+
+DATASETS.add_resolver(family_spec, NAME_FORM)  # the mixture family: mix-d50-k20-unequal-s4 and the like
 
 __all__ = ["DATASETS", "ArrayDataset", "Dataset", "DatasetSpec", "load_array", "make_dataset"]
 
@@ -29,7 +34,9 @@ def describe(name: str) -> str:
     lines = [f"{name}: {doc}", f"  reads files: {'yes (data_dir)' if spec.reads_files else 'no, generated'}"]
     if not spec.reads_files:
         dataset = spec.build()
-        lines.append(f"  a sample: {dataset.dim} values; modes: {len(dataset.means)}, equal weights")
+        equal = bool(torch.allclose(dataset.weights, dataset.weights[0]))
+        lines.append(f"  a sample: {dataset.dim} values; modes: {len(dataset.means)}, "
+                     + ("equal weights" if equal else f"weights {dataset.weights.min():.4f} to {dataset.weights.max():.4f}"))
         lines.append(f"  high-quality radius: calibrated {dataset.hq_radius:.4g} (holds 98.89 % of a mode's own samples), "
                      f"paper {dataset.paper_radius:.4g} ({dataset.paper_radius / dataset.std:g} std)")
     if spec.scorer is not None:

@@ -31,22 +31,28 @@ def high_quality_radius(std: float, mode_dim: int) -> float:
 
 
 class GaussianMixture(Dataset):
-    """Uniform mixture of isotropic Gaussians: x = means[k] + std * basis @ eps, eps ~ N(0, I).
+    """A mixture of isotropic Gaussians: x = means[k] + std * basis @ eps, eps ~ N(0, I), k drawn
+    with probabilities ``weights`` (uniform when None).
 
     ``basis`` (D x d, orthonormal columns) embeds d-dimensional modes in D dimensions; None means
     the modes are full-dimensional.
     """
 
     scorer = MODE_SCORER
-    device_tensors = ("means", "basis")
+    device_tensors = ("means", "basis", "cumulative_weights")
 
     def __init__(
-        self, name: str, means: torch.Tensor, std: float, basis: torch.Tensor | None = None
+        self, name: str, means: torch.Tensor, std: float, basis: torch.Tensor | None = None,
+        weights: torch.Tensor | None = None,
     ) -> None:
         self.name, self.means, self.std, self.basis = name, means, std, basis
         self.dim = self.means.shape[1]
         self.mode_dim = self.dim if self.basis is None else self.basis.shape[1]
-        self.weights = torch.full((len(self.means),), 1.0 / len(self.means))
+        uniform = weights is None
+        self.weights = torch.full((len(self.means),), 1.0 / len(self.means)) if uniform else weights / weights.sum()
+        # unequal weights: k by inverse CDF of one uniform draw; uniform ones keep randint (and
+        # with it every earlier run's data stream)
+        self.cumulative_weights = None if uniform else self.weights.double().cumsum(0)
         self.set_radii(std, self.mode_dim)
 
     def set_radii(self, std: float, mode_dim: int) -> None:
@@ -55,13 +61,21 @@ class GaussianMixture(Dataset):
         self.paper_radius = (PAPER_SIGMAS_2D if self.dim == 2 else PAPER_SIGMAS_HIGH) * std
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        k = draw(torch.randint, len(self.means), (n,), generator=generator, device=self.device)
+        k = self.draw_modes(n, generator)
         eps = draw(torch.randn, n, self.mode_dim, generator=generator, device=self.device)
         if self.std != 1.0:  # hd1200's std is 1: skip a pass over 500 x 700 values (x * 1.0 == x exactly)
             eps = eps * self.std
         if self.basis is not None:
             eps = eps @ self.on_device("basis").T
         return self.on_device("means")[k] + eps
+
+    def draw_modes(self, n: int, generator: torch.Generator | None) -> torch.Tensor:
+        """n mode indices drawn with the mixture weights."""
+        if self.cumulative_weights is None:
+            return draw(torch.randint, len(self.means), (n,), generator=generator, device=self.device)
+        u = draw(torch.rand, n, generator=generator, device=self.device, dtype=torch.float64)
+        cumulative = self.on_device("cumulative_weights")
+        return torch.searchsorted(cumulative, u, right=True).clamp_(max=len(cumulative) - 1)
 
 
 def ring(n_modes: int = 8, radius: float = 2.0, std: float = 0.02) -> GaussianMixture:

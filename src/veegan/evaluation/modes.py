@@ -71,7 +71,9 @@ RULE_KEYS = ("modes", "high_quality_pct", "reverse_kl")  # the metrics that depe
 class ModeScorer:
     """The scorer of mixtures with known means: :func:`mode_metrics` with the dataset's mixture
     weights, under the calibrated high-quality radius (``hq_radius``, the top-level keys) and
-    under the paper's (``paper_radius``, under ``paper_rule``)."""
+    under the paper's (``paper_radius``, under ``paper_rule``). For unequal weights also
+    ``mode_mass``: the fraction of all samples that are high quality at each mode, beside the
+    weights the data has."""
 
     description = "modes captured, % high quality and reverse KL, by the nearest mode mean"
 
@@ -82,6 +84,10 @@ class ModeScorer:
         nearest = nearest_mode(samples, dataset.means)  # one distance computation for both rules
         result = metrics_within(*nearest, len(dataset.means), dataset.hq_radius, dataset.weights)
         paper = metrics_within(*nearest, len(dataset.means), dataset.paper_radius, dataset.weights)
+        if not torch.allclose(dataset.weights, dataset.weights[0]):  # unequal weights: where the mass went
+            index, distance = nearest
+            counts = torch.bincount(index[distance <= dataset.hq_radius], minlength=len(dataset.means))
+            result["mode_mass"] = (counts.double() / len(samples)).tolist()
         return {**result, "hq_rule": "calibrated", "hq_radius": dataset.hq_radius,
                 "paper_rule": {"hq_radius": dataset.paper_radius, **{key: paper[key] for key in RULE_KEYS}}}
 

@@ -1,0 +1,84 @@
+"""The mixture family beyond the paper's datasets (``mix-dD-kK-{equal,unequal}-sS``): built from
+its name alone, with the closest means where the name puts them, standardised, drawn with its
+weights, and scored like the other mixtures."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+import veegan
+from veegan.data.catalog import DATASETS, make_dataset
+from veegan.data.family import FamilyMember, family_names
+from veegan.data.synthetic import GaussianMixture, high_quality_radius
+from veegan.errors import VeeganError
+
+
+@pytest.mark.parametrize("name", ["mix-d2-k20-equal-s2", "mix-d50-k20-unequal-s4", "mix-d200-k10-equal-s8"])
+def test_a_member_is_what_its_name_says(name):
+    member = FamilyMember.parse(name)
+    data = make_dataset(name)
+    assert data.name == name == member.name
+    assert data.means.shape == (member.modes, member.dim) and data.dim == member.dim
+    closest = torch.pdist(data.means.double()).min().item()
+    assert closest == pytest.approx(member.separation * data.hq_radius, rel=1e-5)
+    assert data.hq_radius == pytest.approx(high_quality_radius(data.std, member.dim))
+    # standardised: centred, average per-coordinate variance 1 (measured on samples)
+    x = data.sample(40_000, torch.Generator().manual_seed(0)).double()
+    assert x.mean(0).abs().max().item() < 0.05
+    assert x.var(0).mean().item() == pytest.approx(1.0, rel=0.03)
+    # the same name is the same data; another name is other data
+    torch.testing.assert_close(make_dataset(name).means, data.means, rtol=0, atol=0)
+    assert not torch.equal(make_dataset(name.replace("-s", "-s1")).means, data.means)
+
+
+def test_unequal_weights_are_1_to_k_in_random_order_and_sampling_follows_them():
+    data = make_dataset("mix-d5-k12-unequal-s4")
+    ranks = (data.weights * data.weights.reciprocal().max()).round()  # w_k / w_min
+    assert sorted(ranks.tolist()) == list(range(1, 13)) and ranks.tolist() != sorted(ranks.tolist())
+    k = data.draw_modes(120_000, torch.Generator().manual_seed(1))
+    frequencies = torch.bincount(k, minlength=12).double() / len(k)
+    torch.testing.assert_close(frequencies, data.weights.double(), rtol=0.06, atol=0.0)
+    equal = make_dataset("mix-d5-k12-equal-s4")
+    assert torch.allclose(equal.weights, torch.full((12,), 1 / 12))
+
+
+def test_an_unequal_mixture_draws_each_mode_from_a_uniform_by_inverse_cdf():
+    data = GaussianMixture("three", torch.eye(3), 0.1, weights=torch.tensor([2.0, 1.0, 1.0]))
+    k = data.draw_modes(80_000, torch.Generator().manual_seed(0))
+    torch.testing.assert_close(torch.bincount(k).double() / len(k), torch.tensor([0.5, 0.25, 0.25], dtype=torch.float64),
+                               rtol=0.03, atol=0.0)
+    assert torch.equal(k, data.draw_modes(80_000, torch.Generator().manual_seed(0)))
+
+
+@pytest.mark.parametrize("name", ["mix-d2-k20-unequal-s2", "mix-d50-k20-equal-s4"])
+def test_real_samples_score_every_mode_under_the_calibrated_rule(name):
+    data = make_dataset(name)
+    real = data.score(data.sample(5000, torch.Generator().manual_seed(2)))
+    assert real["modes"] == 20 and real["high_quality_pct"] == pytest.approx(98.9, abs=0.8)
+    assert real["reverse_kl"] < 0.01  # the histogram follows the weights, unequal or not
+
+
+def test_names_of_other_forms_are_not_the_familys_and_bad_values_are_refused():
+    assert FamilyMember.parse("ring") is None and FamilyMember.parse("mix-d5-k20-skewed-s4") is None
+    with pytest.raises(VeeganError, match="needs D >= 1, K >= 2 and S > 0"):
+        DATASETS.get("mix-d5-k1-equal-s4")
+    with pytest.raises(VeeganError, match=r"or mix-dD-kK-\{equal,unequal\}-sS"):
+        DATASETS.get("moons")
+    assert len(family_names()) == 30 and "mix-d200-k20-unequal-s8" in family_names()
+
+
+def test_a_run_trains_and_scores_on_a_member(tiny, tmp_path):
+    run = veegan.train("gan", "mix-d10-k20-unequal-s4", out=tmp_path / "run", steps=6, overrides=tiny, progress=False)
+    result = run.evaluate()
+    assert result["max_modes"] == 20 and result["real"]["modes"] == 20
+    assert run.config.dataset == "mix-d10-k20-unequal-s4"
+
+
+def test_unequal_mixtures_report_the_mass_at_each_mode():
+    data = make_dataset("mix-d5-k12-unequal-s4")
+    real = data.score(data.sample(20_000, torch.Generator().manual_seed(3)))
+    mass = torch.tensor(real["mode_mass"], dtype=torch.float64)
+    torch.testing.assert_close(mass, 0.989 * data.weights.double(), rtol=0.1, atol=0.0)
+    only_first = data.score(data.means[:1].repeat(100, 1))
+    assert only_first["mode_mass"][0] == 1.0 and sum(only_first["mode_mass"]) == 1.0
+    assert "mode_mass" not in make_dataset("ring").score(make_dataset("ring").sample(100))
