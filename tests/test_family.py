@@ -82,3 +82,32 @@ def test_unequal_mixtures_report_the_mass_at_each_mode():
     only_first = data.score(data.means[:1].repeat(100, 1))
     assert only_first["mode_mass"][0] == 1.0 and sum(only_first["mode_mass"]) == 1.0
     assert "mode_mass" not in make_dataset("ring").score(make_dataset("ring").sample(100))
+
+
+def test_reproduce_beyond2d_tabulates_by_dimension_and_plots(tmp_path, monkeypatch, capsys):
+    from veegan.cli import main
+    from veegan.experiments import beyond2d
+
+    from .conftest import TINY
+
+    monkeypatch.setitem(beyond2d.BEYOND2D_BUDGETS, "quick", 4)
+    names = ["mix-d2-k10-equal-s4", "mix-d5-k10-equal-s4", "mix-d5-k10-unequal-s4"]
+    tiny = [a for key, value in (("batch_size", "16"), ("model.latent_dim", "3"), ("model.generator_hidden", "8,8"),
+                                 ("model.reconstructor_hidden", "8,8"), ("model.discriminator_hidden", "8"),
+                                 ("schedule.tensorboard", "false"), ("schedule.eval_samples", "200"),
+                                 ("runtime.threads", "1")) for a in ("--set", f"{key}={value}")]
+    assert TINY["batch_size"] == 16
+    args = ["reproduce", "beyond2d", "--datasets", *names, "--seeds", "2", "--out", str(tmp_path / "out"),
+            "--results", str(tmp_path / "kept"), "--tag", "tiny", "--quiet", *tiny]
+    assert main(args) == 0
+    table = (tmp_path / "out" / "tiny" / "beyond2d.md").read_text()
+    assert "**10 modes, equal weights, closest means 4 high-quality radii apart**" in table
+    assert "| method | d = 2 | d = 5 |" in table and "| real data | 10.0 ± 0.0" in table
+    assert "rKL" in table.split("unequal")[1]  # reverse KL where the weights are unequal
+    assert (tmp_path / "out" / "tiny" / "beyond2d.png").read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "kept" / "tiny" / "mix-d5-k10-unequal-s4" / "veegan" / "seed1" / "metrics.json").is_file()
+    capsys.readouterr()
+    assert main(["reproduce", "beyond2d", "--datasets", "ring", "--out", str(tmp_path / "x")]) == 2
+    assert "members of the mixture family" in capsys.readouterr().err
+    assert main(["reproduce", "table1", "--set", "steps=3", "--out", str(tmp_path / "y")]) == 2
+    assert "--set and --tag are options of `reproduce beyond2d` only" in capsys.readouterr().err

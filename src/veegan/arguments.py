@@ -116,26 +116,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", dest="overrides", metavar="KEY=VALUE", action="append", default=[])
     add_sweep_arguments(p)
     p = commands.add_parser("reproduce", help="reproduce a table of the paper")
-    p.add_argument("table", choices=["table1", "table2", "stabilisers"],
+    p.add_argument("table", choices=["table1", "table2", "stabilisers", "beyond2d"],
                    help="table1: Section 5.1, synthetic data (with Figure 2); table2: Sections 5.2-5.3, images; "
-                        "stabilisers: each adversarial method plain and with EMA, spectral norm or R1 (beyond the paper)")
+                        "stabilisers: each adversarial method plain and with EMA, spectral norm or R1; beyond2d: the "
+                        "mixture family of 2 to 200 dimensions (the last two beyond the paper)")
     p.add_argument("--methods", nargs="+", type=method_argument, metavar="METHOD",
                    help=f"{methods} (default: gan ali unrolled veegan pacgan; stabilisers: the six adversarial ones)")
     p.add_argument("--datasets", nargs="+", type=dataset_argument, metavar="DATASET",
-                   help="default: ring grid hd1200 (table1), stacked_mnist cifar10 (table2), ring grid (stabilisers)")
-    p.add_argument("--seeds", type=int, help="seeds per method (default: 5 for table1, 3 for stabilisers, the budget's "
-                   "for table2)")
+                   help="default: ring grid hd1200 (table1), stacked_mnist cifar10 (table2), ring grid (stabilisers), "
+                        "the family's 30 members (beyond2d)")
+    p.add_argument("--seeds", type=int, help="seeds per method (default: 5 for table1, 3 for stabilisers and beyond2d, "
+                   "the budget's for table2)")
     p.add_argument("--budget", choices=["paper", "quick", "cpu"],
                    help="table1 and stabilisers: paper (100,000 steps, batch 500) or quick (default); "
-                        "table2: paper or cpu (default)")
+                        "beyond2d: paper (100,000 steps) or quick (20,000, default); table2: paper or cpu (default)")
+    p.add_argument("--set", dest="overrides", metavar="KEY=VALUE", action="append", default=[],
+                   help="beyond2d: a configuration value for every run (repeatable)")
+    p.add_argument("--tag", help="beyond2d: the name of this configuration's folder and table (default: defaults, "
+                   "or the --set values joined)")
     p.add_argument("--stabilisers", nargs="+", metavar="SETTING",
                    help="stabilisers: the settings to train (default: plain ema spectral_norm r1; also: all, the three at once)")
     p.add_argument("--steps", metavar="DATASET=N", action="append", default=[],
                    help="table1: train DATASET for N steps instead of the budget's (e.g. hd1200=25000)")
-    p.add_argument("--results", metavar="DIR", help="table1, stabilisers: keep each finished run's small files (config, "
+    p.add_argument("--results", metavar="DIR", help="table1, stabilisers, beyond2d: keep each finished run's small files (config, "
                    "metrics, figure samples) in DIR, and count the runs kept there as finished")
     p.add_argument("--no-train", action="store_true",
-                   help="table1, stabilisers: train nothing; tabulate the runs finished so far (in --out or --results)")
+                   help="table1, stabilisers, beyond2d: train nothing; tabulate the runs finished so far (in --out or --results)")
     p.add_argument("--mnist", metavar="DIR", help="table2: folder of the MNIST files (default: the cache)")
     p.add_argument("--cifar10", metavar="DIR", help="table2: CIFAR-10 python batches or image folders (default: the cache)")
     add_sweep_arguments(p)

@@ -36,6 +36,8 @@ def cmd_reproduce(args: argparse.Namespace) -> None:
         raise VeeganError("--seeds must be >= 1")
     if args.stabilisers and args.table != "stabilisers":
         raise VeeganError("--stabilisers is an option of `reproduce stabilisers` only")
+    if (args.overrides or args.tag) and args.table != "beyond2d":
+        raise VeeganError("--set and --tag are options of `reproduce beyond2d` only")
     if args.table == "table1":
         from .experiments.table1 import BUDGETS, TABLE1_DATASETS, TABLE1_METHODS, reproduce_table1
 
@@ -43,6 +45,15 @@ def cmd_reproduce(args: argparse.Namespace) -> None:
         reproduce_table1(out=args.out, methods=args.methods or TABLE1_METHODS, datasets=args.datasets or TABLE1_DATASETS,
                          seeds=args.seeds or 5, budget=budget, workers=args.workers, launch=launch_of(args),
                          steps=_dataset_steps(args.steps), results=args.results, train=not args.no_train)
+    elif args.table == "beyond2d":
+        if args.steps:
+            raise VeeganError("--steps is an option of table1 only")
+        from .experiments.beyond2d import BEYOND2D_BUDGETS, BEYOND2D_METHODS, reproduce_beyond2d
+
+        reproduce_beyond2d(out=args.out, methods=args.methods or BEYOND2D_METHODS, datasets=args.datasets,
+                           seeds=args.seeds or 3, budget=_budget(args.budget or "quick", BEYOND2D_BUDGETS, "beyond2d"),
+                           overrides=args.overrides, tag=args.tag, workers=args.workers, results=args.results,
+                           train=not args.no_train, launch=launch_of(args))
     elif args.table == "stabilisers":
         if args.steps:
             raise VeeganError("--steps is an option of table1 only")

@@ -15,7 +15,7 @@ from ..methods import method_label, method_labels
 from .result_store import ResultStore
 from .sweep import Job, Launch, run_jobs
 from .table1 import BUDGETS
-from .tables import csv_text, mean_std, wall_time_note
+from .tables import csv_text, metric_rows, wall_time_note
 
 STABILISER_METHODS = ("gan", "ali", "unrolled", "veegan", "veegan_dae", "pacgan")
 STABILISER_DATASETS = ("ring", "grid")
@@ -76,19 +76,7 @@ def reproduce_stabilisers(
 def stabiliser_rows(finals: Mapping[tuple, dict[str, Any]]) -> list[dict[str, Any]]:
     """One record per (method, setting, dataset) with the mean and std of each metric over the
     seeds that finished, and one real-data record per dataset."""
-    groups: dict[tuple, list[dict[str, Any]]] = {}
-    for (label, setting, dataset, _), final in finals.items():
-        groups.setdefault((label, setting, dataset), []).append(final)
-        groups.setdefault(("real data", "", dataset), []).append(final["real"])
-    rows = []
-    for (label, setting, dataset), seeds in groups.items():
-        row: dict[str, Any] = {"method": label, "setting": setting, "dataset": dataset, "runs": len(seeds),
-                               "max_modes": seeds[0]["max_modes"]}
-        for key in ("modes", "high_quality_pct", "reverse_kl"):
-            stats = mean_std([r.get(key) for r in seeds])
-            row[f"{key}_mean"], row[f"{key}_std"] = stats if stats else (None, None)
-        rows.append(row)
-    return rows
+    return metric_rows(finals, group=lambda key: (key[0], key[2], key[1]), real_group=lambda key: ("real data", key[2], ""))
 
 
 def stabiliser_markdown(

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any, Sequence
+from typing import Any, Callable, Hashable, Mapping, Sequence
 
 import numpy as np
 
@@ -36,3 +36,28 @@ def csv_text(rows: list[dict[str, Any]]) -> str:
     writer.writeheader()
     writer.writerows(rows)
     return buffer.getvalue()
+
+
+METRICS = ("modes", "high_quality_pct", "reverse_kl")
+
+
+def metric_rows(
+    finals: Mapping[Hashable, Mapping[str, Any]], group: Callable[[Any], tuple], real_group: Callable[[Any], tuple],
+) -> list[dict[str, Any]]:
+    """One record per group of runs (``group(key)`` = (method, dataset, ...)) and per real-data
+    group (``real_group(key)``, over the runs' ``real`` rows): the number of runs, ``max_modes``,
+    and the mean and std of each metric. The first two parts of a group name the record's
+    ``method`` and ``dataset``, a third its ``setting``."""
+    groups: dict[tuple, list[Mapping[str, Any]]] = {}
+    for key, final in finals.items():
+        groups.setdefault(group(key), []).append(final)
+        groups.setdefault(real_group(key), []).append(final["real"])
+    rows = []
+    for name, seeds in groups.items():
+        row: dict[str, Any] = dict(zip(("method", "dataset", "setting"), name))
+        row.update(runs=len(seeds), max_modes=seeds[0]["max_modes"])
+        for metric in METRICS:
+            stats = mean_std([r.get(metric) for r in seeds])
+            row[f"{metric}_mean"], row[f"{metric}_std"] = stats if stats else (None, None)
+        rows.append(row)
+    return rows

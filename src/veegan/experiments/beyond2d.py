@@ -1,0 +1,138 @@
+"""``veegan reproduce beyond2d``: VEEGAN and its rivals on the mixture family
+(``mix-dD-kK-{equal,unequal}-sS``, :mod:`veegan.data.family`) with one configuration for every
+member, and where their mode coverage goes as the dimension grows: a table per weighting and
+separation (methods down, dimensions across) and ``beyond2d.png`` (modes captured and % high
+quality against the dimension)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from ..config import parse_assignments  # noqa: E402
+from ..configure import resolve_config  # noqa: E402
+from ..data.family import FamilyMember, family_names  # noqa: E402
+from ..errors import VeeganError  # noqa: E402
+from ..methods import method_label, method_labels  # noqa: E402
+from .result_store import ResultStore  # noqa: E402
+from .sweep import Job, Launch, run_jobs  # noqa: E402
+from .tables import csv_text, metric_rows, wall_time_note  # noqa: E402
+
+BEYOND2D_METHODS = ("veegan", "gan")
+# steps per run: "quick" to see the trend on 2 cores, "paper" the default 100,000
+BEYOND2D_BUDGETS = {"quick": 20_000, "paper": 100_000}
+
+
+def beyond2d_jobs(
+    methods: Sequence[str], datasets: Sequence[str], seeds: int, steps: int, overrides: list[str], tag: str, out: Path,
+) -> list[Job]:
+    """One job per (method, member, seed), all with ``overrides``, in ``out/<tag>/<member>/<method>/seed<k>``."""
+    extra = parse_assignments(overrides)
+    return [Job((label, name, seed), resolve_config(method=method, dataset=name, seed=seed, steps=steps, overrides=extra),
+                out / tag / name / label / f"seed{seed}")
+            for name in datasets for label, method in method_labels(methods).items() for seed in range(seeds)]
+
+
+def reproduce_beyond2d(
+    *, out: str | Path, methods: Sequence[str] = BEYOND2D_METHODS, datasets: Sequence[str] | None = None,
+    seeds: int = 3, budget: str = "quick", overrides: Sequence[str] = (), tag: str | None = None,
+    workers: int | None = None, results: str | Path | None = None, train: bool = True, launch: Launch = Launch(),
+) -> list[dict[str, Any]]:
+    """Train every (method, family member, seed) and write ``<tag>/beyond2d.md``, ``.csv`` and
+    ``.png`` under ``out``. ``overrides`` (``key=value``) apply to every run; ``tag`` names
+    them (default: ``defaults``, or the overrides joined). ``results`` and ``train`` as for
+    :func:`.table1.reproduce_table1`."""
+    datasets = list(datasets or family_names())
+    members = {name: FamilyMember.parse(name) for name in datasets}
+    strangers = [name for name, member in members.items() if member is None]
+    if strangers:
+        raise VeeganError(f"beyond2d tabulates members of the mixture family (mix-dD-kK-{{equal,unequal}}-sS), not {strangers[0]!r}")
+    tag = tag or ("defaults" if not overrides else "+".join(overrides).replace("/", "_"))
+    out = Path(out)
+    (out / tag).mkdir(parents=True, exist_ok=True)
+    jobs = beyond2d_jobs(methods, datasets, seeds, BEYOND2D_BUDGETS[budget], list(overrides), tag, out)
+    store = ResultStore(results, out) if results is not None else None
+    finals, wall = run_jobs(jobs, workers, store=store, train=train, launch=launch)
+    if not finals:
+        raise VeeganError(f"no finished runs to tabulate in {out / tag}" + (f" or {results}" if results else ""))
+    rows = metric_rows(finals, group=lambda key: (key[0], key[1]), real_group=lambda key: ("real data", key[1]))
+    for row in rows:
+        member = members[row["dataset"]]
+        row.update(dim=member.dim, weights=member.weights, separation=member.separation)
+    labels = [method_label(m) for m in methods]
+    partial = "" if len(finals) == len(jobs) else f"Partial: {len(finals)} of the {len(jobs)} runs have finished.\n"
+    title = (f"Mixture family, `{tag}`, {BEYOND2D_BUDGETS[budget]:,} steps per run, mean ± std over seeds; "
+             "each cell: modes captured, % high quality.\n\n")
+    markdown = title + beyond2d_markdown(rows, labels) + "\n" + partial
+    (out / tag / "beyond2d.md").write_text(markdown + wall_time_note(wall, finals))
+    (out / tag / "beyond2d.csv").write_text(csv_text(rows))
+    plot_beyond2d(rows, labels, out / tag / "beyond2d.png")
+    print(markdown)
+    print(f"wrote {out / tag / 'beyond2d.md'}, beyond2d.csv and beyond2d.png", file=sys.stderr)
+    return rows
+
+
+def beyond2d_markdown(rows: Sequence[Mapping[str, Any]], methods: Sequence[str]) -> str:
+    """Per (weights, separation): methods and real data down, dimensions across."""
+    found = {(r["method"], r["weights"], r["separation"], r["dim"]): r for r in rows}
+    out = []
+    for weights, separation in sorted({(r["weights"], r["separation"]) for r in rows}):
+        dims = sorted({r["dim"] for r in rows if (r["weights"], r["separation"]) == (weights, separation)})
+        modes = next(r["max_modes"] for r in rows if (r["weights"], r["separation"]) == (weights, separation))
+        out.append(f"\n**{modes} modes, {weights} weights, closest means {separation:g} high-quality radii apart**\n")
+        out.append("| method | " + " | ".join(f"d = {d}" for d in dims) + " |")
+        out.append("|---|" + "---|" * len(dims))
+        for method in [*methods, "real data"]:
+            cells = [_cell(found.get((method, weights, separation, d))) for d in dims]
+            if any(c != "—" for c in cells):
+                out.append(f"| {method} | " + " | ".join(cells) + " |")
+    return "\n".join(out).lstrip("\n") + "\n"
+
+
+def _cell(row: Mapping[str, Any] | None) -> str:
+    if row is None:
+        return "—"
+    kl = "" if row.get("reverse_kl_mean") is None or row["weights"] == "equal" else f", rKL {row['reverse_kl_mean']:.2f}"
+    return (f"{row['modes_mean']:.1f} ± {row['modes_std']:.1f}, {row['high_quality_pct_mean']:.0f} ± "
+            f"{row['high_quality_pct_std']:.0f} %{kl}")
+
+
+def plot_beyond2d(rows: Sequence[Mapping[str, Any]], methods: Sequence[str], path: Path) -> Path:
+    """Modes captured (% of the mixture's) and % high quality against the dimension (log axis),
+    one column per separation; a line per method and weighting (dashed: unequal), with the
+    std over seeds as error bars, and the real data in grey."""
+    separations = sorted({r["separation"] for r in rows})
+    fig, axes = plt.subplots(2, len(separations), figsize=(4.6 * len(separations), 7), squeeze=False)
+    for column, separation in enumerate(separations):
+        for row_index, (key, title) in enumerate((("modes", "modes captured (% of all)"), ("high_quality_pct", "% high quality"))):
+            ax = axes[row_index][column]
+            for colour, method in enumerate([*methods, "real data"]):
+                for weights, style in (("equal", "-"), ("unequal", "--")):
+                    mine = sorted((r for r in rows if (r["method"], r["weights"], r["separation"]) == (method, weights, separation)),
+                                  key=lambda r: r["dim"])
+                    if not mine:
+                        continue
+                    scale = [100.0 / r["max_modes"] if key == "modes" else 1.0 for r in mine]
+                    ax.errorbar([r["dim"] for r in mine], np.multiply([r[f"{key}_mean"] for r in mine], scale),
+                                yerr=np.multiply([r[f"{key}_std"] for r in mine], scale), ls=style, marker="o", ms=3,
+                                capsize=2, color="grey" if method == "real data" else f"C{colour}",
+                                label=f"{method} ({weights})")
+            dims = sorted({r["dim"] for r in rows})
+            ax.set_xscale("log")
+            ax.set_xticks(dims, [str(d) for d in dims])
+            ax.minorticks_off()
+            ax.set_ylim(-3, 103)
+            ax.set_title(f"separation {separation:g}: {title}", fontsize=10)
+            ax.set_xlabel("dimension")
+            ax.grid(alpha=0.3)
+    axes[0][0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
