@@ -23,7 +23,9 @@ class AffineCoupling(nn.Module):
     def __init__(self, dim: int, hidden: int, kept: torch.Tensor) -> None:
         super().__init__()
         self.register_buffer("kept", kept)  # indices of the coordinates that pass through
-        self.register_buffer("free", torch.tensor([i for i in range(dim) if i not in set(kept.tolist())], dtype=torch.long))
+        free = torch.ones(dim, dtype=torch.bool)
+        free[kept] = False
+        self.register_buffer("free", free.nonzero().squeeze(1))  # the coordinates it transforms
         self.net = mlp(len(kept), (hidden, hidden), 2 * len(self.free))
         with torch.no_grad():
             for p in self.net[-1].parameters():
