@@ -35,31 +35,68 @@ def test_kl_to_standard_normal_by_hand():
     assert kl_to_standard_normal(mean, log_var).item() == pytest.approx(reference.item(), rel=1e-6)
 
 
-def test_vae_single_backward_is_the_negative_elbo(float64):
-    method, _ = tiny_method("vae")
+@pytest.mark.parametrize("optimal", [True, False], ids=["optimal-sigma", "learned-sigma"])
+def test_vae_single_backward_is_the_negative_elbo(float64, optimal):
+    method, _ = tiny_method("vae", optimal_observation_std=optimal)
     G, E, sigma = method.generator, method.encoder, method.observation
     x = torch.randn(6, 2)
+    start = sigma.log_std.item()
     torch.manual_seed(1)
     terms = train_once(method, x, step=0)
 
     # the same draws in the same order: the reparameterisation noise, then G's extra noise input
     torch.manual_seed(1)
     e, eps = torch.randn(6, 3), torch.randn(6, 1)
-    mean, log_var = E.distribution(x)
+    mean, raw_log_var = E.distribution(x)
+    log_var = 10 * torch.tanh(raw_log_var / 10)  # the default bound, log_var_bound = 10
     z = mean + (0.5 * log_var).exp() * e
-    log_px = torch.distributions.Normal(G(z, eps), sigma.log_std.exp()).log_prob(x).sum(1)
+    decoded = G(z, eps)
+    if optimal:  # sigma: the root-mean-square residual, a constant in the gradient
+        std = (x - decoded).square().mean().sqrt().detach()
+        assert sigma.log_std.item() == pytest.approx(std.log().item(), rel=1e-10) and start != sigma.log_std.item()
+    else:
+        std = sigma.log_std.exp()
+    log_px = torch.distributions.Normal(decoded, std).log_prob(x).sum(1)
     kl = torch.distributions.kl_divergence(torch.distributions.Normal(mean, (0.5 * log_var).exp()),
                                            torch.distributions.Normal(0.0, 1.0)).sum(1)
     negative_elbo = -(log_px - kl).mean()
 
     assert (terms["reconstruction"] + terms["kl"]).item() == pytest.approx(negative_elbo.item(), rel=1e-10)
     assert terms["kl"].item() == pytest.approx(kl.mean().item(), rel=1e-10)
-    for network in (G, E, sigma):
+    for network in (G, E) if optimal else (G, E, sigma):
         assert_gradient_is(network, negative_elbo)
+    if optimal:
+        assert sigma.log_std.grad is None
+
+
+def test_the_optimal_sigma_maximises_the_likelihood(float64):
+    """d(-log p(x | z)) / d log sigma = D - ||x - G(z)||^2 / sigma^2 (per row, averaged) vanishes
+    at the root-mean-square residual: it is the maximum-likelihood sigma, whatever the data's scale."""
+    method, _ = tiny_method("vae")
+    for scale in (1e-2, 1.0, 1e3):
+        x, decoded = scale * torch.randn(50, 2), scale * torch.randn(50, 2)
+        method.set_optimal_observation_std(x, decoded)
+        log_std = method.observation.log_std.detach().clone().requires_grad_()
+        (slope,) = torch.autograd.grad(gaussian_nll(x, decoded, log_std), log_std)
+        assert abs(slope.item()) < 1e-9
+        assert log_std.item() == pytest.approx(math.log(scale), abs=0.5)
+
+
+def test_the_log_variance_bound_bounds_and_zero_turns_it_off(float64):
+    x = 100 * torch.randn(8, 2)
+    method, _ = tiny_method("vae", log_var_bound=0)
+    raw = method.encoder.distribution(x)
+    torch.testing.assert_close(method.posterior(x), raw)  # 0: the encoder's output untouched
+    bounded, _ = tiny_method("vae", log_var_bound=0.05)  # the same seeded networks
+    mean, log_var = bounded.posterior(x)
+    torch.testing.assert_close(mean, raw[0])
+    torch.testing.assert_close(log_var, 0.05 * torch.tanh(raw[1] / 0.05))
+    assert log_var.abs().max() <= 0.05 < raw[1].abs().max()
 
 
 def test_a_fixed_observation_std_is_not_trained(float64):
-    method, optimizer = tiny_method("vae", learn_observation_std=False, observation_std=0.5)
+    method, optimizer = tiny_method("vae", optimal_observation_std=False, learn_observation_std=False,
+                                    observation_std=0.5)
     assert "observation" not in [g["name"] for g in optimizer.param_groups]
     train_once(method, torch.randn(6, 2), step=0)
     assert method.observation.log_std.grad is None

@@ -66,10 +66,11 @@ class Run:
         return evaluate(self.method, self.dataset, n, seed)
 
 
-def load(run_dir: str | Path, dataset: Dataset | None = None, device: str = "cpu") -> Run:
+def load(run_dir: str | Path, dataset: Dataset | None = None, device: str = "cpu", average: bool = True) -> Run:
     """Load the configuration and last checkpoint of a run directory onto ``device`` (any
     device: a checkpoint holds CPU tensors). ``dataset``: the run's dataset already built
-    (saves reading image files again when loading many runs)."""
+    (saves reading image files again when loading many runs). ``average=False``: a run trained
+    with ``ema.decay`` samples from the generator as trained, not from its average."""
     run_dir = Path(run_dir)
     config = run_dir_files.read_run_config(run_dir)
     target = resolve_device(device)
@@ -77,9 +78,9 @@ def load(run_dir: str | Path, dataset: Dataset | None = None, device: str = "cpu
         dataset = make_dataset(config.dataset, config.data_file, config.data_dir)
     dataset.to(target)
     method, optimizer = build_on(config, dataset.shape, target)
-    average = generator_average(method, config.ema.decay)
+    use_average, average = average, generator_average(method, config.ema.decay)
     step = run_dir_files.restore_checkpoint(run_dir, config, method, optimizer, warn=False, average=average)
-    if average is not None:
+    if average is not None and use_average:
         method.generator = average.network  # samples and evaluations use the average (ema.decay)
     method.eval()
     return Run(run_dir, config, method, dataset, step)

@@ -39,6 +39,7 @@ def dataset_argument(name: str) -> str:
 
 
 DEVICE_HELP = "auto (default: CUDA if available, else Apple's MPS, else the CPU), cpu, cuda, cuda:N or mps"
+TRAINING_GENERATOR_HELP = "a run trained with ema.decay: use the generator as trained, not its average (the default)"
 
 
 def add_sweep_arguments(p: argparse.ArgumentParser) -> None:
@@ -86,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("evaluate", help="print the metrics of a trained run beside the real data")
     p.add_argument("run_dir", metavar="DIR")
     p.add_argument("--device", default="auto", help=DEVICE_HELP)
+    p.add_argument("--training-generator", action="store_true", help=TRAINING_GENERATOR_HELP)
     p.add_argument("--samples", type=int, help="number of samples (default: the run's eval_samples)")
     p.add_argument("--seed", type=int, help="sampling seed (default: that of the run's final evaluation)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -96,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("sample", help="write generator samples to a .npy file")
     p.add_argument("run_dir", metavar="DIR")
     p.add_argument("--device", default="auto", help=DEVICE_HELP)
+    p.add_argument("--training-generator", action="store_true", help=TRAINING_GENERATOR_HELP)
     p.add_argument("-n", type=int, required=True, help="number of samples")
     p.add_argument("--seed", type=int, help="sampling seed")
     p.add_argument("--out", required=True, metavar="FILE.npy")

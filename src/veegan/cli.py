@@ -138,7 +138,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 
     if args.samples is not None and args.samples < 1:
         raise VeeganError("--samples must be >= 1")
-    run = load(args.run_dir, device=args.device)
+    run = load(args.run_dir, device=args.device, average=not args.training_generator)
     result = under_rule(run.evaluate(args.samples, args.seed), args.hq_rule)
     if args.json:
         print(json.dumps({"method": run.config.method, "dataset": run.dataset.name, "step": run.step, **result}))
@@ -152,7 +152,7 @@ def cmd_sample(args: argparse.Namespace) -> None:
 
     if args.n < 1:
         raise VeeganError("-n must be >= 1")
-    np.save(_output_path(args.out), load(args.run_dir, device=args.device).sample(args.n, args.seed))
+    np.save(_output_path(args.out), load(args.run_dir, device=args.device, average=not args.training_generator).sample(args.n, args.seed))
 
 
 def cmd_encode(args: argparse.Namespace) -> None:
