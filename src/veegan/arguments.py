@@ -95,6 +95,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="high-quality rule of a mixture's metrics: the calibrated radius (default) or the paper's "
                         "3 std in 2-D, 10 std above (docs/protocol.md)")
 
+    p = commands.add_parser("diagnose", help="look inside a trained run on one batch: which term drives G, whether "
+                                             "D wins outright, the latent sides' spread, G's scale against the data's")
+    p.add_argument("run_dir", metavar="DIR")
+    p.add_argument("--device", default="auto", help=DEVICE_HELP)
+    p.add_argument("--batch", type=int, help="batch size (default: the run's)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the batch's draws (default: 0)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
     p = commands.add_parser("sample", help="write generator samples to a .npy file")
     p.add_argument("run_dir", metavar="DIR")
     p.add_argument("--device", default="auto", help=DEVICE_HELP)

@@ -147,6 +147,22 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
         print(format_metrics(result))
 
 
+def cmd_diagnose(args: argparse.Namespace) -> None:
+    from .api import load
+    from .evaluation.diagnostics import diagnose, format_diagnostics
+
+    if args.batch is not None and args.batch < 2:
+        raise VeeganError("--batch must be >= 2")
+    run = load(args.run_dir, device=args.device, average=False)  # training's view: the generator as trained
+    run.method.check_batch_size(args.batch or run.config.batch_size)
+    values = diagnose(run.method, run.dataset, args.batch or run.config.batch_size, run.step, args.seed)
+    if args.json:
+        print(json.dumps({"method": run.config.method, "dataset": run.dataset.name, "step": run.step, **values}))
+    else:
+        print(f"{run.config.method} on {run.dataset.name}, step {run.step}, one batch of {args.batch or run.config.batch_size}")
+        print(format_diagnostics(values))
+
+
 def cmd_sample(args: argparse.Namespace) -> None:
     from .api import load
 
@@ -197,7 +213,7 @@ def _output_path(path: str) -> Path:
     return out
 
 
-COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "sample": cmd_sample, "encode": cmd_encode,
+COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "diagnose": cmd_diagnose, "sample": cmd_sample, "encode": cmd_encode,
             "compare": cmd_compare, "reproduce": cmd_reproduce, "classifier": cmd_classifier, "data": cmd_data,
             "config": cmd_config}
 

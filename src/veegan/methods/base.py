@@ -66,6 +66,10 @@ class Method(nn.Module):
     # True for a method whose D's loss comes from :meth:`discriminator_loss`, which is where R1 is
     # added: ``loss.r1_gamma`` refuses a method that does not declare it
     uses_discriminator_loss: ClassVar[bool] = False
+    # True while veegan.evaluation.diagnostics looks inside: discriminator_loss then keeps its
+    # inputs and D's logits in ``observed`` (detached); training never sets it
+    observing: bool = False
+    observed: dict[str, tuple[torch.Tensor, ...] | torch.Tensor] | None = None
 
     def __init__(self, data_shape: tuple[int, ...], model: ModelConfig, options: object) -> None:
         super().__init__()
@@ -85,12 +89,16 @@ class Method(nn.Module):
         ``D(*real)``, plus the R1 penalty on the real inputs when ``r1_gamma`` > 0 (with 0, exactly
         eq. (6) as before). ``real`` must already be cut from any network that D's loss may not train."""
         D = self.discriminator
-        logits_generated = D(*(x.detach() for x in generated))
-        if not self.r1_gamma:
-            return logistic_discriminator_loss(logits_generated, D(*real))
-        real = tuple(x.detach().requires_grad_() for x in real)
+        generated = tuple(x.detach() for x in generated)
+        logits_generated = D(*generated)
+        if self.r1_gamma:
+            real = tuple(x.detach().requires_grad_() for x in real)
         logits_real = D(*real)
-        return logistic_discriminator_loss(logits_generated, logits_real) + r1_penalty(logits_real, real, self.r1_gamma)
+        if self.observing:
+            self.observed = {"generated": generated, "real": tuple(x.detach() for x in real),
+                             "logits_generated": logits_generated.detach(), "logits_real": logits_real.detach()}
+        loss = logistic_discriminator_loss(logits_generated, logits_real)
+        return loss + r1_penalty(logits_real, real, self.r1_gamma) if self.r1_gamma else loss
 
     @property
     def is_adversarial(self) -> bool:
