@@ -5,6 +5,7 @@ import math
 import pytest
 import torch
 
+from veegan.errors import VeeganError
 from veegan.methods.losses import (
     adversarial_generator_term,
     gaussian_nll_reconstruction,
@@ -15,6 +16,7 @@ from veegan.methods.losses import (
 )
 
 from .gradients import assert_gradient_is, reference_grads, stored_grads, tiny_method, train_once
+from .test_method_contract import assert_terms_train_only_their_networks
 
 
 def test_logistic_discriminator_loss_is_eq6():
@@ -110,3 +112,32 @@ def test_gan_single_backward_equals_separate_losses(generator_loss, float64):
 
     assert_gradient_is(D, d_loss)
     assert_gradient_is(G, g_loss)
+
+
+def test_the_reconstructor_adversarial_term_trains_f_alone_on_the_real_pairs(float64):
+    """reconstructor_adversarial_weight w (beyond the paper): F's gradient gains that of
+    -w * mean D(F(x) + n, x) through a frozen D; D's and G's gradients are Algorithm 1's."""
+    plain, _ = tiny_method("veegan")
+    method, _ = tiny_method("veegan", reconstructor_adversarial_weight=0.5)  # the same seeded networks
+    G, F, D = method.generator, method.reconstructor, method.discriminator
+    x = torch.randn(6, 2)
+    torch.manual_seed(1)
+    reference = train_once(plain, x, step=0)
+    torch.manual_seed(1)
+    terms = train_once(method, x, step=0)
+    assert set(terms) == {*reference, "reconstructor_adversarial"} and set(method.trains) == set(terms)
+    assert "reconstructor_adversarial" not in plain.trains
+
+    torch.manual_seed(1)
+    z, eps = torch.randn(6, 3), torch.randn(6, 1)
+    z_g = F(x) + torch.randn(6, 3)  # the real pair's z, now with its graph
+    pull = -0.5 * D(z_g, x).mean()
+    d = 0.5 * ((z - F(G(z, eps))) ** 2).sum(1).mean()
+    assert terms["reconstructor_adversarial"].item() == pytest.approx(pull.item(), rel=1e-10)
+    assert_gradient_is(F, d + pull)
+    for mine, theirs in ((G, plain.generator), (D, plain.discriminator)):  # untouched
+        for a, b in zip(stored_grads(mine), stored_grads(theirs)):
+            torch.testing.assert_close(a, b, rtol=0, atol=0)
+    assert_terms_train_only_their_networks(method, x)
+    with pytest.raises(VeeganError, match="reconstructor_adversarial_weight"):
+        tiny_method("veegan", reconstructor_adversarial_weight=-1)

@@ -19,10 +19,18 @@ class RealPairOptions:
     # std of the N(0, std^2 I) noise the authors add to F(x) in D's real pairs, i.e. a sample
     # z_g ~ p_theta(z | x) = N(F(x), I) (Algorithm 1, line 6); 0 uses the mean F(x)
     real_pair_noise_std: float = 1.0
+    # beyond the paper (0 = Algorithm 1, where F learns from the autoencoder term alone): F also
+    # gets D's gradient on the real pairs, w * -mean D(F(x) + n, x), pulling the real side's z
+    # towards the generated side's N(0, I) as eq. (3)'s KL term, which depends on theta, asks.
+    # Without it, D can tell the pairs apart by z alone once F(x) drifts from N(0, I) on data
+    # that G does not cover (docs/beyond-2d.md)
+    reconstructor_adversarial_weight: float = 0.0
 
     def __post_init__(self) -> None:
         if self.real_pair_noise_std < 0:
             raise VeeganError("method_options.real_pair_noise_std must be >= 0")
+        if not 0 <= self.reconstructor_adversarial_weight < float("inf"):
+            raise VeeganError("method_options.reconstructor_adversarial_weight must be a finite number >= 0")
 
 
 @dataclass
@@ -56,6 +64,8 @@ class Veegan(Method):
     def __init__(self, data_shape: tuple[int, ...], model: ModelConfig, options: VeeganOptions) -> None:
         super().__init__(data_shape, model, options)
         self.generator, self.reconstructor, self.discriminator = bidirectional_networks(model, data_shape)
+        if options.reconstructor_adversarial_weight:
+            self.trains = {**self.trains, "reconstructor_adversarial": ("reconstructor",)}
 
     def pretraining(self, step: int) -> bool:
         """True during the reconstructor's pre-training steps (Section 5.2)."""
@@ -85,13 +95,17 @@ class Veegan(Method):
             return {self.autoencoder_name: self.reconstruction(z, x_generated.detach())}
 
         autoencoder = self.autoencoder_loss(z, x_generated, x_real)
-        with torch.no_grad():
+        weight = self.options.reconstructor_adversarial_weight
+        with torch.set_grad_enabled(weight > 0):  # Algorithm 1: without gradient
             z_real = self.reconstructor(x_real)
             if self.options.real_pair_noise_std:
                 z_real = z_real + self.options.real_pair_noise_std * distributed.normal(*z_real.shape, like=z_real)
         D = self.discriminator
-        return {
-            "discriminator": self.discriminator_loss((z, x_generated), (z_real, x_real)),
+        terms = {
+            "discriminator": self.discriminator_loss((z, x_generated), (z_real.detach(), x_real)),
             "adversarial": adversarial_generator_term(frozen(D, z, x_generated)),
             self.autoencoder_name: autoencoder,
         }
+        if weight > 0:  # beyond the paper: F is pulled towards the generated side (see the option)
+            terms["reconstructor_adversarial"] = -weight * adversarial_generator_term(frozen(D, z_real, x_real))
+        return terms
