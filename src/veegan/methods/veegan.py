@@ -23,7 +23,7 @@ class RealPairOptions:
     # gets D's gradient on the real pairs, w * -mean D(F(x) + n, x), pulling the real side's z
     # towards the generated side's N(0, I) as eq. (3)'s KL term, which depends on theta, asks.
     # Without it, D can tell the pairs apart by z alone once F(x) drifts from N(0, I) on data
-    # that G does not cover (docs/beyond-2d.md)
+    # that G does not cover (docs/usage.md has its measured effect)
     reconstructor_adversarial_weight: float = 0.0
 
     def __post_init__(self) -> None:
