@@ -240,6 +240,10 @@ def test_reproduce_stabilisers_tabulates_each_setting_and_keeps_results(tmp_path
     # a second invocation from the kept files alone trains nothing and gives the same table
     assert main(args[:9] + ["--out", str(tmp_path / "elsewhere"), "--results", str(tmp_path / "kept"), "--no-train"]) == 0
     assert (tmp_path / "elsewhere" / "stabilisers.md").read_text().split("Total wall")[0] == table.split("Total wall")[0]
+    # and the same figure, drawn from the kept samples: methods down, settings across
+    figure = tmp_path / "elsewhere" / "stabilisers-ring.png"
+    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and "stabilisers-ring.png" in capsys.readouterr().err
+    assert (tmp_path / "out" / "stabilisers-ring.png").is_file()
     assert main(["reproduce", "table1", "--stabilisers", "ema", "--out", str(tmp_path / "x")]) == 2
     assert "--stabilisers is an option of `reproduce stabilisers` only" in capsys.readouterr().err
 

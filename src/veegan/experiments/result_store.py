@@ -94,3 +94,13 @@ class ResultStore:
             if (place / FIGURE_NAME).is_file():
                 return place / FIGURE_NAME
         return None
+
+    def figure_panel(self, run_dir: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]] | None:
+        """(the figure samples, the final metrics) of a finished run, kept or in its directory
+        (written from its checkpoint where needed); None if neither is at hand."""
+        source = self.figure_source(run_dir)
+        if source is None:
+            if not (Path(run_dir) / checkpoint.CHECKPOINT_NAME).is_file():
+                return None
+            source = write_figure_samples(run_dir)
+        return dict(np.load(source)), json.loads((source.parent / runs.FINAL_METRICS_NAME).read_text())

@@ -12,6 +12,7 @@ from ..configure import resolve_config
 from ..config import merge
 from ..errors import VeeganError
 from ..methods import method_label, method_labels
+from .figures import density_figure
 from .result_store import ResultStore
 from .sweep import Job, Launch, run_jobs
 from .table1 import BUDGETS
@@ -68,9 +69,19 @@ def reproduce_stabilisers(
     partial = "" if len(finals) == len(jobs) else f"Partial: {len(finals)} of the {len(jobs)} runs have finished.\n"
     markdown = stabiliser_markdown(rows, [method_label(m) for m in methods], settings, steps) + "\n" + partial
     (out / "stabilisers.md").write_text(markdown + wall_time_note(wall, finals))
+    figures = [stabiliser_figure(out, jobs, store, dataset) for dataset in datasets]
     print(markdown)
-    print(f"wrote {out / 'stabilisers.md'} and {out / 'stabilisers.csv'}", file=sys.stderr)
+    written = ", ".join(str(path) for path in [out / "stabilisers.md", out / "stabilisers.csv", *figures] if path)
+    print(f"wrote {written}", file=sys.stderr)
     return rows
+
+
+def stabiliser_figure(out: Path, jobs: Sequence[Job], store: ResultStore | None, dataset: str) -> Path | None:
+    """``stabilisers-<dataset>.png``: density plots, methods down and settings across, seed 0
+    of each (the lowest finished seed where seed 0 is not at hand)."""
+    return density_figure([job for job in jobs if job.key[2] == dataset], store or ResultStore(out, out),
+                          out / f"stabilisers-{dataset}.png", row=lambda job: job.key[0],
+                          column=lambda job: job.key[1], seed=lambda job: job.key[3])
 
 
 def stabiliser_rows(finals: Mapping[tuple, dict[str, Any]]) -> list[dict[str, Any]]:

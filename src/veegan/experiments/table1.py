@@ -2,25 +2,19 @@
 mean +- std over seeds beside the paper's own numbers."""
 from __future__ import annotations
 
-import json
 import math
 import sys
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-import numpy as np
-
 from ..configure import resolve_config
 from ..data.catalog import DATASETS
 from ..errors import VeeganError
-from ..evaluation.evaluate import short_summary
 from ..evaluation.modes import under_rule
-from ..evaluation.plots import DensityRow, plot_density_grid
 from ..methods import method_label
-from ..training import checkpoint
-from ..training import run_dir as runs
 from .curves import write_curves
-from .result_store import ResultStore, write_figure_samples
+from .figures import density_figure
+from .result_store import ResultStore
 from .sweep import Job, Launch, grid_jobs, run_jobs
 from .tables import csv_text, mean_std, wall_time_note
 
@@ -158,24 +152,5 @@ def figure2(out: Path, jobs: Sequence[Job], store: ResultStore | None = None) ->
     """Density plots, datasets x (real data, methods), like the paper's Figure 2: per method its
     lowest finished seed whose final samples are at hand (written from the checkpoint where
     needed, or kept in ``store``)."""
-    store = store or ResultStore(out, out)
-    rows = []
-    for dataset in dict.fromkeys(job.config.dataset for job in jobs):
-        panels, subtitles, arrays = {}, {}, None
-        mine = [job for job in jobs if job.config.dataset == dataset]
-        for label in dict.fromkeys(job.key[0] for job in mine):
-            at_hand = [job for job in sorted(mine, key=lambda j: j.key[2]) if job.key[0] == label and (
-                store.figure_source(job.run_dir) or (job.run_dir / checkpoint.CHECKPOINT_NAME).is_file())]
-            if not at_hand:
-                continue
-            job = at_hand[0]
-            source = store.figure_source(job.run_dir) or write_figure_samples(job.run_dir)
-            arrays = dict(np.load(source))
-            final = json.loads((source.parent / runs.FINAL_METRICS_NAME).read_text())
-            if not panels:
-                panels["real data"], subtitles["real data"] = arrays["real"], short_summary(final["real"])
-            title = label if job.key[2] == 0 else f"{label} (seed {job.key[2]})"
-            panels[title], subtitles[title] = arrays["generated"], short_summary(final)
-        if arrays is not None:
-            rows.append(DensityRow(dataset, panels, arrays.get("means"), subtitles, projected="basis" in arrays))
-    return plot_density_grid(rows, out / "figure2.png") if rows else None
+    return density_figure(jobs, store or ResultStore(out, out), out / "figure2.png", row=lambda job: job.config.dataset,
+                          column=lambda job: job.key[0], seed=lambda job: job.key[2])
