@@ -47,6 +47,7 @@ def test_defaults_are_the_authors():
     assert c.method_options == {
         "reconstruction_loss": "gaussian_nll",
         "real_pair_noise_std": 1.0,
+        "reconstructor_adversarial_weight": 0.0,
         "reconstructor_pretrain_steps": 0,
     }
 
@@ -61,6 +62,7 @@ def test_partial_method_options_are_completed():
     assert c.method_options == {
         "reconstruction_loss": "gaussian_nll",
         "real_pair_noise_std": 0.0,
+        "reconstructor_adversarial_weight": 0.0,
         "reconstructor_pretrain_steps": 0,
     }
 
