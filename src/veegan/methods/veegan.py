@@ -87,7 +87,10 @@ class Veegan(Method):
           outputs detached;
         - line 9: F_theta's gradient of the autoencoder term only;
         - line 11, eq. (5): G_gamma's gradient of mean D(z, G(z)) + the autoencoder term, the
-          raw logit through D with detached parameters.
+          raw logit through D with detached parameters;
+        - beyond the paper, only with ``reconstructor_adversarial_weight`` w > 0: the real pairs'
+          z keeps its graph, and F_theta also gets -w * mean D(z_g, x) through a frozen D (D's
+          own loss still sees z_g detached).
         """
         z = self.sample_latent(len(x_real))
         x_generated = self.generator(z)
