@@ -189,9 +189,12 @@ def test_r1_on_a_gan_is_the_penalty_by_hand(float64):
         torch.testing.assert_close(got, want, rtol=1e-9, atol=1e-12)
 
 
-def test_r1_on_a_joint_discriminator_penalises_both_inputs(float64):
+@pytest.mark.parametrize("loss, parts", [(LossConfig(r1_gamma=2.0), (1, 1)),
+                                         (LossConfig(r1_gamma=0.0, r1_latent_gamma=2.0), (1, 0)),
+                                         (LossConfig(r1_gamma=2.0, r1_latent_gamma=6.0), (3, 1))])
+def test_r1_on_a_joint_discriminator_penalises_each_input_with_its_gamma(float64, loss, parts):
     torch.manual_seed(0)
-    method = build_method("veegan", 2, MODEL, {"real_pair_noise_std": 0.0}, LossConfig(r1_gamma=2.0))
+    method = build_method("veegan", 2, MODEL, {"real_pair_noise_std": 0.0}, loss)
     F, D = method.reconstructor, method.discriminator
     x = torch.randn(8, 2)
     z_real = F(x).detach().requires_grad_()
@@ -199,12 +202,19 @@ def test_r1_on_a_joint_discriminator_penalises_both_inputs(float64):
     grad_z, grad_x = torch.autograd.grad(D(z_real, x_in).sum(), (z_real, x_in))
     torch.manual_seed(1)
     with_r1 = method.training_loss(x, 0)["discriminator"]
-    method.r1_gamma = 0.0
+    method.r1_gamma = method.r1_latent_gamma = 0.0
     torch.manual_seed(1)
     without = method.training_loss(x, 0)["discriminator"]
-    penalty = (grad_z.square().sum(1) + grad_x.square().sum(1)).mean()  # gamma / 2 = 1
+    penalty = (parts[0] * grad_z.square().sum(1) + parts[1] * grad_x.square().sum(1)).mean()  # in units of gamma / 2 = 1
     assert (with_r1 - without).item() == pytest.approx(penalty.item(), rel=1e-10)
-    assert grad_z.abs().sum() > 0  # z's part is not empty
+    assert grad_z.abs().sum() > 0 and grad_x.abs().sum() > 0  # neither part is empty
+
+
+def test_r1_latent_gamma_refuses_a_discriminator_of_x_alone():
+    with pytest.raises(VeeganError, match="r1_latent_gamma acts on the z input of a joint D"):
+        build_method("gan", 2, ModelConfig(), {}, LossConfig(r1_latent_gamma=1.0))
+    with pytest.raises(VeeganError, match="r1_latent_gamma must be a finite number >= 0"):
+        LossConfig(r1_latent_gamma=-1.0)
 
 
 def test_r1_leaves_the_generator_gradient_alone(float64):

@@ -89,17 +89,18 @@ def load(run_dir: str | Path, dataset: Dataset | None = None, device: str = "cpu
 def train(
     method: str | None = None, dataset: str | None = None, *, out: str | Path, data: str | Path | None = None,
     data_dir: str | Path | None = None, steps: int | None = None, seed: int | None = None, config_file: str | Path | None = None,
-    overrides: Mapping[str, Any] | list[str] | None = None, resume: bool = False, overwrite: bool = False,
-    progress: bool = True,
+    overrides: Mapping[str, Any] | list[str] | None = None, preset: str | None = None, resume: bool = False,
+    overwrite: bool = False, progress: bool = True,
 ) -> Run:
-    """Train a model into ``out`` and return it loaded. With ``resume`` the run's stored
-    configuration is the base that the other arguments may only extend (``steps``)."""
+    """Train a model into ``out`` and return it loaded. ``preset``: ``paper`` or ``robust``
+    (default: robust for ``data``, else paper; :mod:`veegan.presets`). With ``resume`` the run's
+    stored configuration is the base that the other arguments may only extend (``steps``)."""
     base = None
     if resume and (Path(out) / run_dir_files.CONFIG_NAME).is_file():
         base = run_dir_files.read_run_config(Path(out)).to_dict()
         if method is not None and canonical_name(method) != base["method"]:
             del base["method_options"]  # another method's options; the resume check names the change
     config = resolve_config(method=method, dataset=dataset, data=data, data_dir=data_dir, steps=steps, seed=seed,
-                            config_file=config_file, overrides=overrides, base=base)
+                            config_file=config_file, overrides=overrides, base=base, preset=preset)
     run_training(config, out, resume=resume, overwrite=overwrite, progress=progress)
     return load(out, device=config.runtime.device)

@@ -6,6 +6,10 @@ import argparse
 
 from .errors import VeeganError
 from .evaluation.modes import HQ_RULES
+from .presets import PRESETS
+
+PRESET_HELP = ("paper: the authors' settings; robust: the setting that keeps VEEGAN's modes beyond 2-D "
+               "(docs/beyond-2d.md). Default: robust with --data, paper for a built-in dataset")
 
 
 class Parser(argparse.ArgumentParser):
@@ -75,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", metavar="DIR", help="folder of an image dataset's files (default: the cache, downloading)")
     p.add_argument("--steps", type=int, help="training iterations")
     p.add_argument("--seed", type=int, help="random seed (default: 0)")
+    p.add_argument("--preset", choices=PRESETS, help=PRESET_HELP)
     p.add_argument("--config", metavar="FILE.yaml", help="configuration file (keys as in a run's config.yaml)")
     p.add_argument("--set", dest="overrides", metavar="KEY=VALUE", action="append", default=[],
                    help="override one configuration value, e.g. --set optim.lr_generator=2e-4 (repeatable)")
@@ -140,11 +145,12 @@ def build_parser() -> argparse.ArgumentParser:
                    "the budget's for table2)")
     p.add_argument("--budget", choices=["paper", "quick", "cpu"],
                    help="table1 and stabilisers: paper (100,000 steps, batch 500) or quick (default); "
-                        "beyond2d: paper (100,000 steps) or quick (20,000, default); table2: paper or cpu (default)")
+                        "beyond2d: paper (100,000 steps) or quick (10,000, default); table2: paper or cpu (default)")
     p.add_argument("--set", dest="overrides", metavar="KEY=VALUE", action="append", default=[],
                    help="beyond2d: a configuration value for every run (repeatable)")
+    p.add_argument("--preset", choices=PRESETS, help="beyond2d: the preset of every run (default: paper)")
     p.add_argument("--tag", help="beyond2d: the name of this configuration's folder and table (default: defaults, "
-                   "or the --set values joined)")
+                   "the preset's name, or the --set values joined)")
     p.add_argument("--stabilisers", nargs="+", metavar="SETTING",
                    help="stabilisers: the settings to train (default: plain ema spectral_norm r1; also: all, the three at once)")
     p.add_argument("--steps", metavar="DATASET=N", action="append", default=[],
@@ -180,5 +186,6 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("config", help="print the resolved configuration as YAML (with the dataset's preset)")
     p.add_argument("--method", type=method_argument, metavar="METHOD", default="veegan", help=methods)
     p.add_argument("--dataset", type=dataset_argument, metavar="DATASET", default="ring", help=f"{datasets} (default: ring)")
+    p.add_argument("--preset", choices=PRESETS, help="paper (default) or robust")
     p.add_argument("--set", dest="overrides", metavar="KEY=VALUE", action="append", default=[])
     return parser

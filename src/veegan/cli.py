@@ -36,8 +36,8 @@ def cmd_reproduce(args: argparse.Namespace) -> None:
         raise VeeganError("--seeds must be >= 1")
     if args.stabilisers and args.table != "stabilisers":
         raise VeeganError("--stabilisers is an option of `reproduce stabilisers` only")
-    if (args.overrides or args.tag) and args.table != "beyond2d":
-        raise VeeganError("--set and --tag are options of `reproduce beyond2d` only")
+    if (args.overrides or args.tag or args.preset) and args.table != "beyond2d":
+        raise VeeganError("--set, --preset and --tag are options of `reproduce beyond2d` only")
     if args.table == "table1":
         from .experiments.table1 import BUDGETS, TABLE1_DATASETS, TABLE1_METHODS, reproduce_table1
 
@@ -52,7 +52,7 @@ def cmd_reproduce(args: argparse.Namespace) -> None:
 
         reproduce_beyond2d(out=args.out, methods=args.methods or BEYOND2D_METHODS, datasets=args.datasets,
                            seeds=args.seeds or 3, budget=_budget(args.budget or "quick", BEYOND2D_BUDGETS, "beyond2d"),
-                           overrides=args.overrides, tag=args.tag, workers=args.workers, results=args.results,
+                           overrides=args.overrides, preset=args.preset, tag=args.tag, workers=args.workers, results=args.results,
                            train=not args.no_train, launch=launch_of(args))
     elif args.table == "stabilisers":
         if args.steps:
@@ -112,7 +112,7 @@ def cmd_config(args: argparse.Namespace) -> None:
 
     from .configure import resolve_config
 
-    config = resolve_config(method=args.method, dataset=args.dataset, overrides=args.overrides)
+    config = resolve_config(method=args.method, dataset=args.dataset, overrides=args.overrides, preset=args.preset)
     print(yaml.safe_dump(config.to_dict(), sort_keys=False), end="")
 
 
@@ -120,10 +120,13 @@ def cmd_train(args: argparse.Namespace) -> None:
     from .api import train
     from .training import distributed
 
+    if args.data and args.preset is None and not args.resume and not args.quiet and distributed.is_main():
+        print("veegan: your own data trains with --preset robust (docs/beyond-2d.md); "
+              "--preset paper for the paper's settings", file=sys.stderr)
     try:
         device = [f"runtime.device={args.device}"] if args.device else []
         train(args.method, args.dataset, out=args.out, data=args.data, data_dir=args.data_dir, steps=args.steps,
-              seed=args.seed, config_file=args.config, overrides=args.overrides + device, resume=args.resume,
+              seed=args.seed, config_file=args.config, overrides=args.overrides + device, preset=args.preset, resume=args.resume,
               overwrite=args.overwrite, progress=not args.quiet)
         if not args.quiet and distributed.is_main():
             print(f"wrote {args.out}")

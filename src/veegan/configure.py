@@ -3,7 +3,9 @@
 1. the defaults of :mod:`veegan.config` (the authors' synthetic-data settings);
 2. the dataset's preset (:class:`veegan.data.base.DatasetSpec`: the paper's DCGAN settings for
    image datasets; nothing for the synthetic ones or the user's own array);
-3. a stored run configuration (``--resume``), a configuration file, explicit arguments, ``--set``.
+3. the named preset (:mod:`veegan.presets`): ``paper`` (nothing) for a built-in dataset,
+   ``robust`` for the user's own array, unless ``--preset`` names the other;
+4. a stored run configuration (``--resume``), a configuration file, explicit arguments, ``--set``.
 
 Every key, type and value is checked, ``method_options`` against the method's own ``Options``.
 """
@@ -17,6 +19,7 @@ from .config import TrainConfig, build_dataclass, coerce, merge, parse_assignmen
 from .data.catalog import DATASETS
 from .methods import method_class
 from .methods.external import canonical_name
+from .presets import default_preset, preset_values
 
 
 def dataset_preset(dataset: str, method: str) -> dict[str, Any]:
@@ -24,16 +27,17 @@ def dataset_preset(dataset: str, method: str) -> dict[str, Any]:
     return DATASETS.get(dataset).defaults(method)
 
 
-def build_config(*layers: Mapping[str, Any]) -> TrainConfig:
-    """Merge the layers (later wins) onto the defaults and the dataset's preset, and check the
-    result."""
+def build_config(*layers: Mapping[str, Any], preset: str | None = None) -> TrainConfig:
+    """Merge the layers (later wins) onto the defaults, the dataset's preset and the named
+    ``preset`` (default: :func:`veegan.presets.default_preset`), and check the result."""
     values: dict[str, Any] = {}
     for layer in layers:
         values = merge(values, layer)
     defaults = TrainConfig()
     method = str(values.get("method", defaults.method))
-    if coerce(values.get("data_file"), str | None, "data_file") is None:  # an own array keeps the synthetic defaults
-        values = merge(dataset_preset(str(values.get("dataset", defaults.dataset)), method), values)
+    own_data = coerce(values.get("data_file"), str | None, "data_file") is not None
+    below = {} if own_data else dataset_preset(str(values.get("dataset", defaults.dataset)), method)  # an own array keeps the synthetic defaults
+    values = merge(merge(below, preset_values(preset or default_preset(own_data), method)), values)
     config = build_dataclass(TrainConfig, values)
     config.method = canonical_name(config.method)
     options = build_dataclass(method_class(config.method).Options, config.method_options, prefix="method_options.")
@@ -45,8 +49,10 @@ def resolve_config(
     *, method: str | None = None, dataset: str | None = None, data: str | Path | None = None,
     data_dir: str | Path | None = None, steps: int | None = None, seed: int | None = None, config_file: str | Path | None = None,
     overrides: Mapping[str, Any] | list[str] | None = None, base: Mapping[str, Any] | None = None,
+    preset: str | None = None,
 ) -> TrainConfig:
-    """Defaults <- the dataset's preset <- ``base`` <- config file <- explicit arguments <-
+    """Defaults <- the dataset's preset <- the named ``preset`` (paper or robust; by default
+    robust for ``data``, else paper) <- ``base`` <- config file <- explicit arguments <-
     overrides (``key=value`` strings or a nested mapping)."""
     explicit = {k: v for k, v in {"method": method, "dataset": dataset, "steps": steps, "seed": seed}.items() if v is not None}
     if data is not None:
@@ -56,4 +62,4 @@ def resolve_config(
     if isinstance(overrides, list):
         overrides = parse_assignments(overrides)
     layers = [base or {}, read_yaml(config_file) if config_file else {}, explicit, overrides or {}]
-    return build_config(*layers)
+    return build_config(*layers, preset=preset)

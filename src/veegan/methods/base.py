@@ -63,6 +63,12 @@ class Method(nn.Module):
     discriminator: nn.Module  # adversarial methods only
     # gamma of the R1 penalty on D's real inputs (``loss.r1_gamma``, set by build_method); 0 = off
     r1_gamma: float = 0.0
+    # gamma of R1 on the z input of a joint D(z, x) (``loss.r1_latent_gamma``, resolved: set by
+    # build_method); the real pair of a joint D is (z, x)
+    r1_latent_gamma: float = 0.0
+    # the values ``--preset robust`` sets for this method (veegan.presets), nested as in
+    # config.yaml; empty: none measured, the method trains as with the paper's settings
+    robust_preset: ClassVar[dict[str, dict[str, object]]] = {}
     # True for a method whose D's loss comes from :meth:`discriminator_loss`, which is where R1 is
     # added: ``loss.r1_gamma`` refuses a method that does not declare it
     uses_discriminator_loss: ClassVar[bool] = False
@@ -86,19 +92,26 @@ class Method(nn.Module):
 
     def discriminator_loss(self, generated: tuple[torch.Tensor, ...], real: tuple[torch.Tensor, ...]) -> torch.Tensor:
         """D's loss, eq. (6): the logistic loss of ``D(*generated)`` (inputs detached) against
-        ``D(*real)``, plus the R1 penalty on the real inputs when ``r1_gamma`` > 0 (with 0, exactly
-        eq. (6) as before). ``real`` must already be cut from any network that D's loss may not train."""
+        ``D(*real)``, plus the R1 penalty on the real inputs where a gamma is > 0 (with none, exactly
+        eq. (6) as before): ``r1_latent_gamma`` on a joint D's z, ``r1_gamma`` on x. ``real`` must
+        already be cut from any network that D's loss may not train."""
         D = self.discriminator
         generated = tuple(x.detach() for x in generated)
         logits_generated = D(*generated)
-        if self.r1_gamma:
+        gammas = (self.r1_latent_gamma, self.r1_gamma) if len(real) == 2 else (self.r1_gamma,)
+        if any(gammas):
             real = tuple(x.detach().requires_grad_() for x in real)
         logits_real = D(*real)
         if self.observing:
             self.observed = {"generated": generated, "real": tuple(x.detach() for x in real),
                              "logits_generated": logits_generated.detach(), "logits_real": logits_real.detach()}
         loss = logistic_discriminator_loss(logits_generated, logits_real)
-        return loss + r1_penalty(logits_real, real, self.r1_gamma) if self.r1_gamma else loss
+        return loss + r1_penalty(logits_real, real, gammas) if any(gammas) else loss
+
+    @property
+    def is_joint(self) -> bool:
+        """Whether D judges (z, x) pairs: the method maps data back to noise too."""
+        return self.is_adversarial and ("reconstructor" in self._modules or "encoder" in self._modules)
 
     @property
     def is_adversarial(self) -> bool:

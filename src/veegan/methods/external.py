@@ -100,7 +100,10 @@ def build_method(
     cls = method_class(name)
     shape = (data_shape,) if isinstance(data_shape, int) else tuple(data_shape)
     method = cls(shape, model, cls.Options(**method_options))
-    r1_gamma = loss.r1_gamma if loss is not None else 0.0
+    latent_gamma, r1_gamma = loss.r1_gammas if loss is not None else (0.0, 0.0)
+    if loss is not None and loss.r1_latent_gamma and not method.is_joint:  # set explicitly, for a D of x alone
+        raise VeeganError(f"loss.r1_latent_gamma acts on the z input of a joint D(z, x), and {method_label(name)} has none")
+    r1_gamma = r1_gamma or latent_gamma  # any R1 at all
     if (model.spectral_norm or r1_gamma) and not method.is_adversarial:
         what = "model.spectral_norm" if model.spectral_norm else "loss.r1_gamma"
         raise VeeganError(f"{what} acts on a discriminator, and {method_label(name)} has none")
@@ -109,5 +112,5 @@ def build_method(
                           "(which adds R1); use it and set uses_discriminator_loss = True in the class")
     if model.spectral_norm:
         apply_spectral_norm(method.discriminator)
-    method.r1_gamma = r1_gamma
+    method.r1_gamma, method.r1_latent_gamma = (loss.r1_gamma, latent_gamma) if loss is not None else (0.0, 0.0)
     return method

@@ -17,13 +17,13 @@ def logistic_discriminator_loss(logits_generated: torch.Tensor, logits_real: tor
     return tf.softplus(-logits_generated).mean() + tf.softplus(logits_real).mean()
 
 
-def r1_penalty(logits_real: torch.Tensor, real_inputs: tuple[torch.Tensor, ...], gamma: float) -> torch.Tensor:
-    """R1 (Mescheder et al. 2018, eq. 9), beyond the paper: (gamma / 2) E[||grad D||^2] at the real
-    inputs, the gradient taken with respect to every input of D (z and x of a joint D's real
-    pair). ``logits_real`` must come from ``real_inputs`` that require grad; the penalty keeps its
-    graph (create_graph), so its gradient reaches D's parameters."""
+def r1_penalty(logits_real: torch.Tensor, real_inputs: tuple[torch.Tensor, ...], gammas: tuple[float, ...]) -> torch.Tensor:
+    """R1 (Mescheder et al. 2018, eq. 9), beyond the paper: sum over D's inputs of
+    (gamma_i / 2) E[||grad_i D||^2] at the real inputs (z and x of a joint D's real pair, each
+    with its own gamma). ``logits_real`` must come from ``real_inputs`` that require grad; the
+    penalty keeps its graph (create_graph), so its gradient reaches D's parameters."""
     grads = torch.autograd.grad(logits_real.sum(), real_inputs, create_graph=True)
-    return 0.5 * gamma * sum(g.square().flatten(1).sum(dim=1) for g in grads).mean()
+    return 0.5 * sum(gamma * g.square().flatten(1).sum(dim=1) for gamma, g in zip(gammas, grads) if gamma).mean()
 
 
 def adversarial_generator_term(logits_generated: torch.Tensor) -> torch.Tensor:

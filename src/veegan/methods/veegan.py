@@ -56,6 +56,10 @@ class Veegan(Method):
     """G_gamma (generator), F_theta (reconstructor) and D_omega(z, x) (joint discriminator)."""
 
     Options = VeeganOptions
+    # --preset robust (docs/beyond-2d.md): the reconstruction as a mean over z's dimensions, so
+    # that its gradient no longer swamps the adversarial one; F also trained through D; R1 on D
+    robust_preset = {"method_options": {"reconstruction_loss": "mse", "reconstructor_adversarial_weight": 1.0},
+                     "loss": {"r1_gamma": 10.0}}
     uses_discriminator_loss = True
     autoencoder_name = "reconstruction"  # the name of the autoencoder term in the logs
     trains = {"discriminator": ("discriminator",), "adversarial": ("generator",),

@@ -28,6 +28,7 @@ class VeeganDae(Veegan):
     """The same networks and Algorithm 1 as VEEGAN; only the autoencoder term differs."""
 
     Options = VeeganDaeOptions
+    robust_preset = {}  # VEEGAN's (veegan.py) has not been measured with the data autoencoder
     autoencoder_name = "data_reconstruction"
     trains = {"discriminator": ("discriminator",), "adversarial": ("generator",),
               "data_reconstruction": ("generator", "reconstructor")}

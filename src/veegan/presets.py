@@ -1,0 +1,33 @@
+"""Named presets: a layer of configuration values chosen by name (``--preset``).
+
+- ``paper``: nothing on top of the defaults, i.e. the authors' settings (the default for the
+  built-in datasets, which are the paper's or stand in for them);
+- ``robust``: each method's ``robust_preset`` (declared in its own file), the setting that
+  keeps its modes beyond two dimensions (docs/beyond-2d.md); the default for the user's own
+  data (``--data``). A method that declares none trains as with ``paper``.
+
+A preset sits above the dataset's own preset and below a stored run configuration, a
+configuration file, explicit arguments and ``--set`` (:mod:`veegan.configure`), so any of its
+values can still be overridden; what it set is written out in the run's ``config.yaml``.
+"""
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from .errors import VeeganError
+
+PRESETS = ("paper", "robust")
+
+
+def default_preset(own_data: bool) -> str:
+    """``robust`` for the user's own data, ``paper`` for a built-in dataset."""
+    return "robust" if own_data else "paper"
+
+
+def preset_values(name: str, method: str) -> dict[str, Any]:
+    """The configuration values that preset ``name`` brings for ``method``."""
+    if name not in PRESETS:
+        raise VeeganError(f"preset must be one of {', '.join(PRESETS)}, got {name!r}")
+    from .methods import method_class  # here: the command line's grammar imports PRESETS without torch
+    return {} if name == "paper" else copy.deepcopy(dict(method_class(method).robust_preset))

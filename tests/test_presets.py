@@ -1,0 +1,111 @@
+"""Named presets (veegan.presets): ``paper`` changes nothing, ``robust`` sets exactly a method's
+declared values and nothing else, it is the default for the user's own data only, and every
+later layer still overrides it."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+import veegan
+from veegan.cli import main
+from veegan.configure import resolve_config
+from veegan.errors import VeeganError
+from veegan.methods import method_class, method_names
+from veegan.presets import preset_values
+
+
+def _flat(mapping, prefix=""):
+    out = {}
+    for key, value in mapping.items():
+        if isinstance(value, dict) and key != "method_options":
+            out.update(_flat(value, f"{prefix}{key}."))
+        elif isinstance(value, dict):
+            out.update({f"{prefix}{key}.{k}": v for k, v in value.items()})
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def _data_file(tmp_path: Path) -> Path:
+    path = tmp_path / "data.npy"
+    np.save(path, np.random.default_rng(0).normal(size=(300, 5)).astype(np.float32))
+    return path
+
+
+@pytest.mark.parametrize("method", method_names())
+def test_robust_sets_the_methods_declared_values_and_nothing_else(method):
+    paper = _flat(resolve_config(method=method, dataset="ring", preset="paper").to_dict())
+    robust = _flat(resolve_config(method=method, dataset="ring", preset="robust").to_dict())
+    assert paper == _flat(resolve_config(method=method, dataset="ring").to_dict())  # the built-in default
+    declared = _flat(method_class(method).robust_preset)
+    changed = {key for key in paper if paper[key] != robust[key]}
+    assert changed == {key for key, value in declared.items() if paper[key] != value}
+    assert all(robust[key] == value for key, value in declared.items())
+
+
+def test_veegans_robust_preset_is_the_measured_setting():
+    config = resolve_config(method="veegan", dataset="ring", preset="robust")
+    assert config.method_options["reconstruction_loss"] == "mse"
+    assert config.method_options["reconstructor_adversarial_weight"] == 1.0
+    assert config.loss.r1_gamma == 10.0 and config.loss.r1_gamma == config.loss.r1_gammas[0]
+    assert preset_values("robust", "gan") == {}  # not measured for the GAN: the paper's settings
+
+
+def test_own_data_defaults_to_robust_and_paper_can_be_asked_for(tmp_path):
+    data = _data_file(tmp_path)
+    own = resolve_config(method="veegan", data=data)
+    assert own.loss.r1_gamma == 10.0 and own.method_options["reconstruction_loss"] == "mse"
+    paper = resolve_config(method="veegan", data=data, preset="paper")
+    assert paper.loss.r1_gamma == 0.0 and paper.method_options["reconstruction_loss"] == "gaussian_nll"
+    assert resolve_config(method="veegan", dataset="mix-d50-k20-equal-s4").loss.r1_gamma == 0.0  # built-in: paper
+
+
+def test_later_layers_override_the_preset(tmp_path):
+    config = resolve_config(method="veegan", data=_data_file(tmp_path), overrides=["loss.r1_gamma=2"])
+    assert config.loss.r1_gamma == 2.0 and config.method_options["reconstructor_adversarial_weight"] == 1.0
+
+
+def test_a_resumed_run_keeps_the_preset_it_was_trained_with(tiny, tmp_path):
+    data = _data_file(tmp_path)
+    veegan.train("veegan", out=tmp_path / "run", data=data, steps=4, overrides=tiny, preset="paper", progress=False)
+    stored = yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())
+    assert stored["loss"]["r1_gamma"] == 0.0
+    veegan.train(out=tmp_path / "run", data=data, steps=8, resume=True, progress=False)
+    resumed = yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())
+    assert resumed["loss"] == stored["loss"] and resumed["method_options"] == stored["method_options"]
+    assert resumed["steps"] == 8
+
+
+def test_an_unknown_preset_is_one_line_on_stderr(capsys):
+    with pytest.raises(VeeganError, match="preset must be one of paper, robust"):
+        preset_values("sturdy", "veegan")
+    with pytest.raises(SystemExit) as exit_:
+        main(["config", "--preset", "sturdy"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "invalid choice: 'sturdy'" in err and "Traceback" not in err
+
+
+def test_the_command_line_says_when_own_data_gets_the_robust_preset(tiny, tmp_path, capsys):
+    data = _data_file(tmp_path)
+    sets = [a for key, value in (("batch_size", "16"), ("model.latent_dim", "3"), ("model.generator_hidden", "8,8"),
+                                 ("model.reconstructor_hidden", "8,8"), ("model.discriminator_hidden", "8"),
+                                 ("schedule.tensorboard", "false"), ("schedule.eval_samples", "200"),
+                                 ("runtime.threads", "1")) for a in ("--set", f"{key}={value}")]
+    assert main(["train", "--data", str(data), "--steps", "3", "--out", str(tmp_path / "a"), *sets]) == 0
+    assert "your own data trains with --preset robust" in capsys.readouterr().err
+    assert "r1_gamma: 10.0" in (tmp_path / "a" / "config.yaml").read_text()
+    assert main(["train", "--data", str(data), "--steps", "3", "--preset", "paper", "--out", str(tmp_path / "b"), *sets]) == 0
+    assert "--preset robust" not in capsys.readouterr().err
+    assert "r1_gamma: 0.0" in (tmp_path / "b" / "config.yaml").read_text()
+    assert main(["config", "--preset", "robust"]) == 0
+    assert "reconstruction_loss: mse" in capsys.readouterr().out
+
+
+def test_reproduce_beyond2d_trains_every_run_with_the_preset(tmp_path):
+    from veegan.experiments.beyond2d import beyond2d_jobs
+
+    jobs = beyond2d_jobs(["veegan", "gan"], ["mix-d5-k10-equal-s4"], 2, 10, [], "robust", tmp_path, preset="robust")
+    assert [job.config.loss.r1_gamma for job in jobs] == [10.0, 10.0, 0.0, 0.0]  # GAN: none declared
+    assert all(job.run_dir.parent.parent.parent.name == "robust" for job in jobs)
