@@ -77,3 +77,17 @@ def test_the_diagnose_command(tiny, tmp_path, capsys):
     assert main(["diagnose", str(tmp_path / "run"), "--batch", "1"]) == 2
     assert capsys.readouterr().err.strip() == "veegan: error: --batch must be >= 2"
     assert main(["diagnose", str(tmp_path / "missing")]) == 2
+
+
+def test_several_runs_make_one_table_with_a_column_each(tiny, tmp_path, capsys):
+    veegan.train("veegan", "ring", out=tmp_path / "veegan", steps=5, overrides=tiny, progress=False)
+    veegan.train("gan", "ring", out=tmp_path / "gan", steps=5, overrides=tiny, progress=False)
+    assert main(["diagnose", str(tmp_path / "veegan"), str(tmp_path / "gan"), "--batch", "32"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"| quantity | {tmp_path / 'veegan'} | {tmp_path / 'gan'} |"
+    alone = json.dumps(diagnose(veegan.load(tmp_path / "veegan", average=False).method, make_dataset("ring"), batch=32))
+    latent = next(line for line in lines if line.startswith("| latent/real_mean_square |"))
+    assert latent.endswith("|  |")  # the GAN has no latent side: an empty cell
+    assert f"{json.loads(alone)['latent/real_mean_square']:.4g}" in latent
+    assert main(["diagnose", str(tmp_path / "veegan"), str(tmp_path / "gan"), "--json", "--batch", "32"]) == 0
+    assert [json.loads(line)["method"] for line in capsys.readouterr().out.splitlines()] == ["veegan", "gan"]

@@ -102,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("diagnose", help="look inside a trained run on one batch: which term drives G, whether "
                                              "D wins outright, the latent sides' spread, G's scale against the data's")
-    p.add_argument("run_dir", metavar="DIR")
+    p.add_argument("run_dirs", metavar="DIR", nargs="+", help="a run, or several: then a table, one column per run")
     p.add_argument("--device", default="auto", help=DEVICE_HELP)
     p.add_argument("--batch", type=int, help="batch size (default: the run's)")
     p.add_argument("--seed", type=int, default=0, help="seed of the batch's draws (default: 0)")

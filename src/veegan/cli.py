@@ -152,18 +152,25 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 
 def cmd_diagnose(args: argparse.Namespace) -> None:
     from .api import load
-    from .evaluation.diagnostics import diagnose, format_diagnostics
+    from .evaluation.diagnostics import diagnose, diagnostics_table, format_diagnostics
 
     if args.batch is not None and args.batch < 2:
         raise VeeganError("--batch must be >= 2")
-    run = load(args.run_dir, device=args.device, average=False)  # training's view: the generator as trained
-    run.method.check_batch_size(args.batch or run.config.batch_size)
-    values = diagnose(run.method, run.dataset, args.batch or run.config.batch_size, run.step, args.seed)
-    if args.json:
-        print(json.dumps({"method": run.config.method, "dataset": run.dataset.name, "step": run.step, **values}))
-    else:
-        print(f"{run.config.method} on {run.dataset.name}, step {run.step}, one batch of {args.batch or run.config.batch_size}")
-        print(format_diagnostics(values))
+    columns = {}
+    for run_dir in args.run_dirs:
+        run = load(run_dir, device=args.device, average=False)  # training's view: the generator as trained
+        run.method.check_batch_size(args.batch or run.config.batch_size)
+        values = diagnose(run.method, run.dataset, args.batch or run.config.batch_size, run.step, args.seed)
+        if args.json:
+            print(json.dumps({"run": run_dir, "method": run.config.method, "dataset": run.dataset.name, "step": run.step,
+                              **values}))
+        elif len(args.run_dirs) == 1:
+            print(f"{run.config.method} on {run.dataset.name}, step {run.step}, one batch of {args.batch or run.config.batch_size}")
+            print(format_diagnostics(values))
+        else:
+            columns[run_dir] = values
+    if columns:
+        print(diagnostics_table(columns))
 
 
 def cmd_sample(args: argparse.Namespace) -> None:

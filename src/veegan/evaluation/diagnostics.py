@@ -82,3 +82,14 @@ def format_diagnostics(values: dict[str, float]) -> str:
     """One 'name  value' line per quantity, in the order computed."""
     width = max(map(len, values))
     return "\n".join(f"{name:<{width}}  {value:.6g}" for name, value in values.items())
+
+
+def diagnostics_table(columns: dict[str, dict[str, float]]) -> str:
+    """A markdown table of several runs' diagnostics: one row per quantity, one column per run
+    (a quantity that a run lacks, such as a latent side for a GAN, is left empty)."""
+    names = list(dict.fromkeys(name for values in columns.values() for name in values))
+    lines = ["| quantity | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
+    for name in names:
+        cells = (f"{values[name]:.4g}" if name in values else "" for values in columns.values())
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
