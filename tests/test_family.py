@@ -105,6 +105,18 @@ def test_reproduce_beyond2d_tabulates_by_dimension_and_plots(tmp_path, monkeypat
     assert "| method | d = 2 | d = 5 |" in table and "| real data | 10.0 ± 0.0" in table
     assert "rKL" in table.split("unequal")[1]  # reverse KL where the weights are unequal
     assert (tmp_path / "out" / "tiny" / "beyond2d.png").read_bytes()[:4] == b"\x89PNG"
+    rare = table.split("**Rare modes of mix-d5-k10-unequal-s4**")[1]
+    assert "| method | rarest 1 (1.82 %) | rarest 2 (3.64 %) | rarest 3 (5.45 %) | rarest five held | rKL |" in rare
+    assert "| gan |" in rare and "| real data |" in rare
+    # several presets: each one's runs in its own folder, one joint table with the preset in each label
+    args = ["reproduce", "beyond2d", "--datasets", "mix-d5-k10-unequal-s4", "--methods", "veegan", "--seeds", "1",
+            "--preset", "paper", "robust", "--tag", "joint", "--out", str(tmp_path / "both"), "--quiet", *tiny]
+    assert main(args) == 0
+    joint = (tmp_path / "both" / "joint" / "beyond2d.md").read_text()
+    assert "| veegan (paper) |" in joint and "| veegan (robust) |" in joint
+    configs = {path.parts[-5].split("+")[0]: path.read_text()
+               for path in (tmp_path / "both").glob("*/mix-d5-k10-unequal-s4/veegan/seed0/config.yaml")}
+    assert "r1_gamma: 10.0" in configs["robust"] and "r1_gamma: 0.0" in configs["batch_size=16"]
     assert (tmp_path / "kept" / "tiny" / "mix-d5-k10-unequal-s4" / "veegan" / "seed1" / "metrics.json").is_file()
     capsys.readouterr()
     assert main(["reproduce", "beyond2d", "--datasets", "ring", "--out", str(tmp_path / "x")]) == 2

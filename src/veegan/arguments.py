@@ -148,7 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "beyond2d: paper (100,000 steps) or quick (10,000, default); table2: paper or cpu (default)")
     p.add_argument("--set", dest="overrides", metavar="KEY=VALUE", action="append", default=[],
                    help="beyond2d: a configuration value for every run (repeatable)")
-    p.add_argument("--preset", choices=PRESETS, help="beyond2d: the preset of every run (default: paper)")
+    p.add_argument("--preset", choices=PRESETS, nargs="+", help="beyond2d: the preset of every run (default: paper); "
+                   "several: each one's runs in its own folder, and one table and plot of them all")
     p.add_argument("--tag", help="beyond2d: the name of this configuration's folder and table (default: defaults, "
                    "the preset's name, or the --set values joined)")
     p.add_argument("--stabilisers", nargs="+", metavar="SETTING",

@@ -52,7 +52,7 @@ def cmd_reproduce(args: argparse.Namespace) -> None:
 
         reproduce_beyond2d(out=args.out, methods=args.methods or BEYOND2D_METHODS, datasets=args.datasets,
                            seeds=args.seeds or 3, budget=_budget(args.budget or "quick", BEYOND2D_BUDGETS, "beyond2d"),
-                           overrides=args.overrides, preset=args.preset, tag=args.tag, workers=args.workers, results=args.results,
+                           overrides=args.overrides, presets=args.preset or [None], tag=args.tag, workers=args.workers, results=args.results,
                            train=not args.no_train, launch=launch_of(args))
     elif args.table == "stabilisers":
         if args.steps:

@@ -17,49 +17,62 @@ import numpy as np  # noqa: E402
 
 from ..config import parse_assignments  # noqa: E402
 from ..configure import resolve_config  # noqa: E402
-from ..data.family import FamilyMember, family_names  # noqa: E402
+from ..data.family import FamilyMember, family_mixture, family_names  # noqa: E402
 from ..errors import VeeganError  # noqa: E402
 from ..methods import method_label, method_labels  # noqa: E402
 from .result_store import ResultStore  # noqa: E402
 from .sweep import Job, Launch, run_jobs  # noqa: E402
-from .tables import csv_text, metric_rows, wall_time_note  # noqa: E402
+from .tables import csv_text, mean_std, metric_rows, wall_time_note  # noqa: E402
 
 BEYOND2D_METHODS = ("veegan", "gan")
 # steps per run: "quick" (as Table 1's quick budget) to see the trend on 2 cores, "paper" the default 100,000
 BEYOND2D_BUDGETS = {"quick": 10_000, "paper": 100_000}
 
 
+def preset_tag(preset: str | None, overrides: Sequence[str]) -> str:
+    """The folder of one configuration's runs: the preset (unless paper) and the overrides
+    joined, or ``defaults``."""
+    return "+".join(([preset] if preset and preset != "paper" else []) + list(overrides)).replace("/", "_") or "defaults"
+
+
 def beyond2d_jobs(
     methods: Sequence[str], datasets: Sequence[str], seeds: int, steps: int, overrides: list[str], tag: str, out: Path,
-    preset: str | None = None,
+    preset: str | None = None, suffix: str = "",
 ) -> list[Job]:
     """One job per (method, member, seed), all with ``preset`` and ``overrides``, in
-    ``out/<tag>/<member>/<method>/seed<k>``."""
+    ``out/<tag>/<member>/<method>/seed<k>``; ``suffix`` follows the method's label in the key."""
     extra = parse_assignments(overrides)
-    return [Job((label, name, seed), resolve_config(method=method, dataset=name, seed=seed, steps=steps, overrides=extra,
-                                                    preset=preset),
+    return [Job((label + suffix, name, seed), resolve_config(method=method, dataset=name, seed=seed, steps=steps,
+                                                             overrides=extra, preset=preset),
                 out / tag / name / label / f"seed{seed}")
             for name in datasets for label, method in method_labels(methods).items() for seed in range(seeds)]
 
 
 def reproduce_beyond2d(
     *, out: str | Path, methods: Sequence[str] = BEYOND2D_METHODS, datasets: Sequence[str] | None = None,
-    seeds: int = 3, budget: str = "quick", overrides: Sequence[str] = (), preset: str | None = None, tag: str | None = None,
-    workers: int | None = None, results: str | Path | None = None, train: bool = True, launch: Launch = Launch(),
+    seeds: int = 3, budget: str = "quick", overrides: Sequence[str] = (), presets: Sequence[str | None] = (None,),
+    tag: str | None = None, workers: int | None = None, results: str | Path | None = None, train: bool = True,
+    launch: Launch = Launch(),
 ) -> list[dict[str, Any]]:
-    """Train every (method, family member, seed) and write ``<tag>/beyond2d.md``, ``.csv`` and
-    ``.png`` under ``out``. ``overrides`` (``key=value``) apply to every run; ``tag`` names
-    them (default: ``defaults``, or the overrides joined). ``results`` and ``train`` as for
-    :func:`.table1.reproduce_table1`. ``preset`` (default paper) as for ``veegan train``."""
+    """Train every (preset, method, family member, seed) and write ``<tag>/beyond2d.md``,
+    ``.csv`` and ``.png`` under ``out``. ``overrides`` (``key=value``) apply to every run;
+    each preset (default paper, as for ``veegan train``) keeps its runs in its own folder,
+    :func:`preset_tag`; with one preset ``tag`` may rename it, with several ``tag`` names the
+    joint table's folder (default: the folders joined) and each method's label names its
+    preset. ``results`` and ``train`` as for :func:`.table1.reproduce_table1`."""
     datasets = list(datasets or family_names())
     members = {name: FamilyMember.parse(name) for name in datasets}
     strangers = [name for name, member in members.items() if member is None]
     if strangers:
         raise VeeganError(f"beyond2d tabulates members of the mixture family (mix-dD-kK-{{equal,unequal}}-sS), not {strangers[0]!r}")
-    tag = tag or "+".join(([preset] if preset and preset != "paper" else []) + list(overrides)).replace("/", "_") or "defaults"
+    presets = list(dict.fromkeys(presets or (None,)))
+    folders = {preset: tag if tag and len(presets) == 1 else preset_tag(preset, overrides) for preset in presets}
+    tag = tag or "+".join(folders.values())
+    suffixes = {preset: "" if len(presets) == 1 else f" ({preset or 'paper'})" for preset in presets}
     out = Path(out)
     (out / tag).mkdir(parents=True, exist_ok=True)
-    jobs = beyond2d_jobs(methods, datasets, seeds, BEYOND2D_BUDGETS[budget], list(overrides), tag, out, preset)
+    jobs = [job for preset in presets for job in beyond2d_jobs(methods, datasets, seeds, BEYOND2D_BUDGETS[budget],
+                                                               list(overrides), folders[preset], out, preset, suffixes[preset])]
     store = ResultStore(results, out) if results is not None else None
     finals, wall = run_jobs(jobs, workers, store=store, train=train, launch=launch)
     if not finals:
@@ -68,17 +81,49 @@ def reproduce_beyond2d(
     for row in rows:
         member = members[row["dataset"]]
         row.update(dim=member.dim, weights=member.weights, separation=member.separation)
-    labels = [method_label(m) for m in methods]
+    labels = [method_label(m) + suffixes[preset] for preset in presets for m in methods]
     partial = "" if len(finals) == len(jobs) else f"Partial: {len(finals)} of the {len(jobs)} runs have finished.\n"
     title = (f"Mixture family, `{tag}`, {BEYOND2D_BUDGETS[budget]:,} steps per run, mean ± std over seeds; "
              "each cell: modes captured, % high quality.\n\n")
-    markdown = title + beyond2d_markdown(rows, labels) + "\n" + partial
+    markdown = title + beyond2d_markdown(rows, labels) + "\n" + rare_mode_markdown(finals, labels) + partial
     (out / tag / "beyond2d.md").write_text(markdown + wall_time_note(wall, finals))
     (out / tag / "beyond2d.csv").write_text(csv_text(rows))
     plot_beyond2d(rows, labels, out / tag / "beyond2d.png")
     print(markdown)
     print(f"wrote {out / tag / 'beyond2d.md'}, beyond2d.csv and beyond2d.png", file=sys.stderr)
     return rows
+
+
+RARE = 3  # the rarest modes the rare-mode table follows one by one
+
+
+def rare_mode_markdown(finals: Mapping[Any, Mapping[str, Any]], labels: Sequence[str]) -> str:
+    """For each unequal-weight member: per method, the high-quality mass at each of the
+    ``RARE`` rarest modes as a % of the mass the data puts there (mean ± std over seeds; 100 is
+    the data's own share), how many of the rarest five modes hold any sample, and reverse KL."""
+    out = []
+    for name in sorted({key[1] for key, final in finals.items() if "mode_mass" in final}):
+        member = FamilyMember.parse(name)
+        weights = family_mixture(member).weights.double()
+        rarest = weights.argsort()[:5].tolist()
+        out.append(f"\n**Rare modes of {name}** (weights 1 : 2 : ... : {member.modes}; each cell: the samples' "
+                   "high-quality mass at that mode, as a % of the data's; mean ± std over seeds)\n")
+        heads = [f"rarest {k + 1} ({100 * weights[i]:.2f} %)" for k, i in enumerate(rarest[:RARE])]
+        out.append("| method | " + " | ".join(heads) + " | rarest five held | rKL |")
+        out.append("|---|" + "---|" * (RARE + 2))
+        for label in [*labels, "real data"]:
+            runs = [final.get("real", final) if label == "real data" else final
+                    for key, final in finals.items() if key[1] == name and (label == "real data" or key[0] == label)]
+            runs = [run for run in runs if "mode_mass" in run]
+            if not runs:
+                continue
+            masses = np.array([run["mode_mass"] for run in runs]) / weights.numpy() * 100
+            cells = ["{:.0f} ± {:.0f}".format(*mean_std(list(masses[:, i]))) for i in rarest[:RARE]]
+            held = np.mean([(masses[:, rarest] > 0).sum(axis=1)])
+            rkl = mean_std([run.get("reverse_kl") for run in runs])
+            out.append(f"| {label} | " + " | ".join(cells) + f" | {held:.1f} / 5 | "
+                       + (f"{rkl[0]:.2f} ± {rkl[1]:.2f}" if rkl else "—") + " |")
+    return "\n".join(out).lstrip("\n") + ("\n" if out else "")
 
 
 def beyond2d_markdown(rows: Sequence[Mapping[str, Any]], methods: Sequence[str]) -> str:
