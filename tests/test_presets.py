@@ -49,7 +49,8 @@ def test_veegans_robust_preset_is_the_measured_setting():
     assert config.method_options["reconstruction_loss"] == "mse"
     assert config.method_options["reconstructor_adversarial_weight"] == 1.0
     assert config.loss.r1_gamma == 10.0 and config.loss.r1_gamma == config.loss.r1_gammas[0]
-    assert preset_values("robust", "gan") == {}  # not measured for the GAN: the paper's settings
+    assert preset_values("robust", "gan") == {"loss": {"r1_gamma": 10.0}}
+    assert preset_values("robust", "unrolled") == {}  # not measured: the paper's settings
 
 
 def test_own_data_defaults_to_robust_and_paper_can_be_asked_for(tmp_path):
@@ -107,5 +108,6 @@ def test_reproduce_beyond2d_trains_every_run_with_the_preset(tmp_path):
     from veegan.experiments.beyond2d import beyond2d_jobs
 
     jobs = beyond2d_jobs(["veegan", "gan"], ["mix-d5-k10-equal-s4"], 2, 10, [], "robust", tmp_path, preset="robust")
-    assert [job.config.loss.r1_gamma for job in jobs] == [10.0, 10.0, 0.0, 0.0]  # GAN: none declared
+    jobs += beyond2d_jobs(["unrolled"], ["mix-d5-k10-equal-s4"], 1, 10, [], "robust", tmp_path, preset="robust")
+    assert [job.config.loss.r1_gamma for job in jobs] == [10.0, 10.0, 10.0, 10.0, 0.0]  # unrolled: none declared
     assert all(job.run_dir.parent.parent.parent.name == "robust" for job in jobs)

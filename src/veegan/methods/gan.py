@@ -32,6 +32,9 @@ class Gan(Method):
     """G_gamma (generator) and D_omega(x) (discriminator), trained simultaneously."""
 
     Options = GanOptions
+    # --preset robust (docs/beyond-2d.md): R1 on D, which alone took a GAN to every mode of a
+    # 50-D mixture in the screen
+    robust_preset = {"loss": {"r1_gamma": 10.0}}
     uses_discriminator_loss = True
     trains = {"discriminator": ("discriminator",), "generator": ("generator",)}
 
