@@ -53,6 +53,7 @@ class Unrolled(Gan):
     """G and D(x); D updates as a plain GAN's, G plays against D after K look-ahead steps."""
 
     Options = UnrolledOptions
+    robust_preset = {}  # the GAN's (gan.py) has not been measured with look-ahead steps
 
     def __init__(self, data_shape: tuple[int, ...], model: ModelConfig, options: UnrolledOptions) -> None:
         super().__init__(data_shape, model, options)
