@@ -95,10 +95,10 @@ def test_the_command_line_says_when_own_data_gets_the_robust_preset(tiny, tmp_pa
                                  ("schedule.tensorboard", "false"), ("schedule.eval_samples", "200"),
                                  ("runtime.threads", "1")) for a in ("--set", f"{key}={value}")]
     assert main(["train", "--data", str(data), "--steps", "3", "--out", str(tmp_path / "a"), *sets]) == 0
-    assert "your own data trains with --preset robust" in capsys.readouterr().err
+    assert "your own data trains with the robust preset" in capsys.readouterr().err
     assert "r1_gamma: 10.0" in (tmp_path / "a" / "config.yaml").read_text()
     assert main(["train", "--data", str(data), "--steps", "3", "--preset", "paper", "--out", str(tmp_path / "b"), *sets]) == 0
-    assert "--preset robust" not in capsys.readouterr().err
+    assert "robust preset" not in capsys.readouterr().err
     assert "r1_gamma: 0.0" in (tmp_path / "b" / "config.yaml").read_text()
     assert main(["config", "--preset", "robust"]) == 0
     assert "reconstruction_loss: mse" in capsys.readouterr().out

@@ -10,6 +10,9 @@ import torch
 
 from .config import TrainConfig
 from .configure import resolve_config
+
+OWN_DATA_NOTE = ("your own data trains with the robust preset (docs/beyond-2d.md); "
+                 "--preset paper (preset='paper') for the paper's settings")
 from .data.base import Dataset
 from .data.catalog import make_dataset
 from .errors import VeeganError
@@ -102,5 +105,6 @@ def train(
             del base["method_options"]  # another method's options; the resume check names the change
     config = resolve_config(method=method, dataset=dataset, data=data, data_dir=data_dir, steps=steps, seed=seed,
                             config_file=config_file, overrides=overrides, base=base, preset=preset)
-    run_training(config, out, resume=resume, overwrite=overwrite, progress=progress)
+    notes = [OWN_DATA_NOTE] if data is not None and preset is None and base is None else []
+    run_training(config, out, resume=resume, overwrite=overwrite, progress=progress, notes=notes)
     return load(out, device=config.runtime.device)

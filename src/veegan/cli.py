@@ -120,9 +120,6 @@ def cmd_train(args: argparse.Namespace) -> None:
     from .api import train
     from .training import distributed
 
-    if args.data and args.preset is None and not args.resume and not args.quiet and distributed.is_main():
-        print("veegan: your own data trains with --preset robust (docs/beyond-2d.md); "
-              "--preset paper for the paper's settings", file=sys.stderr)
     try:
         device = [f"runtime.device={args.device}"] if args.device else []
         train(args.method, args.dataset, out=args.out, data=args.data, data_dir=args.data_dir, steps=args.steps,

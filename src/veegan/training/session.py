@@ -7,6 +7,7 @@ import contextlib
 import dataclasses
 import sys
 import time
+from typing import Iterable
 from pathlib import Path
 
 import torch
@@ -57,7 +58,8 @@ class Session:
     """A run ready to train from step ``start``. Started by torchrun, every rank builds one with
     the same configuration; rank 0 alone writes files and prints."""
 
-    def __init__(self, config: TrainConfig, out_dir: Path, *, resume: bool, overwrite: bool, progress: bool) -> None:
+    def __init__(self, config: TrainConfig, out_dir: Path, *, resume: bool, overwrite: bool, progress: bool,
+                 notes: Iterable[str] = ()) -> None:
         self.device = distributed.setup(resolve_device(config.runtime.device))  # an unavailable one: refused here
         config = dataclasses.replace(config, runtime=dataclasses.replace(config.runtime, device=str(self.device)))
         self.config, self.out_dir, self.main = config, out_dir, distributed.is_main()
@@ -79,6 +81,8 @@ class Session:
         if self.main:
             write_yaml(config, out_dir / run_dir.CONFIG_NAME)
         self.say = (lambda text: tqdm.write(text, file=sys.stderr)) if progress and self.main else (lambda text: None)
+        for note in notes:
+            self.say(note)
         if not self.dataset.has_metrics:
             self.say(f"{self.dataset.name}: the modes are unknown or no classifier can label them, so mode metrics are skipped")
         if self.start:

@@ -43,12 +43,13 @@ def training_step(
 
 def train(
     config: TrainConfig, out_dir: str | Path, *, resume: bool = False, overwrite: bool = False,
-    progress: bool = True, hooks: Iterable[StepHook] = (),
+    progress: bool = True, hooks: Iterable[StepHook] = (), notes: Iterable[str] = (),
 ) -> Path:
     """Train ``config`` into ``out_dir`` (see :mod:`.run_dir` for its files) and return the
     directory. ``hooks`` are called with the step count after every step (for tests and tools;
-    keep them cheap)."""
-    run = Session(config, Path(out_dir), resume=resume, overwrite=overwrite, progress=progress)
+    keep them cheap). ``notes`` are said (with ``progress``) once the data and the
+    configuration have been accepted."""
+    run = Session(config, Path(out_dir), resume=resume, overwrite=overwrite, progress=progress, notes=notes)
     intervals = (run.update_average, run.log_losses, run.evaluate, run.checkpoint)
     hooks, step, stop = list(hooks), run.start, StopBetweenSteps()
     try:
