@@ -19,17 +19,18 @@ from veegan.evaluation.modes import METRIC_KEYS, mode_histogram, mode_metrics, n
 
 @pytest.fixture(scope="module")
 def datasets():
-    return {name: DATASETS.get(name).build() for name in ("ring", "grid", "hd1200")}
+    return {name: DATASETS.get(name).build() for name in EXPECTED}
 
 
-EXPECTED = {"ring": (8, 2), "grid": (25, 2), "hd1200": (10, 1200)}
+MEMBER = "mix-d50-k20-equal-s4"  # a member of the mixture family (veegan.data.family), tested as the others
+EXPECTED = {"ring": (8, 2), "grid": (25, 2), "hd1200": (10, 1200), MEMBER: (20, 50)}
 
 
 # --------------------------------------------------------------------------------------------
 # datasets
 
 
-@pytest.mark.parametrize("name", ["ring", "grid", "hd1200"])
+@pytest.mark.parametrize("name", ["ring", "grid", "hd1200", MEMBER])
 def test_shapes_and_modes(datasets, name):
     ds = datasets[name]
     n_modes, dim = EXPECTED[name]
@@ -142,7 +143,7 @@ def test_sampling_is_reproducible_with_a_generator(datasets):
 # metrics
 
 
-@pytest.mark.parametrize("name", ["ring", "grid", "hd1200"])
+@pytest.mark.parametrize("name", ["ring", "grid", "hd1200", MEMBER])
 def test_real_samples_score_all_modes(datasets, name):
     ds = datasets[name]
     x = ds.sample(2500, torch.Generator().manual_seed(0))
@@ -154,7 +155,7 @@ def test_real_samples_score_all_modes(datasets, name):
     assert 0 <= m["reverse_kl"] < 0.05
 
 
-@pytest.mark.parametrize("name", ["ring", "grid", "hd1200"])
+@pytest.mark.parametrize("name", ["ring", "grid", "hd1200", MEMBER])
 def test_collapse_to_one_mode(datasets, name):
     ds = datasets[name]
     k = len(ds.means)
@@ -166,7 +167,7 @@ def test_collapse_to_one_mode(datasets, name):
     assert m["reverse_kl"] == pytest.approx(math.log(k), rel=1e-6)  # weights are float32
 
 
-@pytest.mark.parametrize("name", ["ring", "grid", "hd1200"])
+@pytest.mark.parametrize("name", ["ring", "grid", "hd1200", MEMBER])
 def test_far_points_score_nothing(datasets, name):
     ds = datasets[name]
     x = torch.full((100, ds.dim), 1000.0)
@@ -240,7 +241,7 @@ class _Fixed(torch.nn.Module):
         return self.points[torch.arange(n) % len(self.points)]
 
 
-@pytest.mark.parametrize("name", ["ring", "grid", "hd1200"])
+@pytest.mark.parametrize("name", ["ring", "grid", "hd1200", MEMBER])
 def test_evaluate_collapsed_generator(datasets, name):
     ds = datasets[name]
     k = len(ds.means)
