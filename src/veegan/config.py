@@ -69,19 +69,15 @@ class LossConfig:
     # gamma of the R1 penalty (Mescheder et al. 2018), (gamma / 2) E ||grad D||^2 on D's real
     # inputs (both inputs of a joint D), added to D's loss; 0 = off
     r1_gamma: float = 0.0
-    # gamma of R1 on the z input of a joint D(z, x) alone (ALI, VEEGAN): None = r1_gamma. With
-    # r1_gamma = 0 only z's gradient is penalised, which leaves D free to be sharp in x and
-    # needs no knowledge of the data's scale, since z is always N(0, I) (docs/beyond-2d.md)
+    # R1's gamma on the z input of a joint D(z, x) (ALI, VEEGAN); None = r1_gamma (beyond-2d.md)
     r1_latent_gamma: float | None = None
 
     def __post_init__(self) -> None:
         _check(0 <= self.r1_gamma < math.inf, "loss.r1_gamma must be a finite number >= 0")
-        _check(self.r1_latent_gamma is None or 0 <= self.r1_latent_gamma < math.inf,
-               "loss.r1_latent_gamma must be a finite number >= 0 (or null: as loss.r1_gamma)")
+        _check(self.r1_latent_gamma is None or 0 <= self.r1_latent_gamma < math.inf, "loss.r1_latent_gamma must be a finite number >= 0 (or null: as loss.r1_gamma)")
 
     @property
-    def r1_gammas(self) -> tuple[float, float]:
-        """(gamma on a joint D's z, gamma on x or on a D's only input)."""
+    def r1_gammas(self) -> tuple[float, float]:  # (on a joint D's z, on x or a D's only input)
         return (self.r1_gamma if self.r1_latent_gamma is None else self.r1_latent_gamma), self.r1_gamma
 
 
