@@ -103,7 +103,7 @@ def test_reproduce_beyond2d_tabulates_by_dimension_and_plots(tmp_path, monkeypat
     table = (tmp_path / "out" / "tiny" / "beyond2d.md").read_text()
     assert "**10 modes, equal weights, closest means 4 high-quality radii apart**" in table
     assert "| method | d = 2 | d = 5 |" in table and "| real data | 10.0 ± 0.0" in table
-    assert "rKL" in table.split("unequal")[1]  # reverse KL where the weights are unequal
+    assert "rKL" in table.split("unequal")[1]  # reverse KL, mean ± std over seeds
     assert (tmp_path / "out" / "tiny" / "beyond2d.png").read_bytes()[:4] == b"\x89PNG"
     rare = table.split("**Rare modes of mix-d5-k10-unequal-s4**")[1]
     assert "| method | rarest 1 (1.82 %) | rarest 2 (3.64 %) | rarest 3 (5.45 %) | rarest five held | rKL |" in rare

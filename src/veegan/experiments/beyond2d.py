@@ -146,7 +146,7 @@ def beyond2d_markdown(rows: Sequence[Mapping[str, Any]], methods: Sequence[str])
 def _cell(row: Mapping[str, Any] | None) -> str:
     if row is None:
         return "—"
-    kl = "" if row.get("reverse_kl_mean") is None or row["weights"] == "equal" else f", rKL {row['reverse_kl_mean']:.2f}"
+    kl = "" if row.get("reverse_kl_mean") is None else f", rKL {row['reverse_kl_mean']:.2f} ± {row['reverse_kl_std']:.2f}"
     return (f"{row['modes_mean']:.1f} ± {row['modes_std']:.1f}, {row['high_quality_pct_mean']:.0f} ± "
             f"{row['high_quality_pct_std']:.0f} %{kl}")
 
