@@ -101,6 +101,7 @@ def test_reproduce_beyond2d_tabulates_by_dimension_and_plots(tmp_path, monkeypat
             "--results", str(tmp_path / "kept"), "--tag", "tiny", "--quiet", *tiny]
     assert main(args) == 0
     table = (tmp_path / "out" / "tiny" / "beyond2d.md").read_text()
+    assert table.startswith("Mixture family, `tiny`, 4 steps per run")
     assert "**10 modes, equal weights, closest means 4 high-quality radii apart**" in table
     assert "| method | d = 2 | d = 5 |" in table and "| real data | 10.0 ± 0.0" in table
     assert "rKL" in table.split("unequal")[1]  # reverse KL, mean ± std over seeds
@@ -110,9 +111,11 @@ def test_reproduce_beyond2d_tabulates_by_dimension_and_plots(tmp_path, monkeypat
     assert "| gan |" in rare and "| real data |" in rare
     # several presets: each one's runs in its own folder, one joint table with the preset in each label
     args = ["reproduce", "beyond2d", "--datasets", "mix-d5-k10-unequal-s4", "--methods", "veegan", "--seeds", "1",
-            "--preset", "paper", "robust", "--tag", "joint", "--out", str(tmp_path / "both"), "--quiet", *tiny]
+            "--preset", "paper", "robust", "--tag", "joint", "--out", str(tmp_path / "both"), "--quiet", *tiny,
+            "--set", "steps=5"]  # overrides the budget's 4, and the title says so
     assert main(args) == 0
     joint = (tmp_path / "both" / "joint" / "beyond2d.md").read_text()
+    assert joint.startswith("Mixture family, `joint`, 5 steps per run")
     assert "| veegan (paper) |" in joint and "| veegan (robust) |" in joint
     configs = {path.parts[-5].split("+")[0]: path.read_text()
                for path in (tmp_path / "both").glob("*/mix-d5-k10-unequal-s4/veegan/seed0/config.yaml")}

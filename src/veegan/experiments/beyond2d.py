@@ -83,7 +83,8 @@ def reproduce_beyond2d(
         row.update(dim=member.dim, weights=member.weights, separation=member.separation)
     labels = [method_label(m) + suffixes[preset] for preset in presets for m in methods]
     partial = "" if len(finals) == len(jobs) else f"Partial: {len(finals)} of the {len(jobs)} runs have finished.\n"
-    title = (f"Mixture family, `{tag}`, {BEYOND2D_BUDGETS[budget]:,} steps per run, mean ± std over seeds; "
+    steps = " or ".join(f"{n:,}" for n in sorted({job.config.steps for job in jobs}))  # --set steps=N overrides the budget
+    title = (f"Mixture family, `{tag}`, {steps} steps per run, mean ± std over seeds; "
              "each cell: modes captured, % high quality.\n\n")
     markdown = title + beyond2d_markdown(rows, labels) + "\n" + rare_mode_markdown(finals, labels) + partial
     (out / tag / "beyond2d.md").write_text(markdown + wall_time_note(wall, finals))
