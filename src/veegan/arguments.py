@@ -147,7 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="table1 and stabilisers: paper (100,000 steps, batch 500) or quick (default); "
                         "beyond2d: paper (100,000 steps) or quick (10,000, default); table2: paper or cpu (default)")
     p.add_argument("--set", dest="overrides", metavar="KEY=VALUE", action="append", default=[],
-                   help="beyond2d: a configuration value for every run (repeatable)")
+                   help="beyond2d: a configuration value for every run (repeatable; steps=N trains N steps "
+                        "instead of the budget's)")
     p.add_argument("--preset", choices=PRESETS, nargs="+", help="beyond2d: the preset of every run (default: paper); "
                    "several: each one's runs in its own folder, and one table and plot of them all")
     p.add_argument("--tag", help="beyond2d: the name of this configuration's folder and table (default: defaults, "
