@@ -4,11 +4,14 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
 from veegan.config import ModelConfig
-from veegan.data.arrays import ArrayDataset, load_array
+from veegan.data.arrays import load_array
+from veegan.data.base import Dataset
+from veegan.data.own_table import TableDataset
 from veegan.data.catalog import DATASETS, make_dataset
 from veegan.data.synthetic import grid, hd1200, high_quality_radius, ring
 from veegan.errors import VeeganError
@@ -288,7 +291,13 @@ def test_evaluate_real_method_and_format(datasets):
 
 
 def test_evaluate_without_known_modes():
-    ds = ArrayDataset(np.random.default_rng(0).normal(size=(20, 2)).astype(np.float32))
+    class Unscored(Dataset):  # a dataset without a scorer (an image folder without a classifier)
+        name, dim = "points", 2
+
+        def sample(self, n, generator=None):
+            return torch.randn(n, 2, generator=generator)
+
+    ds = Unscored()
     assert ds.means is None
     result = evaluate(_Fixed(torch.zeros(1, 2)), ds, n=50, seed=0)
     assert result == {"samples": 50}
@@ -374,14 +383,16 @@ def test_make_dataset_from_file(tmp_path):
     x = np.random.default_rng(0).normal(size=(40, 3))
     np.save(tmp_path / "points.npy", x)
     ds = make_dataset("ring", str(tmp_path / "points.npy"))
-    assert isinstance(ds, ArrayDataset)
+    assert isinstance(ds, TableDataset)
     assert ds.name == "points" and ds.dim == 3
     assert ds.means is None and ds.hq_radius is None
     batch = ds.sample(500, torch.Generator().manual_seed(0))
     assert batch.shape == (500, 3)
-    # batches are rows of the data
-    rows = {tuple(r) for r in np.asarray(x, dtype=np.float32).tolist()}
+    # batches are the training rows (standardised), never a held-out one
+    encoded = ds.encoding.encode(pd.DataFrame(x, columns=["c0", "c1", "c2"]))
+    rows = {tuple(r) for r in encoded[ds.train_rows].tolist()}
     assert {tuple(r) for r in batch.tolist()} <= rows
+    assert not {tuple(r) for r in encoded[ds.holdout_rows].tolist()} & rows
     # without a file the name picks the built-in dataset
     assert make_dataset("grid").name == "grid"
 

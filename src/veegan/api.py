@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
+import pandas as pd
 import torch
 
 from .config import TrainConfig
@@ -15,6 +16,7 @@ OWN_DATA_NOTE = ("your own data trains with the robust preset (docs/beyond-2d.md
                  "--preset paper (preset='paper') for the paper's settings")
 from .data.base import Dataset
 from .data.catalog import make_dataset
+from .data.table_encoding import TableEncoding
 from .errors import VeeganError
 from .evaluation.evaluate import evaluate, evaluation_draw, evaluation_seed
 from .backend.device import resolve_device
@@ -37,17 +39,33 @@ class Run:
         """The seed of the run's final evaluation (metrics.json and density.png)."""
         return evaluation_seed(self.config.seed, self.config.steps)
 
-    def sample(self, n: int, seed: int | None = None) -> np.ndarray:
-        """``n`` generator samples as an n x D float32 array."""
+    @property
+    def encoding(self) -> TableEncoding | None:
+        """A run on a user's table: how its columns are encoded (stored in the run's table.json)."""
+        return getattr(self.dataset, "encoding", None)
+
+    def sample(self, n: int, seed: int | None = None) -> np.ndarray | pd.DataFrame:
+        """``n`` generator samples: for a run on a user's table a DataFrame in the table's own
+        columns, units and categories; otherwise an n x D float32 array (n x C x H x W images)."""
+        encoded = self.sample_encoded(n, seed)
+        return encoded if self.encoding is None else self.encoding.decode(encoded)
+
+    def sample_encoded(self, n: int, seed: int | None = None) -> np.ndarray:
+        """``n`` generator samples as the networks see them (a table's encoded rows)."""
         g = torch.Generator().manual_seed(seed) if seed is not None else None
         return self.method.sample(n, g).cpu().numpy()
 
     @torch.no_grad()
-    def encode(self, x: np.ndarray | torch.Tensor) -> np.ndarray:
-        """F(x): the reconstructor as an inference network (paper Appendix D), n x K."""
+    def encode(self, x: np.ndarray | torch.Tensor | pd.DataFrame) -> np.ndarray:
+        """F(x): the reconstructor as an inference network (paper Appendix D), n x K. For a run on
+        a table, ``x`` is a DataFrame with its columns (encoded as in training) or encoded rows."""
         network = self.method.inference_network
         if network is None:
             raise VeeganError(f"method {self.config.method!r} has no reconstructor/encoder to encode with")
+        if isinstance(x, pd.DataFrame):
+            if self.encoding is None:
+                raise VeeganError("a DataFrame can be encoded only by a run trained on a table (--data)")
+            x = self.encoding.encode(x)
         x = torch.as_tensor(np.asarray(x, dtype=np.float32))
         shape = self.dataset.shape
         if tuple(x.shape[1:]) != shape:
@@ -78,15 +96,26 @@ def load(run_dir: str | Path, dataset: Dataset | None = None, device: str = "cpu
     config = run_dir_files.read_run_config(run_dir)
     target = resolve_device(device)
     if dataset is None:
-        dataset = make_dataset(config.dataset, config.data_file, config.data_dir)
+        dataset = make_dataset(config.dataset, config.data_file, config.data_dir, config.table)
+    check_table_unchanged(run_dir, dataset)
     dataset.to(target)
-    method, optimizer = build_on(config, dataset.shape, target)
+    method, optimizer = build_on(config, dataset, target)
     use_average, average = average, generator_average(method, config.ema.decay)
     step = run_dir_files.restore_checkpoint(run_dir, config, method, optimizer, warn=False, average=average)
     if average is not None and use_average:
         method.generator = average.network  # samples and evaluations use the average (ema.decay)
     method.eval()
     return Run(run_dir, config, method, dataset, step)
+
+
+def check_table_unchanged(run_dir: Path, dataset: Dataset) -> None:
+    """Refuse a run whose table file has changed since training: its samples would decode with
+    other means, stds or categories than those it learnt."""
+    stored = run_dir / run_dir_files.TABLE_NAME
+    encoding = getattr(dataset, "encoding", None)
+    if encoding is not None and stored.is_file() and TableEncoding.load(stored).to_dict() != encoding.to_dict():
+        raise VeeganError(f"data file {getattr(dataset, 'path', '')} has changed since {run_dir} was trained (its columns, "
+                          f"statistics or categories differ from {stored}): restore it, or train again")
 
 
 def train(

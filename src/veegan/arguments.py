@@ -63,6 +63,23 @@ def add_sweep_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, metavar="DIR")
 
 
+DATA_HELP = ("your own table instead of --dataset: CSV or TSV (header detected), Parquet, .npy or .npz; text and "
+             "boolean columns are categorical; 20 %% of the rows are held out for evaluation (table.holdout)")
+
+
+def add_table_arguments(p: argparse.ArgumentParser) -> None:
+    """How ``--data`` is read: the columns to train on, a labels column, the header row."""
+    p.add_argument("--columns", metavar="A,B,...", help="the columns of --data to train on (default: all but --labels)")
+    p.add_argument("--labels", metavar="COLUMN", help="a class column of --data: scored as classes produced, not trained on")
+    p.add_argument("--header", choices=("auto", "yes", "no"), help="whether a CSV's first row names its columns (default: auto)")
+
+
+def table_overrides(args: argparse.Namespace) -> list[str]:
+    """``--columns``, ``--labels`` and ``--header`` as ``--set table.KEY=VALUE`` assignments."""
+    values = {"columns": args.columns, "labels": args.labels, "header": args.header}
+    return [f"table.{key}={value}" for key, value in values.items() if value is not None]
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .data.catalog import DATASETS
     from .methods import method_names
@@ -75,7 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("train", help="train one model into a run directory")
     p.add_argument("--method", type=method_argument, metavar="METHOD", help=f"training method: {methods} (default: veegan)")
     p.add_argument("--dataset", type=dataset_argument, metavar="DATASET", help=f"built-in dataset: {datasets} (default: ring)")
-    p.add_argument("--data", metavar="FILE", help="your own N x D data (.npy or .csv) instead of --dataset")
+    p.add_argument("--data", metavar="FILE", help=DATA_HELP)
+    add_table_arguments(p)
     p.add_argument("--data-dir", metavar="DIR", help="folder of an image dataset's files (default: the cache, downloading)")
     p.add_argument("--steps", type=int, help="training iterations")
     p.add_argument("--seed", type=int, help="random seed (default: 0)")
@@ -108,28 +126,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed of the batch's draws (default: 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
-    p = commands.add_parser("sample", help="write generator samples to a .npy file")
+    p = commands.add_parser("sample", help="write generator samples to a file (.npy; a table's also .csv, .tsv, .parquet)")
     p.add_argument("run_dir", metavar="DIR")
     p.add_argument("--device", default="auto", help=DEVICE_HELP)
     p.add_argument("--training-generator", action="store_true", help=TRAINING_GENERATOR_HELP)
     p.add_argument("-n", type=int, required=True, help="number of samples")
     p.add_argument("--seed", type=int, help="sampling seed")
-    p.add_argument("--out", required=True, metavar="FILE.npy")
+    p.add_argument("--out", required=True, metavar="FILE",
+                   help="FILE.npy, or for a run on a table FILE.csv, .tsv or .parquet: the table's columns and units")
 
     p = commands.add_parser("encode", help="map data to noise with the reconstructor (paper Appendix D)")
     p.add_argument("run_dir", metavar="DIR")
     p.add_argument("--device", default="auto", help=DEVICE_HELP)
     p.add_argument("--data", required=True, metavar="FILE",
-                   help="N x D data (.npy or .csv); for an image run, N x C x H x W images in [-1, 1] (.npy)")
+                   help="for a run on a table, a table with its columns (read as in training); for an image run, "
+                        "N x C x H x W images in [-1, 1] (.npy); otherwise N x D data (.npy or .csv)")
     p.add_argument("--out", required=True, metavar="FILE.npy")
 
     p = commands.add_parser("compare", help="train several methods on one dataset and plot them side by side")
     p.add_argument("--methods", nargs="+", type=method_argument, metavar="METHOD", default=["gan", "veegan"],
                    help=f"{methods} (default: gan veegan)")
     p.add_argument("--dataset", type=dataset_argument, metavar="DATASET", default="ring", help=f"{datasets} (default: ring)")
+    p.add_argument("--data", metavar="FILE", help=DATA_HELP)
+    add_table_arguments(p)
+    p.add_argument("--pairs", nargs="+", metavar="A:B", default=[],
+                   help="with --data: column pairs to plot, real against generated, beside the principal components")
     p.add_argument("--seeds", type=int, default=1, help="seeds per method (0, 1, ...)")
     p.add_argument("--steps", type=int, help="training iterations per run")
     p.add_argument("--set", dest="overrides", metavar="KEY=VALUE", action="append", default=[])
+    p.add_argument("--results", metavar="DIR", help="keep each finished run's small files (config, metrics, curve) in DIR, "
+                                                    "and count the runs kept there as finished")
     add_sweep_arguments(p)
     p = commands.add_parser("reproduce", help="reproduce a table of the paper")
     p.add_argument("table", choices=["table1", "table2", "stabilisers", "beyond2d"],

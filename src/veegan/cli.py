@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .arguments import build_parser
+from .arguments import build_parser, table_overrides
 from .errors import VeeganError
 
 if TYPE_CHECKING:
+    import pandas as pd
     from .experiments.sweep import Launch
 
 
@@ -123,7 +124,8 @@ def cmd_train(args: argparse.Namespace) -> None:
     try:
         device = [f"runtime.device={args.device}"] if args.device else []
         train(args.method, args.dataset, out=args.out, data=args.data, data_dir=args.data_dir, steps=args.steps,
-              seed=args.seed, config_file=args.config, overrides=args.overrides + device, preset=args.preset, resume=args.resume,
+              seed=args.seed, config_file=args.config, overrides=table_overrides(args) + args.overrides + device,
+              preset=args.preset, resume=args.resume,
               overwrite=args.overwrite, progress=not args.quiet)
         if not args.quiet and distributed.is_main():
             print(f"wrote {args.out}")
@@ -175,15 +177,30 @@ def cmd_sample(args: argparse.Namespace) -> None:
 
     if args.n < 1:
         raise VeeganError("-n must be >= 1")
-    np.save(_output_path(args.out), load(args.run_dir, device=args.device, average=not args.training_generator).sample(args.n, args.seed))
+    run = load(args.run_dir, device=args.device, average=not args.training_generator)
+    out = _output_path(args.out, TABLE_OUTPUTS if run.encoding is not None else (".npy",))
+    samples = run.sample(args.n, args.seed)
+    if run.encoding is None:
+        np.save(out, samples)
+        return
+    write_table(samples, out)
+    print(f"wrote {args.n} samples of {len(samples.columns)} columns ({', '.join(samples.columns[:8])}"
+          f"{', ...' if len(samples.columns) > 8 else ''}) to {out}")
 
 
 def cmd_encode(args: argparse.Namespace) -> None:
     from .api import load
     from .data.arrays import load_array
+    from .data.table_files import read_table
 
     run = load(args.run_dir, device=args.device)
-    np.save(_output_path(args.out), run.encode(load_array(args.data, run.dataset.shape)))
+    out = _output_path(args.out)
+    if run.encoding is not None:  # a table: read as in training, the trained columns picked by name
+        table = run.config.table
+        data = read_table(args.data, table.header, table.delimiter)
+    else:
+        data = load_array(args.data, run.dataset.shape)
+    np.save(out, run.encode(data))
 
 
 def cmd_compare(args: argparse.Namespace) -> None:
@@ -191,7 +208,10 @@ def cmd_compare(args: argparse.Namespace) -> None:
 
     if args.seeds < 1:
         raise VeeganError("--seeds must be >= 1")
-    compare(args.methods, args.dataset, seeds=args.seeds, steps=args.steps, overrides=args.overrides,
+    if args.data is None and (args.pairs or table_overrides(args)):
+        raise VeeganError("--columns, --labels, --header and --pairs describe a table: give it with --data FILE")
+    compare(args.methods, args.dataset, data=args.data, pairs=args.pairs, seeds=args.seeds, steps=args.steps,
+            overrides=table_overrides(args) + args.overrides, results=args.results,
             workers=args.workers, launch=launch_of(args), out=args.out)
 
 
@@ -211,10 +231,27 @@ def cmd_data(args: argparse.Namespace) -> None:
     print(f"wrote {args.n} samples of {dataset.name}, shape {(args.n, *dataset.shape)}, to {out}")
 
 
-def _output_path(path: str) -> Path:
+TABLE_OUTPUTS = (".csv", ".tsv", ".parquet", ".npy")
+
+
+def write_table(frame: "pd.DataFrame", out: Path) -> None:
+    """A table's samples in the format its file name ends in; .npy only when every column is a number."""
+    if out.suffix == ".npy":
+        kinds = {name: frame[name].dtype for name in frame.columns if frame[name].dtype.kind not in "iuf"}
+        if kinds:
+            raise VeeganError(f"{out}: a .npy file holds numbers only, and column(s) {', '.join(kinds)} hold categories: "
+                              "write .csv or .parquet")
+        np.save(out, frame.to_numpy(dtype=np.float64))
+    elif out.suffix == ".parquet":
+        frame.to_parquet(out, index=False)
+    else:
+        frame.to_csv(out, index=False, sep="\t" if out.suffix == ".tsv" else ",")
+
+
+def _output_path(path: str, suffixes: tuple[str, ...] = (".npy",)) -> Path:
     out = Path(path)
-    if out.suffix != ".npy":
-        raise VeeganError(f"output file {out} must end in .npy")
+    if out.suffix not in suffixes:
+        raise VeeganError(f"output file {out} must end in {' or '.join(suffixes)}")
     if not out.parent.is_dir():
         raise VeeganError(f"directory {out.parent} does not exist")
     return out

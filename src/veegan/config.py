@@ -1,10 +1,8 @@
-"""Run configuration: one dataclass per component, the single source of every default.
-
-The Python API, the CLI (``--config FILE.yaml`` and ``--set key=value``) and the saved
-``config.yaml`` of a run all go through :func:`veegan.configure.build_config`, so a default
-lives in one place: here, or in a dataset's preset (:mod:`veegan.data`). Defaults follow the
-authors' synthetic-data code (docs/protocol.md).
-"""
+"""Run configuration: one dataclass per component, the single source of every default. The API,
+the CLI (``--config FILE.yaml``, ``--set key=value``) and a run's saved ``config.yaml`` all go
+through :func:`veegan.configure.build_config`, so a default lives here or in a dataset's preset
+(:mod:`veegan.data`); the table section in :mod:`veegan.table_config`. Defaults follow the
+authors' synthetic-data code (docs/protocol.md)."""
 from __future__ import annotations
 
 import dataclasses
@@ -18,6 +16,7 @@ from typing import Any, Mapping
 import yaml
 
 from .errors import VeeganError
+from .table_config import TableConfig
 
 DEFAULT_STEPS = 100_000  # the authors' code's 100,000 iterations (docs/protocol.md)
 
@@ -149,7 +148,7 @@ class TrainConfig:
 
     method: str = "veegan"
     dataset: str = "ring"
-    data_file: str | None = None  # an N x D .npy or .csv file used instead of ``dataset``
+    data_file: str | None = None  # a table (CSV, TSV, Parquet, .npy, .npz) used instead of ``dataset``
     data_dir: str | None = None  # where an image dataset's files are (default: the cache, downloading)
     seed: int = 0
     steps: int = DEFAULT_STEPS
@@ -160,6 +159,7 @@ class TrainConfig:
     ema: EmaConfig = field(default_factory=EmaConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     runtime: RuntimeConfig = field(default_factory=RuntimeConfig)
+    table: TableConfig = field(default_factory=TableConfig)  # how ``data_file`` is read, split and encoded
     method_options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -1,27 +1,12 @@
-"""The user's own data: an N x D array from a .npy or .csv file, read with one-line errors."""
+"""An N x D array (or N x C x H x W images) from a .npy or .csv file, read with one-line errors:
+what ``veegan encode`` reads for a run on a built-in dataset. A user's table is :mod:`.own_table`."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from ..errors import VeeganError
-from .base import Dataset, draw
-
-
-class ArrayDataset(Dataset):
-    """The user's own data: rows of an N x D float array, drawn uniformly with replacement."""
-
-    device_tensors = ("data",)
-
-    def __init__(self, data: np.ndarray, name: str = "data") -> None:
-        self.name = name
-        self.data = torch.as_tensor(data, dtype=torch.float32)
-        self.dim = self.data.shape[1]
-
-    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        return self.on_device("data")[draw(torch.randint, len(self.data), (n,), generator=generator, device=self.device)]
 
 
 def load_array(path: str | Path, sample_shape: tuple[int, ...] | None = None) -> np.ndarray:

@@ -65,6 +65,19 @@ class Dataset:
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         raise NotImplementedError
 
+    def held_out(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """``n`` real samples that training never saw, for the real-data row: fresh draws for a
+        dataset that can draw them (a user's table keeps held-out rows)."""
+        return self.sample(n, generator)
+
+    def scored_count(self, n: int) -> int:
+        """How many samples an evaluation asked for ``n`` scores (fewer where real ones run out)."""
+        return n
+
+    def reference_scores(self, n: int) -> dict[str, dict[str, Any]]:
+        """Rows scored beside the model's other than the real data (a table's baseline), by name."""
+        return {}
+
     @property
     def has_metrics(self) -> bool:
         """Whether :meth:`score` can measure samples of this dataset."""

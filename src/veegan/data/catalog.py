@@ -9,20 +9,22 @@ import torch
 # each module registers its datasets; in this order, the synthetic ones first, the CLI lists them
 from . import synthetic  # noqa: F401, I001
 from . import images, stacked_mnist  # noqa: F401, E402
-from .arrays import ArrayDataset, load_array
+from ..table_config import TableConfig
+from .arrays import load_array
 from .base import DATASETS, Dataset, DatasetSpec
 from .family import NAME_FORM, family_spec
+from .own_table import TableDataset
 
 DATASETS.add_resolver(family_spec, NAME_FORM)  # the mixture family: mix-d50-k20-unequal-s4 and the like
 
-__all__ = ["DATASETS", "ArrayDataset", "Dataset", "DatasetSpec", "load_array", "make_dataset"]
+__all__ = ["DATASETS", "Dataset", "DatasetSpec", "TableDataset", "load_array", "make_dataset"]
 
 
-def make_dataset(name: str, data_file: str | None = None, data_dir: str | None = None) -> Dataset:
+def make_dataset(name: str, data_file: str | None = None, data_dir: str | None = None, table: TableConfig | None = None) -> Dataset:
     """The named dataset (reading its files from ``data_dir`` where it has files), or the
-    user's array when ``data_file`` is given."""
+    user's table when ``data_file`` is given, read, split and encoded as ``table`` says."""
     if data_file is not None:
-        return ArrayDataset(load_array(data_file), name=Path(data_file).stem)
+        return TableDataset(data_file, table)
     return DATASETS.get(name).build(data_dir)
 
 

@@ -1,7 +1,8 @@
 """A look inside a trained run on one batch, for finding out why a method collapses (``veegan
 diagnose``): each loss term's gradient norm on each network it trains (which term drives G), how
 well D separates the generated side from the real one (whether it wins outright), the spread of
-each latent side of a joint D's pairs, and the scale of G's samples against the data's."""
+each latent side of a joint D's pairs, and the scale of G's samples against the data's; on a
+user's table also the coverage metrics of a batch of samples against the held-out rows."""
 from __future__ import annotations
 
 import math
@@ -72,10 +73,27 @@ def diagnose(method: Method, dataset: Dataset, batch: int = 500, step: int = 0, 
             generated = method.sample(batch, g)
         out["scale/generated_std"] = generated.flatten(1).float().std(dim=0).mean().item()
         out["scale/data_std"] = x_real.flatten(1).float().std(dim=0).mean().item()
+        out.update(table_coverage(method, dataset, batch, g))
     finally:
         method.observing, method.observed = False, None
         method.train(was_training)
     return out
+
+
+COVERAGE_KEYS = ("coverage", "recall", "precision", "ndb_k")
+
+
+def table_coverage(method: Method, dataset: Dataset, batch: int, g: torch.Generator) -> dict[str, float]:
+    """A user's table: ``coverage/<metric>`` of evaluation-mode samples (categories one-hot),
+    as many as the held-out rows (at most ``batch``); nothing for other datasets."""
+    if not hasattr(dataset, "coverage"):
+        return {}
+    method.eval()
+    with torch.no_grad():
+        samples = method.sample(dataset.scored_count(batch), g)
+    method.train()
+    scores = dataset.score(samples.cpu())
+    return {f"coverage/{key}": float(scores[key]) for key in COVERAGE_KEYS}
 
 
 def format_diagnostics(values: dict[str, float]) -> str:

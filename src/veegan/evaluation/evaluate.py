@@ -21,11 +21,12 @@ def evaluation_draw(method: Method, dataset: Dataset, n: int, seed: int) -> tupl
     training's random stream is untouched, the draw is the same on every device, and plots show
     exactly the samples that were scored."""
     g = torch.Generator().manual_seed(seed)
+    n = dataset.scored_count(n)
     was_training = method.training
     method.eval()
     generated = method.sample(n, g).cpu()
     method.train(was_training)
-    return generated, dataset.sample(n, g).cpu()
+    return generated, dataset.held_out(n, g).cpu()
 
 
 def evaluate(method: Method, dataset: Dataset, n: int = 2500, seed: int = 0) -> dict[str, Any]:
@@ -44,11 +45,42 @@ def score(dataset: Dataset, generated: torch.Tensor, real: torch.Tensor) -> dict
         return result
     result.update(dataset.score(generated))
     result["real"] = dataset.score(real)
+    result.update(dataset.reference_scores(len(generated)))
     return result
 
 
+def is_scored(result: dict[str, Any]) -> bool:
+    """Whether an evaluation measured anything beyond the sample count."""
+    return "real" in result
+
+
+def scalars(result: dict[str, Any]) -> dict[str, Any]:
+    """The metrics of the model's row alone: without the real-data and baseline rows."""
+    return {k: v for k, v in result.items() if not isinstance(v, dict)}
+
+
+def format_table_metrics(result: dict[str, Any]) -> str:
+    """A user's table: one line per row (model, held-out real data, Gaussian-mixture baseline)."""
+    def line(r: dict[str, Any]) -> str:
+        parts = [f"coverage {r['coverage']:.3f}", f"recall {r['recall']:.3f}", f"precision {r['precision']:.3f}",
+                 f"density {r['density']:.3f}", f"NDB/K {r['ndb_k']:.3f} ({r['filled_bins']}/{r['bins']} bins filled)"]
+        if "classes" in r:
+            parts.append(f"classes {r['classes_produced']}/{r['classes']} (KL {r['class_kl']:.3f})")
+        if "combinations" in r:
+            parts.append(f"category combinations {r['combinations_produced']}/{r['combinations']}")
+        return ", ".join(parts)
+
+    rows = [("model", result), ("real data (held out)", result["real"])]
+    if "baseline" in result:
+        rows.append((f"Gaussian mixture ({result['baseline']['components']} components)", result["baseline"]))
+    return "\n".join(f"  {name:<32} {line(r)}" for name, r in rows)
+
+
 def format_metrics(result: dict[str, Any]) -> str:
-    """One line: 'modes 8/8, high quality 52.9 %, reverse KL 0.012 (real data: ...)'."""
+    """One line: 'modes 8/8, high quality 52.9 %, reverse KL 0.012 (real data: ...)'; for a
+    user's table, a line per row (:func:`format_table_metrics`)."""
+    if "coverage" in result:
+        return format_table_metrics(result)
     if "modes" not in result:
         return "the data's modes are unknown: mode metrics skipped"
 
@@ -67,7 +99,10 @@ def format_metrics(result: dict[str, Any]) -> str:
 
 
 def short_summary(result: dict[str, Any]) -> str:
-    """'8/8 modes, 52.9 % high quality', or 'done' when the modes are unknown."""
+    """'8/8 modes, 52.9 % high quality' ('coverage 0.41, NDB/K 0.20' for a table), or 'done'
+    when nothing was measured."""
+    if "coverage" in result:
+        return f"coverage {result['coverage']:.2f}, recall {result['recall']:.2f}, NDB/K {result['ndb_k']:.2f}"
     if "modes" not in result:
         return "done"
     if "high_quality_pct" not in result:

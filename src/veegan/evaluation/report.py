@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..nets import is_image
 from ..training.run_dir import DENSITY_NAME, FINAL_METRICS_NAME, SAMPLES_NAME
-from .evaluate import evaluation_draw, score, short_summary
+from .evaluate import evaluation_draw, is_scored, score, short_summary
 from .grids import plot_sample_grids
 from .plots import plot_densities
 
@@ -26,7 +26,7 @@ def final_report(name: str, method: Method, dataset: Dataset, n: int, seed: int,
     final = {"method": name, "dataset": dataset.name, "step": step, **result}
     (out_dir / FINAL_METRICS_NAME).write_text(json.dumps(final, indent=2) + "\n")
     subtitles = {}
-    if "modes" in result:
+    if is_scored(result):
         subtitles = {name: short_summary(result), "real data": short_summary(result["real"])}
     if is_image(dataset.shape):  # images: a grid of samples beside a grid of real images
         plot_sample_grids({name: generated, "real data": real}, out_dir / SAMPLES_NAME, subtitles)

@@ -11,41 +11,62 @@ import torch
 from ..api import load
 from ..config import parse_assignments
 from ..configure import resolve_config
-from ..evaluation.evaluate import short_summary
+from ..errors import VeeganError
+from ..evaluation.evaluate import is_scored, short_summary
 from ..evaluation.grids import plot_sample_grids
 from ..evaluation.plots import plot_densities
+from ..evaluation.table_plots import plot_table_comparison
 from ..methods import method_labels
 from ..nets import is_image
 from .curves import write_curves
+from ..training.checkpoint import CHECKPOINT_NAME
+from .result_store import ResultStore
 from .sweep import Job, Launch, run_jobs
 from .tables import format_mean_std
 
 # metric keys and their column titles; a table shows those its dataset's metrics have
 COLUMNS = (("high_quality_pct", "% high quality"), ("reverse_kl", "reverse KL"), ("kl", "KL"))
+# a user's table: (key, title, the key of its maximum or None)
+TABLE_COLUMNS = (("coverage", "coverage", None), ("recall", "recall", None), ("precision", "precision", None),
+                 ("density", "density", None), ("ndb_k", "NDB/K", None), ("filled_bins", "bins filled", "bins"),
+                 ("classes_produced", "classes", "classes"), ("class_kl", "KL over classes", None),
+                 ("combinations_produced", "category combinations", "combinations"))
 
 
 def compare(
-    methods: Sequence[str], dataset: str, *, out: str | Path, seeds: int = 1, steps: int | None = None,
-    overrides: list[str] | None = None, workers: int | None = None, launch: Launch = Launch(),
+    methods: Sequence[str], dataset: str, *, out: str | Path, data: str | Path | None = None, pairs: Sequence[str] = (),
+    seeds: int = 1, steps: int | None = None, overrides: list[str] | None = None, workers: int | None = None,
+    launch: Launch = Launch(), results: str | Path | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
-    """Run every (method, seed) under ``out/<method>/seed<k>``; write ``out/comparison.md``,
-    ``out/comparison.json``, ``out/comparison.png`` and ``out/curves.png``. Returns the final
-    metrics by method. See :func:`.sweep.run_jobs` for ``workers`` and ``launch``."""
+    """Run every (method, seed) under ``out/<method>/seed<k>``, on the built-in ``dataset`` or
+    the user's table ``data``; write ``out/comparison.md``, ``out/comparison.json``,
+    ``out/comparison.png`` (for a table: principal components and the column ``pairs``, "A:B")
+    and ``out/curves.png``. Returns the final metrics by method. See :func:`.sweep.run_jobs` for
+    ``workers`` and ``launch``; ``results`` keeps every finished run's small files there, and
+    counts the runs kept there as finished (the figure then needs seed 0's runs in ``out``)."""
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     extra = parse_assignments(overrides or [])
     labels = method_labels(methods)  # a method of your own by its class name
-    jobs = [Job((label, seed), resolve_config(method=method, dataset=dataset, steps=steps, seed=seed, overrides=extra),
+    jobs = [Job((label, seed), resolve_config(method=method, dataset=dataset, data=data, steps=steps, seed=seed, overrides=extra),
                 out / label / f"seed{seed}")
             for label, method in labels.items() for seed in range(seeds)]
-    finals, wall = run_jobs(jobs, workers, launch=launch)
+    if data is not None:
+        dataset = Path(data).stem
+        check_pairs(pairs, jobs[0].config)
+    out.mkdir(parents=True, exist_ok=True)
+    store = ResultStore(results, out) if results is not None else None
+    finals, wall = run_jobs(jobs, workers, store=store, launch=launch)
     results = {label: [finals[(label, seed)] for seed in range(seeds)] for label in labels}
 
     table = metrics_table(results, dataset)
     (out / "comparison.md").write_text(table)
     (out / "comparison.json").write_text(json.dumps(results, indent=2) + "\n")
-    _plot(list(labels), out)
-    write_curves({job.key: job.run_dir for job in jobs}, finals, {job.key: dataset for job in jobs}, out / "curves.png")
+    if all((out / label / "seed0" / CHECKPOINT_NAME).is_file() for label in labels):
+        _plot(list(labels), out, pairs)
+    else:
+        print(f"comparison.png not drawn: seed 0's runs are kept in {results}, without the checkpoints it needs")
+    places = {job.key: store.log_place(job.run_dir) if store else job.run_dir for job in jobs}
+    write_curves(places, finals, {job.key: dataset for job in jobs}, out / "curves.png")
     print(table)
     print(f"wrote {out / 'comparison.md'}, {out / 'comparison.png'} and {out / 'curves.png'}; wall time {wall:.0f} s")
     return results
@@ -53,6 +74,8 @@ def compare(
 
 def metrics_table(results: dict[str, list[dict[str, Any]]], dataset: str) -> str:
     """A Markdown table, one row per method and a last row for the real data."""
+    if any("coverage" in r for rs in results.values() for r in rs):
+        return table_metrics_table(results, dataset)
     first = next((r for rs in results.values() for r in rs if "modes" in r), None)
     if first is None:
         return f"No mode metrics for {dataset} (its modes are unknown).\n"
@@ -67,15 +90,47 @@ def metrics_table(results: dict[str, list[dict[str, Any]]], dataset: str) -> str
     return f"{dataset}: mean ± std over seeds, {first['samples']} samples per run{rule}\n\n" + "\n".join(lines) + "\n"
 
 
-def _plot(methods: Sequence[str], out: Path) -> None:
+def table_metrics_table(results: dict[str, list[dict[str, Any]]], dataset: str) -> str:
+    """A user's table: a row per method, then the held-out real rows and the Gaussian mixture."""
+    runs = [r for rs in results.values() for r in rs]
+    columns = [c for c in TABLE_COLUMNS if any(c[0] in r for r in runs)]
+    lines = ["| method | runs | " + " | ".join(title for _, title, _ in columns) + " |", "|---" * (len(columns) + 2) + "|"]
+    rows = list(results.items()) + [("real data (held out)", [r["real"] for r in runs]),
+                                    ("Gaussian mixture (BIC)", [r["baseline"] for r in runs if "baseline" in r])]
+    for name, rs in rows:
+        cells = []
+        for key, _, top in columns:
+            cell = format_mean_std([r.get(key) for r in rs])
+            cells.append(f"{cell} of {rs[0][top]}" if top and rs and rs[0].get(top) is not None else cell)
+        lines.append(f"| {name} | {len(rs)} | " + " | ".join(cells) + " |")
+    first = runs[0]
+    return (f"{dataset}: mean ± std over seeds; {first['samples']} samples per run against as many held-out rows, "
+            f"k-NN metrics with k = 5, NDB/K on {first['bins']} k-means bins of the training rows\n\n" + "\n".join(lines) + "\n")
+
+
+def check_pairs(pairs: Sequence[str], config: Any) -> None:
+    """Every ``A:B`` of ``--pairs`` names two columns that the runs train on."""
+    from ..data.catalog import make_dataset
+
+    names = make_dataset(config.dataset, config.data_file, config.data_dir, config.table).encoding.names
+    for pair in pairs:
+        parts = pair.split(":")
+        if len(parts) != 2 or any(p not in names for p in parts):
+            raise VeeganError(f"--pairs {pair!r}: expected A:B, two of the trained columns ({', '.join(names)})")
+
+
+def _plot(methods: Sequence[str], out: Path, pairs: Sequence[str] = ()) -> None:
     """Seed 0 of every method beside the real data: the samples its final evaluation scored."""
     panels, subtitles = {}, {}
     for method in methods:
         run = load(out / method / "seed0")
         result = run.evaluate()
         panels[method], real = run.evaluation_samples()
-        if "modes" in result:
+        if is_scored(result):
             subtitles[method], subtitles["real data"] = short_summary(result), short_summary(result["real"])
+    if run.encoding is not None:  # a table: principal components and column pairs, real against generated
+        plot_table_comparison(panels, real, run.encoding, [tuple(p.split(":")) for p in pairs], out / "comparison.png", subtitles)
+        return
     panels["real data"] = real
     if is_image(run.dataset.shape):  # images: grids of samples
         plot_sample_grids({k: torch.from_numpy(v) for k, v in panels.items()}, out / "comparison.png", subtitles)

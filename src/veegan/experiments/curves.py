@@ -1,6 +1,7 @@
 """Collapse over time, as a picture: ``curves.png``, modes captured and % high-quality samples
-against training steps for each method of a sweep (mean over seeds, the min-max band around it),
-with the real data's level as a dashed line. Read from the evaluations the runs log."""
+(on a user's table: k-NN coverage and NDB/K) against training steps for each method of a sweep
+(mean over seeds, the min-max band around it), with the real data's level as a dashed line.
+Read from the evaluations the runs log."""
 from __future__ import annotations
 
 import json
@@ -16,7 +17,14 @@ import numpy as np  # noqa: E402
 from ..training import run_dir as runs  # noqa: E402
 
 CURVE_NAME = "curve.json"  # a run's evaluations over training, as a result store keeps them
-METRICS = (("modes", "modes captured"), ("high_quality_pct", "% high-quality samples"))
+MODE_METRICS = (("modes", "modes captured"), ("high_quality_pct", "% high-quality samples"))
+TABLE_METRICS = (("coverage", "coverage (k-NN, k = 5)"), ("ndb_k", "NDB/K (0 is best)"))
+METRICS = MODE_METRICS + TABLE_METRICS
+
+
+def metrics_of(records: list[dict[str, Any]]) -> tuple[tuple[str, str], ...]:
+    """The pair of curves a dataset's evaluations have: a table's or the modes'."""
+    return TABLE_METRICS if any(r.get("coverage") is not None for r in records) else MODE_METRICS
 
 
 def evaluation_curve(run_dir: Path) -> list[dict[str, Any]]:
@@ -31,7 +39,7 @@ def evaluation_curve(run_dir: Path) -> list[dict[str, Any]]:
             record = json.loads(line)
         except ValueError:
             continue  # a torn last line of a killed run
-        if record.get("kind") == "eval" and "modes" in record:
+        if record.get("kind") == "eval" and any(key in record for key, _ in METRICS):
             curve[record["step"]] = {"step": record["step"], **{key: record.get(key) for key, _ in METRICS}}
     return [curve[step] for step in sorted(curve)]
 
@@ -44,9 +52,10 @@ def plot_curves(
     rows = [d for d, methods in curves.items() if any(c for seeds in methods.values() for c in seeds)]
     if not rows:
         return None
-    fig, axes = plt.subplots(len(rows), len(METRICS), figsize=(5.2 * len(METRICS), 3.4 * len(rows)), squeeze=False)
+    fig, axes = plt.subplots(len(rows), 2, figsize=(5.2 * 2, 3.4 * len(rows)), squeeze=False)
     for dataset, row_axes in zip(rows, axes):
-        for (key, title), ax in zip(METRICS, row_axes):
+        records = [r for seeds in curves[dataset].values() for c in seeds for r in c]
+        for (key, title), ax in zip(metrics_of(records), row_axes):
             for method, seeds in curves[dataset].items():
                 steps, values = _aligned([c for c in seeds if c], key)
                 if steps is None:

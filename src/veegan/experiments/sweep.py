@@ -140,7 +140,8 @@ def run_jobs(
     ``train=False`` trains nothing and returns the runs finished so far."""
     results = {job.key: done for job in jobs if (done := _finished_anywhere(job, store)) is not None}
     todo = [job for job in jobs if job.key not in results] if train else []
-    for source in dict.fromkeys((j.config.dataset, j.config.data_file, j.config.data_dir) for j in todo):
+    for source in {repr(source): source for source in ((j.config.dataset, j.config.data_file, j.config.data_dir, j.config.table)
+                                                        for j in todo)}.values():
         make_dataset(*source)  # here, once: a download into the cache must not run in every worker at once
     started = time.perf_counter()
     if not todo:

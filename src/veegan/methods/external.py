@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+from torch import nn
+
 from ..config import LossConfig, ModelConfig
 from ..errors import VeeganError, one_line
 from ..nets.spectral_norm import apply_spectral_norm
@@ -92,11 +94,13 @@ def _load_external(name: str) -> type[Method]:
 
 def build_method(
     name: str, data_shape: int | Sequence[int], model: ModelConfig, method_options: dict, loss: LossConfig | None = None,
+    output_head: nn.Module | None = None,
 ) -> Method:
     """The method ``name`` with its networks for samples of ``data_shape``: (D,) or D for
     vectors, (channels, height, width) for images; with the stabilisers of D that ``model``
     (``spectral_norm``) and ``loss`` (``r1_gamma``) ask for, applied after the networks are built
-    (so that a seed gives the same initial networks with or without them)."""
+    (so that a seed gives the same initial networks with or without them). ``output_head``:
+    applied to the generator's output (a table's categorical columns)."""
     cls = method_class(name)
     shape = (data_shape,) if isinstance(data_shape, int) else tuple(data_shape)
     method = cls(shape, model, cls.Options(**method_options))
@@ -113,4 +117,9 @@ def build_method(
     if model.spectral_norm:
         apply_spectral_norm(method.discriminator)
     method.r1_gamma, method.r1_latent_gamma = (loss.r1_gamma, latent_gamma) if loss is not None else (0.0, 0.0)
+    if output_head is not None:  # a table's categorical columns (veegan.nets.categorical)
+        if not hasattr(method.generator, "output_head"):
+            raise VeeganError(f"{method_label(name)}'s generator {type(method.generator).__name__} cannot emit categorical "
+                              "columns (it has no output_head); leave them out with --columns")
+        method.generator.output_head = output_head
     return method

@@ -63,19 +63,21 @@ class PairMLP(nn.Module):
 
 class Generator(nn.Module):
     """G: [z, eps] -> x. ``eps`` is the authors' extra N(0, I) input that the reconstructor
-    does not reconstruct; it is drawn here unless given."""
+    does not reconstruct; it is drawn here unless given. ``output_head``, when set (a table's
+    categorical columns, :mod:`.categorical`), is applied to the MLP's output."""
 
     def __init__(self, latent_dim: int, noise_dim: int, hidden: Sequence[int], data_dim: int) -> None:
         super().__init__()
         self.latent_dim, self.noise_dim = latent_dim, noise_dim
         self.net = PairMLP(latent_dim, noise_dim, hidden, data_dim) if noise_dim else mlp(latent_dim, hidden, data_dim)
+        self.output_head: nn.Module | None = None
 
     def forward(self, z: torch.Tensor, noise: torch.Tensor | None = None) -> torch.Tensor:
         if not self.noise_dim:
-            return self.net(z)
-        if noise is None:
-            noise = distributed.normal(len(z), self.noise_dim, like=z)
-        return self.net(z, noise)
+            x = self.net(z)
+        else:
+            x = self.net(z, noise if noise is not None else distributed.normal(len(z), self.noise_dim, like=z))
+        return x if self.output_head is None else self.output_head(x)
 
 
 class Reconstructor(nn.Module):

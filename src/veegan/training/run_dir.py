@@ -19,10 +19,11 @@ METRICS_LOG_NAME = "metrics.jsonl"
 FINAL_METRICS_NAME = "metrics.json"
 DENSITY_NAME = "density.png"
 SAMPLES_NAME = "samples.png"  # image datasets: samples beside real images, in place of the density plot
+TABLE_NAME = "table.json"  # a user's table: its columns' encoding, which `veegan sample` inverts
 IVOM_NAME = "ivom.json"  # written by `reproduce table2` for CIFAR-10 runs
 TENSORBOARD_DIR = "tensorboard"
 RUN_FILES = (CONFIG_NAME, CHECKPOINT_NAME, METRICS_LOG_NAME, FINAL_METRICS_NAME, DENSITY_NAME, SAMPLES_NAME, IVOM_NAME,
-             TENSORBOARD_DIR)
+             TABLE_NAME, TENSORBOARD_DIR)
 
 # Keys that --resume may change: extending a run's length is the only change that keeps it one run.
 # a longer or shorter run of the same configuration is the same run, and so is one on another

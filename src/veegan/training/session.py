@@ -20,9 +20,10 @@ from ..config import TrainConfig, write_yaml
 from ..data.base import Dataset
 from ..data.catalog import make_dataset
 from ..errors import VeeganError
-from ..evaluation.evaluate import evaluate, evaluation_seed, format_metrics
+from ..evaluation.evaluate import evaluate, evaluation_seed, format_metrics, is_scored, scalars
 from ..evaluation.report import final_report
 from ..methods import Method, build_method, method_label
+from ..nets.categorical import CategoricalOutput
 from . import checkpoint, distributed, run_dir
 from .divergence import diverged, nonfinite_networks, nonfinite_terms
 from .ema import generator_average
@@ -37,11 +38,18 @@ def make_optimizer(method: Method, config: TrainConfig) -> torch.optim.Adam:
     return optimizer
 
 
-def build_on(config: TrainConfig, shape: tuple[int, ...], device: torch.device) -> tuple[Method, torch.optim.Adam]:
-    """The method's networks, initialised on the CPU (so that a seed gives the same start on
-    every device) and then moved to ``device``, and one Adam over them."""
+def output_head_for(config: TrainConfig, dataset: Dataset) -> nn.Module | None:
+    """The generator's output head that ``dataset`` needs: its categorical columns, if any."""
+    spans = getattr(dataset, "categorical_spans", ())
+    return CategoricalOutput(spans, config.table.categorical_output, config.table.gumbel_temperature) if spans else None
+
+
+def build_on(config: TrainConfig, dataset: Dataset, device: torch.device) -> tuple[Method, torch.optim.Adam]:
+    """The method's networks for ``dataset``'s samples, initialised on the CPU (so that a seed
+    gives the same start on every device) and then moved to ``device``, and one Adam over them."""
     with torch.device("cpu"):
-        method = build_method(config.method, shape, config.model, config.method_options, config.loss)
+        method = build_method(config.method, dataset.shape, config.model, config.method_options, config.loss,
+                              output_head_for(config, dataset))
     method.to(device)
     return method, make_optimizer(method, config)
 
@@ -49,7 +57,7 @@ def build_on(config: TrainConfig, shape: tuple[int, ...], device: torch.device) 
 def checked_dataset(config: TrainConfig) -> Dataset:
     """The run's dataset, with what its metrics need (a classifier) loaded or refused now."""
     with torch.device("cpu"):  # a dataset's definition is built on the CPU; Session.to() moves its batches
-        dataset = make_dataset(config.dataset, config.data_file, config.data_dir)
+        dataset = make_dataset(config.dataset, config.data_file, config.data_dir, config.table)
     dataset.has_metrics  # noqa: B018 - loads a classifier the metrics need, or says why it cannot
     return dataset
 
@@ -69,7 +77,7 @@ class Session:
             raise VeeganError(f"batch_size {config.batch_size} does not split evenly over {ranks} processes")
         self.dataset = distributed.first_on_main(lambda: checked_dataset(config)).to(self.device)  # a download happens once
         torch.manual_seed(config.seed)  # the CPU's and every device's generator
-        self.method, self.optimizer = build_on(config, self.dataset.shape, self.device)
+        self.method, self.optimizer = build_on(config, self.dataset, self.device)
         self.method.check_batch_size(config.batch_size // ranks)
         self.average = generator_average(self.method, config.ema.decay)  # None unless ema.decay > 0
         resuming = distributed.decided_by_main(lambda: run_dir.prepare(out_dir, config, resume=resume, overwrite=overwrite))
@@ -80,8 +88,10 @@ class Session:
             self.method, device_ids=[self.device] if self.device.type == "cuda" else None, find_unused_parameters=True)
         if self.main:
             write_yaml(config, out_dir / run_dir.CONFIG_NAME)
+            if hasattr(self.dataset, "encoding"):  # a table: how samples decode to the user's units
+                self.dataset.encoding.save(out_dir / run_dir.TABLE_NAME)
         self.say = (lambda text: tqdm.write(text, file=sys.stderr)) if progress and self.main else (lambda text: None)
-        for note in notes:
+        for note in [*notes, *getattr(self.dataset, "notes", ())]:
             self.say(note)
         if not self.dataset.has_metrics:
             self.say(f"{self.dataset.name}: the modes are unknown or no classifier can label them, so mode metrics are skipped")
@@ -127,7 +137,7 @@ class Session:
             return
         with self.sampling():
             result = evaluate(self.method, self.dataset, schedule.eval_samples, evaluation_seed(self.config.seed, step))
-        self.log.write(step, "eval", {k: v for k, v in result.items() if k != "real"})
+        self.log.write(step, "eval", scalars(result))
         self.say(f"step {step}: {format_metrics(result)}")
 
     def checkpoint(self, step: int, terms: dict[str, torch.Tensor] | None = None) -> None:
@@ -154,8 +164,8 @@ class Session:
             with self.sampling():
                 final = final_report(self.name, self.method, self.dataset, config.schedule.eval_samples,
                                      evaluation_seed(config.seed, config.steps), config.steps, self.out_dir)
-            if "modes" in final:
-                self.log.write(config.steps, "eval", {k: v for k, v in final.items() if k not in ("method", "dataset", "step", "real")})
+            if is_scored(final):
+                self.log.write(config.steps, "eval", {k: v for k, v in scalars(final).items() if k not in ("method", "dataset", "step")})
             self.say(f"final: {format_metrics(final)}")
 
     def close(self) -> None:

@@ -1,0 +1,136 @@
+"""Reading a user's table as people keep it: CSV or TSV (header detected or stated, delimiter
+sniffed), Parquet, ``.npy`` (an N x D array) and ``.npz`` (one N x D array, or one 1-D array
+per column). Everything is read by pandas (with pyarrow) or numpy; this module only decides
+how to call them and turns every failure into one line that names the file."""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import VeeganError, one_line
+
+CSV_SUFFIXES = (".csv", ".tsv", ".txt")
+TABLE_SUFFIXES = (*CSV_SUFFIXES, ".parquet", ".pq", ".npy", ".npz")
+SNIFF_BYTES = 64 * 1024
+SNIFF_ROWS = 20
+DELIMITERS = ",\t;| "
+
+
+def read_table(path: str | Path, header: str = "auto", delimiter: str | None = None) -> pd.DataFrame:
+    """The table in ``path`` as a DataFrame with string column names. ``header`` (CSV only):
+    ``auto`` detects a header row, ``yes`` / ``no`` state it; columns without a header are
+    named c0, c1, ... An empty table, or a file that does not parse, raises :class:`VeeganError`."""
+    path = Path(path)
+    if not path.is_file():
+        raise VeeganError(f"data file {path} does not exist")
+    suffix = path.suffix.lower()
+    if suffix not in TABLE_SUFFIXES:
+        raise VeeganError(f"data file {path} must end in one of {', '.join(TABLE_SUFFIXES)}")
+    try:
+        if suffix in CSV_SUFFIXES:
+            frame = _read_csv(path, header, delimiter)
+        elif suffix in (".parquet", ".pq"):
+            frame = pd.read_parquet(path)
+        else:
+            frame = _read_numpy(path)
+    except VeeganError:
+        raise
+    except (ValueError, OSError, EOFError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise VeeganError(f"data file {path} cannot be read as a table (truncated or corrupt?): {one_line(exc)}") from None
+    except Exception as exc:  # pyarrow's own errors (ArrowInvalid and kin) do not share a base with the above
+        if type(exc).__module__.startswith("pyarrow"):
+            raise VeeganError(f"data file {path} cannot be read as a table (truncated or corrupt?): {one_line(exc)}") from None
+        raise
+    if frame.shape[1] == 0 or len(frame) == 0:
+        raise VeeganError(f"data file {path} holds an empty table ({len(frame)} rows, {frame.shape[1]} columns)")
+    frame.columns = [str(name) for name in frame.columns]
+    if len(set(frame.columns)) != frame.shape[1]:
+        twice = sorted({name for name in frame.columns if list(frame.columns).count(name) > 1})
+        raise VeeganError(f"data file {path} names a column twice: {', '.join(twice)}")
+    return frame
+
+
+def _read_csv(path: Path, header: str, delimiter: str | None) -> pd.DataFrame:
+    """pandas' multithreaded pyarrow parser, after sniffing the delimiter and the header row
+    from the file's first 64 KiB."""
+    head = _head_lines(path)
+    if not head:
+        raise VeeganError(f"data file {path} is empty")
+    if delimiter is None:
+        delimiter = "\t" if path.suffix.lower() == ".tsv" else sniff_delimiter(head)
+    rows = [row for row in csv.reader(head, delimiter=delimiter, skipinitialspace=True)]
+    has_header = looks_like_header(rows) if header == "auto" else header == "yes"
+    width = len(rows[0])
+    names = None if has_header else [f"c{i}" for i in range(width)]
+    if delimiter == " ":  # pyarrow parses one character; runs of spaces need pandas' own parser
+        return pd.read_csv(path, sep=r"\s+", header=0 if has_header else None, names=names)
+    return pd.read_csv(path, sep=delimiter, header=0 if has_header else None, names=names, engine="pyarrow",
+                       skipinitialspace=False)
+
+
+def _head_lines(path: Path) -> list[str]:
+    """The file's first complete lines (up to 64 KiB), blank ones dropped."""
+    with path.open("r", newline="", errors="strict") as handle:
+        text = handle.read(SNIFF_BYTES)
+    lines = text.splitlines()
+    if len(text) == SNIFF_BYTES and len(lines) > 1:
+        lines = lines[:-1]  # the last line may be cut
+    return [line for line in lines if line.strip()][: SNIFF_ROWS + 1]
+
+
+def sniff_delimiter(lines: list[str]) -> str:
+    """The delimiter that splits every sampled line into the same number (> 1) of fields,
+    preferring , tab ; | space in that order; ',' for a one-column file."""
+    for candidate in DELIMITERS:
+        counts = {len(row) for row in csv.reader(lines, delimiter=candidate, skipinitialspace=candidate == " ")}
+        if len(counts) == 1 and counts.pop() > 1:
+            return candidate
+    try:
+        return csv.Sniffer().sniff("\n".join(lines), delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        return ","
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def looks_like_header(rows: list[list[str]]) -> bool:
+    """Whether the first row names the columns: none of its cells is a number. (A table without
+    any number is taken to have a header, as pandas guesses; say ``header="no"`` otherwise.)"""
+    return not any(_is_number(cell.strip()) for cell in rows[0])
+
+
+def _read_numpy(path: Path) -> pd.DataFrame:
+    """An N x D .npy array (columns c0, c1, ...), or an .npz of one such array or of equal-length
+    1-D arrays (one per column, named by key)."""
+    loaded = np.load(path, allow_pickle=False)
+    if isinstance(loaded, np.ndarray):
+        return _array_frame(loaded, path)
+    if path.suffix.lower() == ".npy":
+        loaded.close()
+        raise VeeganError(f"data file {path} holds an archive of arrays (.npz?), not one N x D array")
+    with loaded:
+        arrays = {key: loaded[key] for key in loaded.files}
+    if len(arrays) == 1:
+        return _array_frame(next(iter(arrays.values())), path)
+    lengths = {key: value.shape for key, value in arrays.items()}
+    if any(value.ndim != 1 for value in arrays.values()) or len({value.shape for value in arrays.values()}) != 1:
+        raise VeeganError(f"data file {path} holds several arrays {lengths}: it must hold one N x D array, "
+                          "or one 1-D array per column, all of the same length")
+    return pd.DataFrame(arrays)
+
+
+def _array_frame(array: np.ndarray, path: Path) -> pd.DataFrame:
+    if array.ndim != 2:
+        raise VeeganError(f"data file {path} must hold an N x D array, got shape {array.shape}")
+    if array.dtype.kind not in "biuf":
+        raise VeeganError(f"data file {path} holds {array.dtype} values, not real numbers")
+    return pd.DataFrame(array, columns=[f"c{i}" for i in range(array.shape[1])])
