@@ -59,7 +59,7 @@ def fit_and_score(data: Path, table: TableConfig, seed: int, epochs: int) -> dic
         samples[name] = value
     encoded = torch.from_numpy(dataset.encoding.encode(samples))
     g = torch.Generator().manual_seed(evaluation_seed(seed, 0))
-    result = score(dataset, encoded, dataset.held_out(n, g))
+    result = score(dataset, encoded, dataset.real_rows(n, g))
     return {"method": "ctgan", "dataset": dataset.name, "epochs": epochs, "fit_seconds": round(fit_seconds, 1),
             "ctgan_version": __version__, "cpu": platform.processor() or platform.machine(), **result}
 

@@ -45,7 +45,7 @@ def known(request, tmp_path_factory):
 def test_coverage_tracks_the_modes_captured(known):
     mixture, table = known
     n, modes = len(table.holdout), len(mixture.means)
-    real = table.held_out(n, torch.Generator().manual_seed(1))
+    real = table.real_rows(n, torch.Generator().manual_seed(1))
     results = {k: score(table, encoded(table, draw_from_modes(mixture, n, list(range(k)), seed=k)), real)
                for k in (1, max(2, modes // 4), modes)}
     one, some, every = results.values()

@@ -146,7 +146,7 @@ def test_train_sample_and_encode_a_table_with_categories(capsys, tmp_path, pengu
     rc, _, err = cli(capsys, "sample", out, "-n", "9", "--out", tmp_path / "s.npy")
     assert_one_line_error(rc, err, "categories", ".csv")
     rc, stdout, err = cli(capsys, "evaluate", out)
-    assert rc == 0 and "coverage" in stdout and "real data (held out)" in stdout and "Gaussian mixture" in stdout, stdout
+    assert rc == 0 and "coverage" in stdout and "real data (training rows)" in stdout and "Gaussian mixture" in stdout, stdout
     rc, _, err = cli(capsys, "encode", out, "--data", penguins_csv, "--out", tmp_path / "z.npy")
     assert rc == 0, err
     assert np.load(tmp_path / "z.npy").shape == (120, 3)
@@ -167,7 +167,7 @@ def test_compare_on_a_table_writes_the_table_and_figure(capsys, tmp_path, pengui
                           "--pairs", "bill_mm:body_mass_g", "--workers", "1", "--out", out, *QUICK)
     assert rc == 0, err
     table = (out / "comparison.md").read_text()
-    for row in ("| gan |", "| veegan |", "| real data (held out) |", "| Gaussian mixture (BIC) |"):
+    for row in ("| gan |", "| veegan |", "| real data (training rows) |", "| Gaussian mixture (BIC) |"):
         assert row in table, table
     assert "coverage" in table and "classes" in table
     assert (out / "comparison.png").read_bytes()[:4] == b"\x89PNG"

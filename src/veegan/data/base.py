@@ -65,9 +65,10 @@ class Dataset:
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         raise NotImplementedError
 
-    def held_out(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """``n`` real samples that training never saw, for the real-data row: fresh draws for a
-        dataset that can draw them (a user's table keeps held-out rows)."""
+    def real_rows(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """``n`` real samples for the real-data row, the ceiling of every metric: fresh draws of
+        a dataset that can draw them; a user's table's own training rows (what a model that
+        reproduced them exactly would score against its held-out rows)."""
         return self.sample(n, generator)
 
     def scored_count(self, n: int) -> int:

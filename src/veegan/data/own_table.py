@@ -1,7 +1,7 @@
 """The user's own table as a dataset: read (:mod:`.table_files`), checked, split into training
 and held-out rows with a fixed seed, and encoded (:mod:`.table_encoding`). Training draws
-encoded training rows; evaluation scores samples against the held-out rows
-(:mod:`veegan.evaluation.table_metrics`), which no network ever sees."""
+encoded training rows; evaluation scores samples against the held-out rows, which no network
+ever sees, beside the training rows themselves (:mod:`veegan.evaluation.table_metrics`)."""
 from __future__ import annotations
 
 from functools import cached_property
@@ -130,10 +130,10 @@ class TableDataset(Dataset):
         """Every metric compares equal counts: at most as many samples as held-out rows."""
         return min(n, len(self.holdout))
 
-    def held_out(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """``n`` held-out rows (all of them when ``n`` is their count), in a seeded order."""
-        order = torch.randperm(len(self.holdout), generator=generator)[:n]
-        return self.holdout[order]
+    def real_rows(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """The real-data row: ``n`` training rows, drawn without replacement (a model that
+        reproduced its training rows exactly would score this against the held-out rows)."""
+        return self.data[torch.randperm(len(self.data), generator=generator)[:n]]
 
     @cached_property
     def coverage(self) -> Any:

@@ -1,9 +1,9 @@
 """Whether a model covered a user's table, whose modes nobody knows. Samples are scored in the
-encoded space (standardised continuous columns, one-hot categories) against the training rows,
-with equal counts: as many samples as held-out rows (:mod:`.coverage` holds the metrics):
+encoded space (standardised continuous columns, one-hot categories), with equal counts: as
+many samples as held-out rows (:mod:`.coverage` holds the metrics):
 
 - k-NN precision, recall (Kynkaanniemi et al. 2019), density and coverage (Naeem et al. 2020),
-  k = 5, against as many training rows as samples;
+  k = 5, against the held-out rows, which no network has seen;
 - NDB/K (Richardson and Weiss 2018) on k-means bins of the training rows, and the bins the
   samples leave near empty: the analogue of modes captured;
 - with a labels column: the classes produced and KL over classes, from a logistic regression
@@ -11,8 +11,10 @@ with equal counts: as many samples as held-out rows (:mod:`.coverage` holds the 
 - with categorical columns: the combinations of categories in the training rows that the
   samples produce.
 
-The held-out rows are scored the same way (the real-data row, the ceiling), and so is a Gaussian
-mixture fitted to the training rows, its components chosen by BIC (the baseline row)."""
+As many training rows are scored the same way (the real-data row, the ceiling: a model that
+reproduced its training rows exactly would score that; copying them cannot beat it), and so are
+samples of a Gaussian mixture fitted to the training rows, its components chosen by BIC (the
+baseline row)."""
 from __future__ import annotations
 
 from functools import lru_cache
@@ -49,7 +51,7 @@ class CoverageReference:
 
     def __init__(self, dataset: TableDataset) -> None:
         self.dataset = dataset
-        self.train = dataset.data.numpy()
+        self.train, self.holdout = dataset.data.numpy(), dataset.holdout.numpy()
         self.encoding = dataset.encoding
         self.spans = dataset.categorical_spans
         labels = dataset.train_labels
@@ -66,9 +68,9 @@ class CoverageReference:
 
     @lru_cache(maxsize=4)
     def reference_rows(self, n: int) -> np.ndarray:
-        """``n`` training rows (all, when there are fewer), the same ones for every scoring."""
-        pick = np.random.default_rng(REFERENCE_SEED).permutation(len(self.train))[:n]
-        return self.train[np.sort(pick)]
+        """``n`` held-out rows (all of them, as a run scores), the same ones for every scoring."""
+        pick = np.random.default_rng(REFERENCE_SEED).permutation(len(self.holdout))[:n]
+        return self.holdout[np.sort(pick)]
 
     def score(self, samples: np.ndarray) -> dict[str, Any]:
         """Every metric of ``samples`` (encoded rows, categories one-hot)."""
