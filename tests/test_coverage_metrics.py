@@ -165,8 +165,10 @@ def test_ndb_empty_bins_and_js_by_hand():
 
 def test_ndb_fits_a_subsample_and_counts_every_row(monkeypatch):
     train = draw(grid_means(), 0.05, 400, seed=0)
+    train = train[np.argsort(train[:, 0])]  # the first 100 rows are the grid's left column
     monkeypatch.setattr(coverage, "KMEANS_ROWS", 100)
     first, again, other = (NdbBins.fit(train, bins=10, seed=s) for s in (0, 0, 1))
+    assert np.ptp(first.kmeans.cluster_centers_[:, 0]) > 6  # a subsample of all the rows, not the first ones
     np.testing.assert_array_equal(first.kmeans.cluster_centers_, again.kmeans.cluster_centers_)
     assert not np.array_equal(first.kmeans.cluster_centers_, other.kmeans.cluster_centers_)
     assert first.train_rows == 400 and first.kmeans.n_features_in_ == 2
