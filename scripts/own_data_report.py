@@ -1,6 +1,7 @@
 """The tables of docs/own-data.md, from the runs kept by scripts/own_data_study.sh: for each table,
 one row per method (mean +- std over the seeds kept), CTGAN's row from
-benchmarks/ctgan_reference.py, then the held-out real rows and the Gaussian-mixture baseline.
+benchmarks/ctgan_reference.py, the real training rows, and the Gaussian-mixture baseline fitted
+here with seeds 0, 1, 2 (the data file must be where the runs read it).
 
     .venv/bin/python scripts/own_data_report.py docs/results/own-data > /tmp/own-data-tables.md
 """
@@ -10,9 +11,12 @@ import json
 import sys
 from pathlib import Path
 
+from veegan.data.catalog import make_dataset
 from veegan.experiments.compare import table_metrics_table
+from veegan.training.run_dir import read_run_config
 
 METHODS = ("gan", "veegan", "pacgan", "ctgan")
+BASELINE_SEEDS = (0, 1, 2)
 
 
 def kept_results(table_dir: Path) -> dict[str, list[dict]]:
@@ -25,12 +29,23 @@ def kept_results(table_dir: Path) -> dict[str, list[dict]]:
     return results
 
 
+def baseline_rows(table_dir: Path, samples: int) -> list[dict] | None:
+    """The Gaussian mixture's row for each seed, scored as the runs were; None without a kept run."""
+    configs = sorted(table_dir.glob("*/seed*/config.yaml"))
+    if not configs:
+        return None
+    config = read_run_config(configs[0].parent)
+    dataset = make_dataset(config.dataset, config.data_file, config.data_dir, config.table)
+    return [dataset.coverage.baseline_scores(samples, seed) for seed in BASELINE_SEEDS]
+
+
 def main(root: str) -> None:
     for table_dir in sorted(p for p in Path(root).iterdir() if p.is_dir()):
         results = kept_results(table_dir)
         if results:
+            samples = next(iter(results.values()))[0]["samples"]
             print(f"### {table_dir.name}\n")
-            print(table_metrics_table(results, table_dir.name))
+            print(table_metrics_table(results, table_dir.name, baseline_rows(table_dir, samples)))
 
 
 if __name__ == "__main__":

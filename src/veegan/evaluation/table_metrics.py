@@ -92,16 +92,17 @@ class CoverageReference:
         classes, counts = np.unique(np.asarray(self.dataset.train_labels).astype(str), return_counts=True)
         return class_scores(classes, counts / counts.sum(), produced)
 
-    @lru_cache(maxsize=4)
-    def baseline_scores(self, n: int) -> dict[str, Any]:
-        """The Gaussian mixture's row: ``n`` of its samples, categories made one-hot."""
-        mixture = self._mixture()
-        samples = hard_categories(sample_mixture(mixture, n, seed=REFERENCE_SEED).astype(np.float32), self.spans)
+    @lru_cache(maxsize=8)
+    def baseline_scores(self, n: int, seed: int = REFERENCE_SEED) -> dict[str, Any]:
+        """The Gaussian mixture's row: ``n`` samples of the mixture fitted with ``seed``,
+        categories made one-hot."""
+        mixture = self._mixture(seed)
+        samples = hard_categories(sample_mixture(mixture, n, seed=seed).astype(np.float32), self.spans)
         return {**self.score(samples), "components": int(mixture.n_components)}
 
-    @lru_cache(maxsize=1)
-    def _mixture(self) -> Any:
-        return fit_baseline_mixture(self.train, seed=REFERENCE_SEED)
+    @lru_cache(maxsize=4)
+    def _mixture(self, seed: int) -> Any:
+        return fit_baseline_mixture(self.train, seed=seed)
 
 
 class TableScorer:

@@ -90,13 +90,16 @@ def metrics_table(results: dict[str, list[dict[str, Any]]], dataset: str) -> str
     return f"{dataset}: mean ± std over seeds, {first['samples']} samples per run{rule}\n\n" + "\n".join(lines) + "\n"
 
 
-def table_metrics_table(results: dict[str, list[dict[str, Any]]], dataset: str) -> str:
-    """A user's table: a row per method, then the real training rows and the Gaussian mixture."""
+def table_metrics_table(results: dict[str, list[dict[str, Any]]], dataset: str,
+                        baseline: list[dict[str, Any]] | None = None) -> str:
+    """A user's table: a row per method, then the real training rows and the Gaussian mixture
+    (the runs' own baseline rows, or ``baseline``: one per mixture seed)."""
     runs = [r for rs in results.values() for r in rs]
     columns = [c for c in TABLE_COLUMNS if any(c[0] in r for r in runs)]
     lines = ["| method | runs | " + " | ".join(title for _, title, _ in columns) + " |", "|---" * (len(columns) + 2) + "|"]
+    baseline = baseline if baseline is not None else [r["baseline"] for r in runs if "baseline" in r]
     rows = list(results.items()) + [("real data (training rows)", [r["real"] for r in runs]),
-                                    ("Gaussian mixture (BIC)", [r["baseline"] for r in runs if "baseline" in r])]
+                                    ("Gaussian mixture (BIC)", baseline)]
     for name, rs in rows:
         cells = []
         for key, _, top in columns:
