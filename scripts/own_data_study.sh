@@ -6,7 +6,7 @@
 #   bash scripts/own_data_study.sh [TABLE ...]      (default: wine penguins digits)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-TABLES_DIR=${TABLES_DIR:-/tmp/veegan-tables}
+TABLES_DIR=${TABLES_DIR:-/tmp/tables}  # the kept runs record this path: keep it to continue them
 SEEDS=${SEEDS:-3}
 declare -A LABELS=([wine]=target [penguins]=species [digits]=target [breast_cancer]=target)
 declare -A FILES=([wine]=wine.csv [penguins]=penguins.csv [digits]=digits.csv [breast_cancer]=breast_cancer.csv)
@@ -19,7 +19,7 @@ for table in "${@:-wine penguins digits}"; do
       --results "docs/results/own-data/$name" --out "runs/own-data/$name" --workers 2 --quiet
     cp "runs/own-data/$name/comparison.md" "runs/own-data/$name/comparison.json" "docs/results/own-data/$name/"
     cp "runs/own-data/$name/comparison.png" "runs/own-data/$name/curves.png" "docs/results/own-data/$name/" 2>/dev/null || true
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/ctgan_reference.py --data "$data" --labels "${LABELS[$name]}" \
+    OMP_NUM_THREADS=1 "${CTGAN_PYTHON:-/work/ctgan-venv/bin/python}" benchmarks/ctgan_reference.py --data "$data" --labels "${LABELS[$name]}" \
       --seeds $seeds --results docs/results/own-data
   done
 done
