@@ -15,7 +15,7 @@ import torch
 from ..errors import VeeganError
 from ..table_config import TableConfig
 from .base import Dataset, draw
-from .table_encoding import TableEncoding, is_categorical_dtype
+from .table_encoding import TableEncoding, is_categorical_dtype, is_constant
 from .table_files import read_table
 
 MIN_HELD_OUT = 5  # rows; fewer cannot score anything
@@ -49,12 +49,14 @@ def select_columns(frame: pd.DataFrame, table: TableConfig, source: Path) -> tup
         raise VeeganError(f"data file {source} has {len(frame)} complete rows: at least {2 * MIN_HELD_OUT} are needed")
     for name in wanted:
         _check_values(frame[name], name in table.categorical, source)
-    if all(frame[name].nunique() < 2 for name in wanted):
+    if all(is_constant(frame[name]) for name in wanted):
         raise VeeganError(f"every column of {source} to train on is constant: there is nothing to learn")
     for name in wanted:
         series = frame[name]
+        if not (name in table.categorical or is_categorical_dtype(series)):
+            continue
         distinct = series.nunique()
-        if (name in table.categorical or is_categorical_dtype(series)) and distinct > table.max_levels:
+        if distinct > table.max_levels:
             raise VeeganError(f"column {name!r} of {source} has {distinct:,} distinct values, more than table.max_levels "
                               f"({table.max_levels}) categories: an identifier or free text? leave it out with --columns")
     return frame[wanted], (frame[table.labels] if table.labels else None)

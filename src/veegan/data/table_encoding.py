@@ -22,6 +22,14 @@ def is_categorical_dtype(series: pd.Series) -> bool:
     return series.dtype.kind not in "iuf" or isinstance(series.dtype, pd.CategoricalDtype)
 
 
+def is_constant(series: pd.Series) -> bool:
+    """Whether every value of the column is the same (numbers: min == max, without hashing)."""
+    if series.dtype.kind in "iuf":
+        values = series.to_numpy()
+        return bool(values.min() == values.max())
+    return series.nunique() < 2
+
+
 def _plain(value: Any) -> Any:
     """A level as a JSON value: numpy scalars become Python ones."""
     return value.item() if isinstance(value, np.generic) else value
@@ -60,7 +68,7 @@ class TableEncoding:
         codes = []
         for name in frame.columns:
             series = frame[name]
-            if series.nunique() < 2:  # nothing to learn: the value is given back in every sample
+            if is_constant(series):  # nothing to learn: the value is given back in every sample
                 codes.append(ColumnCode(name, CONSTANT, str(series.dtype), levels=[_plain(series.iloc[0])]))
             elif name in categorical or is_categorical_dtype(series):
                 levels = sorted(pd.unique(series.to_numpy()).tolist(), key=lambda v: (str(type(v)), v))
