@@ -13,6 +13,7 @@ import torch
 
 from tests.test_cli_errors import TINY, assert_one_line_error, cli
 from veegan.data.own_table import TableDataset, split_rows
+from veegan.errors import VeeganError
 from veegan.data.table_files import read_table
 from veegan.nets.categorical import CategoricalOutput
 from veegan.table_config import TableConfig
@@ -220,3 +221,18 @@ def test_bad_tables_fail_in_one_line_and_write_nothing(capsys, tmp_path, make, e
     rc, _, err = cli(capsys, "train", "--data", path, "--out", out, *TINY, *extra)
     assert_one_line_error(rc, err, needle)
     assert not out.exists()
+
+
+def test_the_api_trains_on_a_dataframe_and_samples_one_back(tmp_path):
+    import veegan
+    from tests.conftest import TINY as TINY_CONFIG
+
+    frame = penguin_like()
+    run = veegan.train("gan", data=frame, out=tmp_path / "run", steps=4, progress=False,
+                       overrides={**TINY_CONFIG, "table": {"labels": "species"}})
+    assert (tmp_path / "run" / "data.parquet").is_file()
+    samples = run.sample(5, seed=0)
+    assert isinstance(samples, pd.DataFrame) and list(samples.columns) == ["bill_mm", "body_mass_g", "year", "male"]
+    assert veegan.load(tmp_path / "run").evaluate()["real"]["classes"] == 3
+    with pytest.raises(VeeganError, match="N x D"):
+        veegan.train("gan", data=np.zeros(5), out=tmp_path / "bad", steps=4, progress=False)

@@ -118,15 +118,39 @@ def check_table_unchanged(run_dir: Path, dataset: Dataset) -> None:
                           f"statistics or categories differ from {stored}): restore it, or train again")
 
 
+IN_MEMORY_DATA = "data.parquet"  # where train() keeps a DataFrame or array it is given
+
+
+def _data_file(data: str | Path | pd.DataFrame | np.ndarray | None, out: Path) -> str | Path | None:
+    """A table given in memory is written into the run directory (Parquet), so that the run can
+    be loaded, evaluated and resumed from its files like any other."""
+    if data is None or isinstance(data, (str, Path)):
+        return data
+    if isinstance(data, np.ndarray):
+        if data.ndim != 2:
+            raise VeeganError(f"data must be an N x D array, got shape {data.shape}")
+        data = pd.DataFrame(data, columns=[f"c{i}" for i in range(data.shape[1])])
+    if not isinstance(data, pd.DataFrame):
+        raise VeeganError(f"data must be a file path, a pandas DataFrame or a NumPy array, got {type(data).__name__}")
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / IN_MEMORY_DATA
+    data.rename(columns=str).to_parquet(path.with_suffix(".tmp"), index=False)
+    path.with_suffix(".tmp").replace(path)
+    return path
+
+
 def train(
-    method: str | None = None, dataset: str | None = None, *, out: str | Path, data: str | Path | None = None,
-    data_dir: str | Path | None = None, steps: int | None = None, seed: int | None = None, config_file: str | Path | None = None,
-    overrides: Mapping[str, Any] | list[str] | None = None, preset: str | None = None, resume: bool = False,
-    overwrite: bool = False, progress: bool = True,
+    method: str | None = None, dataset: str | None = None, *, out: str | Path,
+    data: str | Path | pd.DataFrame | np.ndarray | None = None, data_dir: str | Path | None = None, steps: int | None = None,
+    seed: int | None = None, config_file: str | Path | None = None, overrides: Mapping[str, Any] | list[str] | None = None,
+    preset: str | None = None, resume: bool = False, overwrite: bool = False, progress: bool = True,
 ) -> Run:
-    """Train a model into ``out`` and return it loaded. ``preset``: ``paper`` or ``robust``
-    (default: robust for ``data``, else paper; :mod:`veegan.presets`). With ``resume`` the run's
-    stored configuration is the base that the other arguments may only extend (``steps``)."""
+    """Train a model into ``out`` and return it loaded. ``data``: a table file, or a DataFrame or
+    N x D array (kept in ``out/data.parquet``); ``overrides={"table": {"labels": "species"}}``
+    and the like say how it is read. ``preset``: ``paper`` or ``robust`` (default: robust for
+    ``data``, else paper; :mod:`veegan.presets`). With ``resume`` the run's stored configuration
+    is the base that the other arguments may only extend (``steps``)."""
+    data = _data_file(data, Path(out))
     base = None
     if resume and (Path(out) / run_dir_files.CONFIG_NAME).is_file():
         base = run_dir_files.read_run_config(Path(out)).to_dict()
