@@ -121,11 +121,14 @@ def check_table_unchanged(run_dir: Path, dataset: Dataset) -> None:
 IN_MEMORY_DATA = "data.parquet"  # where train() keeps a DataFrame or array it is given
 
 
-def _data_file(data: str | Path | pd.DataFrame | np.ndarray | None, out: Path) -> str | Path | None:
+def _data_file(data: str | Path | pd.DataFrame | np.ndarray | None, out: Path, replaces_run: bool) -> str | Path | None:
     """A table given in memory is written into the run directory (Parquet), so that the run can
-    be loaded, evaluated and resumed from its files like any other."""
+    be loaded, evaluated and resumed from its files like any other; never over the table of a
+    run that ``out`` holds unless that run is to be resumed or replaced (``replaces_run``)."""
     if data is None or isinstance(data, (str, Path)):
         return data
+    if run_dir_files.holds_run(out) and not replaces_run:
+        raise VeeganError(f"{out} already holds a run; pass resume=True to continue it or overwrite=True to replace it")
     if isinstance(data, np.ndarray):
         if data.ndim != 2:
             raise VeeganError(f"data must be an N x D array, got shape {data.shape}")
@@ -150,7 +153,7 @@ def train(
     and the like say how it is read. ``preset``: ``paper`` or ``robust`` (default: robust for
     ``data``, else paper; :mod:`veegan.presets`). With ``resume`` the run's stored configuration
     is the base that the other arguments may only extend (``steps``)."""
-    data = _data_file(data, Path(out))
+    data = _data_file(data, Path(out), resume or overwrite)
     base = None
     if resume and (Path(out) / run_dir_files.CONFIG_NAME).is_file():
         base = run_dir_files.read_run_config(Path(out)).to_dict()

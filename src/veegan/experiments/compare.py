@@ -18,8 +18,8 @@ from ..evaluation.plots import plot_densities
 from ..evaluation.table_plots import plot_table_comparison
 from ..methods import method_labels
 from ..nets import is_image
-from .curves import write_curves
 from ..training.checkpoint import CHECKPOINT_NAME
+from .curves import write_curves
 from .result_store import ResultStore
 from .sweep import Job, Launch, run_jobs
 from .tables import format_mean_std
