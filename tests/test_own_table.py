@@ -148,6 +148,8 @@ def test_train_sample_and_encode_a_table_with_categories(capsys, tmp_path, pengu
     assert_one_line_error(rc, err, "categories", ".csv")
     rc, stdout, err = cli(capsys, "evaluate", out)
     assert rc == 0 and "coverage" in stdout and "real data (training rows)" in stdout and "Gaussian mixture" in stdout, stdout
+    rc, stdout, err = cli(capsys, "diagnose", out, "--batch", "40")
+    assert rc == 0 and "coverage/coverage" in stdout and "coverage/ndb_k" in stdout, err
     rc, _, err = cli(capsys, "encode", out, "--data", penguins_csv, "--out", tmp_path / "z.npy")
     assert rc == 0, err
     assert np.load(tmp_path / "z.npy").shape == (120, 3)
