@@ -29,6 +29,13 @@ def _numeric(frame: pd.DataFrame, name: str, encoding: TableEncoding, rng: np.ra
     return index + rng.uniform(-0.25, 0.25, len(index))
 
 
+def _label_categories(ax: plt.Axes, axis: str, name: str, encoding: TableEncoding) -> None:
+    """A categorical column's axis: a tick per category, named by its label."""
+    code = next(c for c in encoding.columns if c.name == name)
+    if code.kind == CATEGORICAL:
+        getattr(ax, f"set_{axis}ticks")(range(len(code.levels)), [str(level) for level in code.levels])
+
+
 def plot_table_comparison(
     panels: Mapping[str, np.ndarray], real: np.ndarray, encoding: TableEncoding, pairs: Sequence[tuple[str, str]],
     path: str | Path, subtitles: Mapping[str, str] | None = None,
@@ -58,6 +65,8 @@ def plot_table_comparison(
             ax.scatter(_numeric(frames[name], a, encoding, rng), _numeric(frames[name], b, encoding, rng), **SAMPLE_STYLE)
             ax.set_xlabel(a, fontsize=8)
             ax.set_ylabel(b, fontsize=8)
+            _label_categories(ax, "x", a, encoding)
+            _label_categories(ax, "y", b, encoding)
     for ax in axes.flat:
         ax.tick_params(labelsize=7)
         ax.grid(alpha=0.3)

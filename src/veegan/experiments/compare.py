@@ -133,7 +133,9 @@ def _plot(methods: Sequence[str], out: Path, pairs: Sequence[str] = ()) -> None:
         if is_scored(result):
             subtitles[method], subtitles["real data"] = short_summary(result), short_summary(result["real"])
     if run.encoding is not None:  # a table: principal components and column pairs, real against generated
-        plot_table_comparison(panels, real, run.encoding, [tuple(p.split(":")) for p in pairs], out / "comparison.png", subtitles)
+        held_out = run.dataset.holdout.numpy()  # what the metrics compare the samples with
+        plot_table_comparison(panels, held_out, run.encoding, [tuple(p.split(":")) for p in pairs], out / "comparison.png",
+                              subtitles)
         return
     panels["real data"] = real
     if is_image(run.dataset.shape):  # images: grids of samples
