@@ -51,7 +51,9 @@ def test_every_format_reads_to_the_same_table(tmp_path):
     for name in ("h.csv", "h.tsv", "semi.csv", "h.parquet", "cols.npz"):
         read = read_table(tmp_path / name)
         assert list(read.columns) == ["a", "b", "c"], name
-        np.testing.assert_allclose(read.to_numpy(), frame.to_numpy(), rtol=1e-12, err_msg=name)
+        # decimals in a CSV are read as float32, the networks' precision; Parquet and .npz keep theirs
+        np.testing.assert_allclose(read.to_numpy(), frame.to_numpy(), rtol=1e-6 if name.endswith("csv") or name.endswith("tsv")
+                                   else 1e-12, err_msg=name)
     frame.to_csv(tmp_path / "bare.csv", index=False, header=False)
     np.save(tmp_path / "x.npy", frame.to_numpy())
     for name in ("bare.csv", "x.npy"):

@@ -1,7 +1,8 @@
 """Reading a user's table as people keep it: CSV or TSV (header detected or stated, delimiter
 sniffed), Parquet, ``.npy`` (an N x D array) and ``.npz`` (one N x D array, or one 1-D array
-per column). Everything is read by pandas (with pyarrow) or numpy; this module only decides
-how to call them and turns every failure into one line that names the file."""
+per column). Everything is read by pandas (its C parser for CSV, pyarrow for Parquet) or numpy;
+this module only decides how to call them and turns every failure into one line that names the
+file."""
 from __future__ import annotations
 
 import csv
@@ -16,6 +17,7 @@ CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 TABLE_SUFFIXES = (*CSV_SUFFIXES, ".parquet", ".pq", ".npy", ".npz")
 SNIFF_BYTES = 64 * 1024
 SNIFF_ROWS = 20
+FLOAT_PROBE_ROWS = 200  # the rows whose decimal columns are read as float32
 DELIMITERS = ",\t;| "
 
 
@@ -54,8 +56,10 @@ def read_table(path: str | Path, header: str = "auto", delimiter: str | None = N
 
 
 def _read_csv(path: Path, header: str, delimiter: str | None) -> pd.DataFrame:
-    """pandas' multithreaded pyarrow parser, after sniffing the delimiter and the header row
-    from the file's first 64 KiB."""
+    """pandas' C parser, after sniffing the delimiter and the header row from the file's first
+    64 KiB; the columns of decimals in its first rows are read as float32, the precision the
+    networks use (half the memory of float64: benchmarks/read_csv.py). A column with text further
+    down is read again as pandas would, so that its first text cell can be named."""
     head = _head_lines(path)
     if not head:
         raise VeeganError(f"data file {path} is empty")
@@ -65,10 +69,13 @@ def _read_csv(path: Path, header: str, delimiter: str | None) -> pd.DataFrame:
     has_header = looks_like_header(rows) if header == "auto" else header == "yes"
     width = len(rows[0])
     names = None if has_header else [f"c{i}" for i in range(width)]
-    if delimiter == " ":  # pyarrow parses one character; runs of spaces need pandas' own parser
-        return pd.read_csv(path, sep=r"\s+", header=0 if has_header else None, names=names)
-    return pd.read_csv(path, sep=delimiter, header=0 if has_header else None, names=names, engine="pyarrow",
-                       skipinitialspace=False)
+    options = {"sep": r"\s+" if delimiter == " " else delimiter, "header": 0 if has_header else None, "names": names}
+    first = pd.read_csv(path, nrows=FLOAT_PROBE_ROWS, **options)
+    decimals = {name: np.float32 for name in first.columns if first[name].dtype.kind == "f"}
+    try:
+        return pd.read_csv(path, dtype=decimals, **options)
+    except ValueError:  # text in a column of numbers: read it as it is, and let the checks say where
+        return pd.read_csv(path, **options)
 
 
 def _head_lines(path: Path) -> list[str]:
