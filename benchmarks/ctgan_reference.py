@@ -60,7 +60,8 @@ def fit_and_score(data: Path, table: TableConfig, seed: int, epochs: int) -> dic
     encoded = torch.from_numpy(dataset.encoding.encode(samples))
     g = torch.Generator().manual_seed(evaluation_seed(seed, 0))
     result = score(dataset, encoded, dataset.real_rows(n, g))
-    return {"method": "ctgan", "dataset": dataset.name, "epochs": epochs, "fit_seconds": round(fit_seconds, 1),
+    return {"method": "ctgan", "dataset": dataset.name, "data_file": str(data.resolve()), "labels": table.labels,
+            "epochs": epochs, "fit_seconds": round(fit_seconds, 1),
             "ctgan_version": __version__, "cpu": platform.processor() or platform.machine(), **result}
 
 

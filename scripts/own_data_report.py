@@ -12,7 +12,9 @@ import sys
 from pathlib import Path
 
 from veegan.data.catalog import make_dataset
+from veegan.data.own_table import TableDataset
 from veegan.experiments.compare import table_metrics_table
+from veegan.table_config import TableConfig
 from veegan.training.run_dir import read_run_config
 
 METHODS = ("gan", "veegan", "pacgan", "ctgan")
@@ -32,10 +34,15 @@ def kept_results(table_dir: Path) -> dict[str, list[dict]]:
 def baseline_rows(table_dir: Path, samples: int) -> list[dict] | None:
     """The Gaussian mixture's row for each seed, scored as the runs were; None without a kept run."""
     configs = sorted(table_dir.glob("*/seed*/config.yaml"))
-    if not configs:
-        return None
-    config = read_run_config(configs[0].parent)
-    dataset = make_dataset(config.dataset, config.data_file, config.data_dir, config.table)
+    if configs:
+        config = read_run_config(configs[0].parent)
+        dataset = make_dataset(config.dataset, config.data_file, config.data_dir, config.table)
+    else:  # CTGAN's rows alone: they name the table and its labels column
+        kept = sorted(table_dir.glob("ctgan/seed*/metrics.json"))
+        if not kept:
+            return None
+        ctgan = json.loads(kept[0].read_text())
+        dataset = TableDataset(ctgan["data_file"], TableConfig(labels=ctgan["labels"]))
     return [dataset.coverage.baseline_scores(samples, seed) for seed in BASELINE_SEEDS]
 
 
