@@ -240,3 +240,18 @@ def test_the_api_trains_on_a_dataframe_and_samples_one_back(tmp_path):
     assert veegan.load(tmp_path / "run").evaluate()["real"]["classes"] == 3
     with pytest.raises(VeeganError, match="N x D"):
         veegan.train("gan", data=np.zeros(5), out=tmp_path / "bad", steps=4, progress=False)
+
+
+def test_chunks_that_disagree_on_a_columns_type(capsys, tmp_path, monkeypatch):
+    from veegan.data import table_files
+
+    monkeypatch.setattr(table_files, "CHUNK_ROWS", 10)  # the CSV is read 10 rows at a time
+    rows = "".join(f"{i},{i * 0.5}\n" for i in range(25))
+    (tmp_path / "late_text.csv").write_text("a,b\n" + rows + "26,oops\n" + rows)
+    rc, _, err = cli(capsys, "train", "--data", tmp_path / "late_text.csv", "--out", tmp_path / "r1", *TINY)
+    assert_one_line_error(rc, err, "mixes numbers and text", "'oops'")
+    (tmp_path / "late_gap.csv").write_text("a,b\n" + rows + "26,\n" + rows)
+    rc, _, err = cli(capsys, "train", "--data", tmp_path / "late_gap.csv", "--out", tmp_path / "r2", *TINY)
+    assert_one_line_error(rc, err, "missing", "data row 26")
+    frame = read_table(tmp_path / "late_text.csv")
+    assert len(frame) == 51
