@@ -15,13 +15,14 @@ Then, resumable (a seed whose metrics.json exists is skipped):
     /work/ctgan-venv/bin/python benchmarks/ctgan_reference.py --data wine.csv --labels target \\
         --seeds 0 1 2 --results docs/results/own-data
 
-writes RESULTS/<table>/ctgan/seed<k>/metrics.json (veegan's metrics, fit seconds, versions).
+writes RESULTS/<table>/ctgan/seed<k>/metrics.json (veegan's metrics, fit seconds, versions, the
+CPU model and torch's thread count). A seed repeats its metrics exactly at the same thread
+count, but one thread and two give different fits: run with OMP_NUM_THREADS=1 to compare.
 """
 from __future__ import annotations
 
 import argparse
 import json
-import platform
 import time
 from pathlib import Path
 
@@ -35,6 +36,12 @@ from veegan.evaluation.evaluate import evaluation_seed, score
 from veegan.table_config import TableConfig
 
 EVAL_SAMPLES = 2500  # as a veegan run's schedule.eval_samples: capped at the held-out rows
+
+
+def cpu_model() -> str:
+    """The CPU's model name, from /proc/cpuinfo."""
+    with open("/proc/cpuinfo") as cpuinfo:
+        return next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), "unknown")
 
 
 def fit_and_score(data: Path, table: TableConfig, seed: int, epochs: int) -> dict:
@@ -62,7 +69,7 @@ def fit_and_score(data: Path, table: TableConfig, seed: int, epochs: int) -> dic
     result = score(dataset, encoded, dataset.real_rows(n, g))
     return {"method": "ctgan", "dataset": dataset.name, "data_file": str(data.resolve()), "labels": table.labels,
             "epochs": epochs, "fit_seconds": round(fit_seconds, 1),
-            "ctgan_version": __version__, "cpu": platform.processor() or platform.machine(), **result}
+            "ctgan_version": __version__, "cpu": cpu_model(), "torch_threads": torch.get_num_threads(), **result}
 
 
 def main() -> None:

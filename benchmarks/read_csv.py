@@ -9,12 +9,15 @@ Each reader runs in a fresh process (its peak resident memory is its own):
     .venv/bin/python benchmarks/read_csv.py [--rows 1000000] [--columns 50] [--workdir /tmp/veegan-read-bench]
 
 The CSV is written once into the work folder and reused. Prints a markdown table with the
-ratios to pandas alone and the size of the float32 array, for scale.
+ratios to pandas alone and the size of the float32 array, for scale, and the machine: the CPU
+model, whether it has AVX-512, the thread settings and the load average before and after (on a
+shared machine the seconds move with the load; the memory does not).
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -38,8 +41,8 @@ PATH = {path!r}
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 started = time.perf_counter()
 result = {call}
-print(json.dumps({{"seconds": time.perf_counter() - started,
-                   "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - before}}))
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({{"seconds": time.perf_counter() - started, "peak_mib": peak - before, "process_peak_mib": peak}}))
 """
 
 
@@ -60,6 +63,20 @@ def measure(imports: str, call: str, path: Path) -> dict[str, float]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def machine() -> str:
+    """The CPU model, AVX-512 or not, the thread settings the readers see, and the load."""
+    import pyarrow
+
+    with open("/proc/cpuinfo") as cpuinfo:
+        lines = cpuinfo.read().splitlines()
+    model = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), "unknown")
+    flags = next((line.split(":", 1)[1].split() for line in lines if line.startswith("flags")), [])
+    avx512 = "AVX-512" if any(flag.startswith("avx512") for flag in flags) else "no AVX-512"
+    threads = ", ".join(f"{name}={os.environ.get(name, 'unset')}" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"))
+    return (f"{model} ({avx512}), {os.cpu_count()} CPUs; {threads}; pyarrow threads {pyarrow.cpu_count()}; "
+            f"load average {os.getloadavg()[0]:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -72,15 +89,16 @@ def main() -> None:
         started = time.perf_counter()
         write_csv(path, args.rows, args.columns)
         print(f"wrote {path} in {time.perf_counter() - started:.0f} s")
-    cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
-    print(f"{args.rows:,} x {args.columns} numeric CSV, {path.stat().st_size / 2**20:,.0f} MiB on disk; {cpu}; "
+    print(f"{args.rows:,} x {args.columns} numeric CSV, {path.stat().st_size / 2**20:,.0f} MiB on disk; {machine()}; "
           f"the float32 array {args.rows * args.columns * 4 / 2**20:,.0f} MiB, float64 {args.rows * args.columns * 8 / 2**20:,.0f} MiB\n")
-    print("| reader | seconds | x pandas alone | memory added at peak (MiB) | x pandas alone |\n|---|---|---|---|---|")
+    print("| reader | seconds | x pandas alone | memory added at peak (MiB) | x pandas alone | process peak RSS (MiB) |\n"
+          "|---|---|---|---|---|---|")
     results = {name: measure(*reader, path) for name, reader in READERS.items()}
     first = next(iter(results.values()))
     for name, r in results.items():
         print(f"| {name} | {r['seconds']:.2f} | {r['seconds'] / first['seconds']:.2f} | {r['peak_mib']:,.0f} | "
-              f"{r['peak_mib'] / first['peak_mib']:.2f} |")
+              f"{r['peak_mib'] / first['peak_mib']:.2f} | {r['process_peak_mib']:,.0f} |")
+    print(f"\nload average after: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":
