@@ -121,10 +121,6 @@ class TableDataset(Dataset):
     def train_labels(self) -> np.ndarray | None:
         return None if self.labels is None else self.labels[self.train_rows]
 
-    @property
-    def holdout_labels(self) -> np.ndarray | None:
-        return None if self.labels is None else self.labels[self.holdout_rows]
-
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         return self.on_device("data")[draw(torch.randint, len(self.data), (n,), generator=generator, device=self.device)]
 
