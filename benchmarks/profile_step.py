@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> None:
     set_threads(1)
 
     from veegan.backend import runtime
-    from veegan.config import parse_assignments
+    from veegan.config_values import parse_assignments
     from veegan.configure import build_config
     from veegan.data.catalog import make_dataset
     from veegan.methods import build_method

@@ -40,7 +40,7 @@ class StepRunner:
         dataset = make_dataset(config.dataset)
         torch.manual_seed(config.seed)
         runtime.apply(config.runtime)
-        method, optimizer = build_on(config, dataset.shape, torch.device("cpu"))
+        method, optimizer = build_on(config, dataset, torch.device("cpu"))
         average = generator_average(method, config.ema.decay)
         self.steps = 0
 
@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=1.0, help="length of one timed round per runner")
     args = parser.parse_args(argv)
     set_threads(args.threads)
-    from veegan.config import merge
+    from veegan.config_values import merge
     from veegan.configure import build_config
     from veegan.experiments.stabilisers import DEFAULT_SETTINGS, STABILISERS
 

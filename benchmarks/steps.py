@@ -77,22 +77,26 @@ class Runner:
         from veegan.backend.device import resolve_device
         from veegan.data.catalog import make_dataset
 
-        self.implementation, self.torch = implementation, torch
+        self.implementation, self.torch, self.routes = implementation, torch, None
         self.device = resolve_device(config.runtime.device)
         dataset = make_dataset(config.dataset, config.data_file, config.data_dir).to(self.device)
         torch.manual_seed(config.seed)
         if implementation == "project":
+            from veegan.backend.precision import StepPrecision
             from veegan.training.session import build_on
             from veegan.training.trainer import training_step
 
             runtime.apply(config.runtime)
             self.onednn = torch.backends.mkldnn.matmul.fp32_precision if hasattr(torch.backends.mkldnn, "matmul") else None
-            method, optimizer = build_on(config, dataset.shape, self.device)
+            self.routes = config.runtime.cpu_routes
+            precision = StepPrecision(config.runtime.precision, self.device, config.runtime.channels_last)
+            method, optimizer = build_on(config, dataset, self.device)
+            precision.prepare(method)
             method.check_batch_size(config.batch_size)
             self.steps = 0
 
             def step() -> None:
-                training_step(method, optimizer, dataset, config.batch_size, self.steps)
+                training_step(method, optimizer, dataset, config.batch_size, self.steps, precision)
                 self.steps += 1
             self._step: Callable[[], None] | None = step
         elif implementation == "plain":
@@ -118,6 +122,10 @@ class Runner:
             return
         if self.onednn is not None:  # a process-wide setting: each implementation brings its own
             self.torch.backends.mkldnn.matmul.fp32_precision = self.onednn
+        if self.routes is not None:  # so are the CPU code routes
+            from veegan.backend import set_cpu_routes
+
+            set_cpu_routes(self.routes)
         for _ in range(n):
             self._step()
         if self.device.type == "cuda":  # wait for the queued kernels before the clock is read

@@ -10,16 +10,8 @@ import pytest
 import yaml
 
 from veegan.cli import main
-from veegan.config import (
-    DEFAULT_STEPS,
-    ModelConfig,
-    TrainConfig,
-    coerce,
-    merge,
-    parse_assignments,
-    read_yaml,
-    write_yaml,
-)
+from veegan.config import DEFAULT_STEPS, ModelConfig, TrainConfig
+from veegan.config_values import coerce, merge, parse_assignments, read_yaml, write_yaml
 from veegan.configure import build_config, resolve_config
 from veegan.errors import VeeganError
 

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from veegan.api import load
-from veegan.config import merge
+from veegan.config_values import merge
 from veegan.configure import resolve_config
 from veegan.training import checkpoint
 from veegan.training.trainer import train

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from veegan.backend.device import resolve_device, rng_state, saved_device_kind, set_rng_state
-from veegan.config import merge
+from veegan.config_values import merge
 from veegan.configure import resolve_config
 from veegan.errors import VeeganError
 from veegan.training import checkpoint

@@ -12,7 +12,7 @@ import torch
 import torch.multiprocessing as mp
 
 from veegan.training import checkpoint
-from veegan.config import merge
+from veegan.config_values import merge
 from veegan.configure import resolve_config
 
 STEPS = 6

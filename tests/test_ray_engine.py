@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from veegan.config import parse_assignments
+from veegan.config_values import parse_assignments
 from veegan.configure import resolve_config
 from veegan.errors import VeeganError
 from veegan.experiments import table1 as reproduce

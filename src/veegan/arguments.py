@@ -106,6 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="replace a run that DIR already holds")
     p.add_argument("--quiet", action="store_true", help="no progress bar or messages")
     p.add_argument("--device", help="runtime.device: " + DEVICE_HELP)
+    p.add_argument("--precision", choices=["fp32", "bf16", "fp16"],
+                   help="runtime.precision of the training step: fp32 (default), bf16 (CPU with AVX512-BF16/AMX, "
+                        "or CUDA) or fp16 (CUDA); evaluation is always fp32")
 
     p = commands.add_parser("evaluate", help="print the metrics of a trained run beside the real data")
     p.add_argument("run_dir", metavar="DIR")

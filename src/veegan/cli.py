@@ -123,6 +123,7 @@ def cmd_train(args: argparse.Namespace) -> None:
 
     try:
         device = [f"runtime.device={args.device}"] if args.device else []
+        device += [f"runtime.precision={args.precision}"] if args.precision else []
         train(args.method, args.dataset, out=args.out, data=args.data, data_dir=args.data_dir, steps=args.steps,
               seed=args.seed, config_file=args.config, overrides=table_overrides(args) + args.overrides + device,
               preset=args.preset, resume=args.resume,

@@ -15,7 +15,8 @@ import dataclasses
 from pathlib import Path
 from typing import Any, Mapping
 
-from .config import TrainConfig, build_dataclass, coerce, merge, parse_assignments, plain, read_yaml
+from .config import TrainConfig
+from .config_values import build_dataclass, coerce, merge, parse_assignments, plain, read_yaml
 from .data.catalog import DATASETS
 from .methods import method_class
 from .methods.external import canonical_name

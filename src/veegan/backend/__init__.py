@@ -4,8 +4,10 @@
 - :mod:`.lookahead`: Unrolled GAN's discriminator gradient written out for an MLP D;
 - :mod:`.runtime`: process-wide settings (threads, oneDNN matmuls, the allocator).
 
+- :mod:`.precision`: mixed precision and channels_last (``runtime.precision``, ``runtime.channels_last``).
+
 The code routes of the first two are one switch, ``runtime.cpu_routes`` (default on). They act on
-CPU tensors only: a tensor on another device always takes PyTorch's own route.
+float32 CPU tensors only: a tensor on another device, or under autocast, always takes PyTorch's own route.
 """
 from __future__ import annotations
 
@@ -21,5 +23,7 @@ def set_cpu_routes(enabled: bool) -> None:
 
 
 def cpu_routes(*tensors: torch.Tensor | None) -> bool:
-    """Whether the CPU routes may take these tensors: switched on, and all of them on the CPU."""
-    return _cpu_routes and all(t is None or t.device.type == "cpu" for t in tensors)
+    """Whether the CPU routes may take these tensors: switched on, all of them on the CPU, and
+    float32 arithmetic (under ``runtime.precision`` bf16's autocast, PyTorch's own route)."""
+    return (_cpu_routes and all(t is None or t.device.type == "cpu" for t in tensors)
+            and not torch.is_autocast_enabled("cpu"))

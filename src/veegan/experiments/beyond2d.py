@@ -15,7 +15,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from ..config import parse_assignments  # noqa: E402
+from ..config_values import parse_assignments  # noqa: E402
 from ..configure import resolve_config  # noqa: E402
 from ..data.family import FamilyMember, family_mixture, family_names  # noqa: E402
 from ..errors import VeeganError  # noqa: E402

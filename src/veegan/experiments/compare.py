@@ -9,7 +9,7 @@ from typing import Any, Sequence
 import torch
 
 from ..api import load
-from ..config import parse_assignments
+from ..config_values import parse_assignments
 from ..configure import resolve_config
 from ..errors import VeeganError
 from ..evaluation.evaluate import is_scored, short_summary
@@ -56,20 +56,22 @@ def compare(
     out.mkdir(parents=True, exist_ok=True)
     store = ResultStore(results, out) if results is not None else None
     finals, wall = run_jobs(jobs, workers, store=store, launch=launch)
-    results = {label: [finals[(label, seed)] for seed in range(seeds)] for label in labels}
+    by_method = {label: [finals[(label, seed)] for seed in range(seeds)] for label in labels}
 
-    table = metrics_table(results, dataset)
+    table = metrics_table(by_method, dataset)
     (out / "comparison.md").write_text(table)
-    (out / "comparison.json").write_text(json.dumps(results, indent=2) + "\n")
+    (out / "comparison.json").write_text(json.dumps(by_method, indent=2) + "\n")
+    written = [out / "comparison.md"]
     if all((out / label / "seed0" / CHECKPOINT_NAME).is_file() for label in labels):
         _plot(list(labels), out, pairs)
+        written.append(out / "comparison.png")
     else:
-        print(f"comparison.png not drawn: seed 0's runs are kept in {results}, without the checkpoints it needs")
+        print(f"comparison.png not drawn: seed 0's runs are kept in {results} without the checkpoints it needs")
     places = {job.key: store.log_place(job.run_dir) if store else job.run_dir for job in jobs}
     write_curves(places, finals, {job.key: dataset for job in jobs}, out / "curves.png")
     print(table)
-    print(f"wrote {out / 'comparison.md'}, {out / 'comparison.png'} and {out / 'curves.png'}; wall time {wall:.0f} s")
-    return results
+    print(f"wrote {', '.join(map(str, written))} and {out / 'curves.png'}; wall time {wall:.0f} s")
+    return by_method
 
 
 def metrics_table(results: dict[str, list[dict[str, Any]]], dataset: str) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from ..configure import resolve_config
-from ..config import merge
+from ..config_values import merge
 from ..errors import VeeganError
 from ..methods import method_label, method_labels
 from .figures import density_figure

@@ -12,7 +12,8 @@ from typing import Any, Sequence
 import torch
 
 from ..api import load
-from ..config import TrainConfig, merge
+from ..config import TrainConfig
+from ..config_values import merge
 from ..configure import resolve_config
 from ..data.base import Dataset, pixels_to_float
 from ..data.catalog import make_dataset

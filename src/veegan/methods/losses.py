@@ -2,13 +2,32 @@
 
 Sign convention of the paper (Section 2 and eq. 4): the discriminator's logit estimates
 log q_gamma / p, so it is trained to be *high on generated* samples and low on real ones.
+
+Every loss is computed in float32, whatever the precision of the networks' outputs
+(``runtime.precision`` bf16 or fp16 runs the networks under autocast; a loss's reductions and
+softplus keep float32's precision, as CUDA's autocast does for its own loss functions).
 """
 from __future__ import annotations
+
+import functools
+from typing import Callable
 
 import torch
 import torch.nn.functional as tf
 
+HALF_TYPES = (torch.bfloat16, torch.float16)
 
+
+def in_float32(loss: Callable[..., torch.Tensor]) -> Callable[..., torch.Tensor]:
+    """Compute ``loss`` on float32 copies of its half-precision tensor arguments (float32 and
+    float64 tensors pass unchanged, without a copy)."""
+    @functools.wraps(loss)
+    def wrapped(*tensors: torch.Tensor) -> torch.Tensor:
+        return loss(*(t.float() if t.dtype in HALF_TYPES else t for t in tensors))
+    return wrapped
+
+
+@in_float32
 def logistic_discriminator_loss(logits_generated: torch.Tensor, logits_real: torch.Tensor) -> torch.Tensor:
     """Eq. (6), O_LR = -E_gamma[log sigma(D)] - E_theta[log(1 - sigma(D))]; Algorithm 1, line 7.
 
@@ -26,24 +45,28 @@ def r1_penalty(logits_real: torch.Tensor, real_inputs: tuple[torch.Tensor, ...],
     return 0.5 * sum(gamma * g.square().flatten(1).sum(dim=1) for gamma, g in zip(gammas, grads) if gamma).mean()
 
 
+@in_float32
 def adversarial_generator_term(logits_generated: torch.Tensor) -> torch.Tensor:
     """The first term of eq. (5): (1/N) sum_i D_omega(z_i, x_g_i), the raw logit (VEEGAN's
     generator term, Algorithm 1, line 11)."""
     return logits_generated.mean()
 
 
+@in_float32
 def minimax_generator_loss(logits_generated: torch.Tensor) -> torch.Tensor:
     """The generator's side of the minimax objective O_gan (Section 2, the equation before eq. 1):
     min_gamma E_z[log sigma(D(G(z)))]."""
     return -tf.softplus(-logits_generated).mean()
 
 
+@in_float32
 def non_saturating_generator_loss(logits_generated: torch.Tensor) -> torch.Tensor:
     """Goodfellow et al.'s "enhanced" loss the paper uses for its baselines (Section 5.2):
     max E_z[log(1 - sigma(D(G(z))))], i.e. min E_z[softplus(D(G(z)))]."""
     return tf.softplus(logits_generated).mean()
 
 
+@in_float32
 def non_saturating_encoder_loss(logits_encoded: torch.Tensor) -> torch.Tensor:
     """ALI's encoder E: its side of eq. (6) with the non-saturating trick (Section 5.2): E wants
     D to take (E(x), x) for a generated pair, max E_x[log sigma(D(E(x), x))], i.e.
@@ -51,6 +74,7 @@ def non_saturating_encoder_loss(logits_encoded: torch.Tensor) -> torch.Tensor:
     return tf.softplus(-logits_encoded).mean()
 
 
+@in_float32
 def gaussian_nll_reconstruction(z: torch.Tensor, z_reconstructed: torch.Tensor) -> torch.Tensor:
     """d(z, F(G(z))) of eq. (3) and (5) as the authors' code computes it:
     0.5 * sum_k (z_k - F(G(z))_k)^2, the negative log-density of z under p_theta(z|x) = N(F(x), I)
@@ -58,12 +82,14 @@ def gaussian_nll_reconstruction(z: torch.Tensor, z_reconstructed: torch.Tensor) 
     return 0.5 * (z - z_reconstructed).square().sum(dim=1).mean()
 
 
+@in_float32
 def mse_reconstruction(z: torch.Tensor, z_reconstructed: torch.Tensor) -> torch.Tensor:
     """d(z, F(G(z))) as a mean squared error: the l2 loss of Section 3.1 averaged over batch
     *and* the K dimensions (so K times weaker than 0.5 * sum of squares / 0.5)."""
     return (z - z_reconstructed).square().mean()
 
 
+@in_float32
 def data_autoencoder_loss(x: torch.Tensor, x_reconstructed: torch.Tensor) -> torch.Tensor:
     """VEEGAN + DAE's data loss ||x - G(F(x))||_2^2 (Section 5.3), summed over dimensions and
     averaged over the batch."""

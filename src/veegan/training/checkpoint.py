@@ -51,10 +51,13 @@ def load(path: Path) -> dict[str, Any]:
 
 def training_state(
     config: Any, method: torch.nn.Module, optimizer: torch.optim.Optimizer, step: int, average: Any = None,
+    grad_scaler: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Everything needed to continue exactly: networks, optimizer, step, RNG, configuration, and
-    the generator average (``ema.decay``) when there is one."""
+    """Everything needed to continue exactly: networks, optimizer, step, RNG, configuration, the
+    generator average (``ema.decay``) and fp16's loss scale (``grad_scaler``) when there are."""
     extra = {} if average is None else {"generator_average": device.to_cpu(average.state_dict())}
+    if grad_scaler:
+        extra["grad_scaler"] = grad_scaler
     return {
         "veegan_version": __version__,
         "config": config.to_dict(),

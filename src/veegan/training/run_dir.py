@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from ..backend.device import saved_device_kind
-from ..config import TrainConfig, read_yaml
+from ..config import TrainConfig
+from ..config_values import read_yaml
 from ..configure import build_config
 from ..data.catalog import DATASETS
 from ..errors import VeeganError
@@ -28,7 +29,7 @@ RUN_FILES = (CONFIG_NAME, CHECKPOINT_NAME, METRICS_LOG_NAME, FINAL_METRICS_NAME,
 # Keys that --resume may change: extending a run's length is the only change that keeps it one run.
 # a longer or shorter run of the same configuration is the same run, and so is one on another
 # device (the same maths, rounded in another order)
-RESUMABLE_CHANGES = {"steps", "runtime.device", "runtime.tf32"}
+RESUMABLE_CHANGES = {"steps", "runtime.device", "runtime.tf32", "runtime.precision", "runtime.channels_last"}
 # what `--resume` may also change, e.g. after a divergence: the run goes on from its checkpoint
 # with the new values (and is, from then on, a run of the new configuration)
 RESUME_ADJUSTABLE = {"optim.lr_generator", "optim.lr_reconstructor", "optim.lr_discriminator", "schedule.on_divergence"}
@@ -108,9 +109,10 @@ def config_differences(old: Mapping[str, Any], new: Mapping[str, Any], prefix: s
 
 def restore_checkpoint(
     run_dir: Path, config: TrainConfig, method: Any, optimizer: Any, warn: bool = True, average: Any = None,
+    precision: Any = None,
 ) -> int:
     """Load the run's checkpoint into fresh ``method`` and ``optimizer`` (and the generator
-    ``average`` of ``ema.decay``, if given) and return its step;
+    ``average`` of ``ema.decay`` and fp16's loss scale in ``precision``, if given) and return its step;
     refuse a checkpoint of another configuration or model with a one-line error. Training on
     from a checkpoint of another kind of device is allowed, with a one-line warning (``warn``)."""
     state = checkpoint.load(Path(run_dir) / CHECKPOINT_NAME)
@@ -120,6 +122,8 @@ def restore_checkpoint(
     step = checkpoint.restore(state, method, optimizer, config.steps)
     if average is not None:
         average.load_state_dict(state.get("generator_average"))
+    if precision is not None:
+        precision.load_state_dict(state.get("grad_scaler", {}))
     saved, now = saved_device_kind(state.get("rng")), next(method.parameters()).device.type
     if warn and saved != now:
         print(f"veegan: warning: {run_dir} was trained on {saved} and continues on {now}: the continuation "

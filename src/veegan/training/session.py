@@ -16,7 +16,9 @@ from tqdm import tqdm
 
 from ..backend import runtime
 from ..backend.device import resolve_device
-from ..config import TrainConfig, write_yaml
+from ..backend.precision import StepPrecision
+from ..config import TrainConfig
+from ..config_values import write_yaml
 from ..data.base import Dataset
 from ..data.catalog import make_dataset
 from ..errors import VeeganError
@@ -71,6 +73,7 @@ class Session:
         self.device = distributed.setup(resolve_device(config.runtime.device))  # an unavailable one: refused here
         config = dataclasses.replace(config, runtime=dataclasses.replace(config.runtime, device=str(self.device)))
         self.config, self.out_dir, self.main = config, out_dir, distributed.is_main()
+        self.precision = StepPrecision(config.runtime.precision, self.device, config.runtime.channels_last)  # fp16 on a CPU: refused here
         ranks = distributed.world_size()
         # everything that can reject the configuration or the data comes before DIR is touched
         if config.batch_size % ranks:
@@ -78,11 +81,13 @@ class Session:
         self.dataset = distributed.first_on_main(lambda: checked_dataset(config)).to(self.device)  # a download happens once
         torch.manual_seed(config.seed)  # the CPU's and every device's generator
         self.method, self.optimizer = build_on(config, self.dataset, self.device)
+        self.precision.prepare(self.method)
         self.method.check_batch_size(config.batch_size // ranks)
         self.average = generator_average(self.method, config.ema.decay)  # None unless ema.decay > 0
         resuming = distributed.decided_by_main(lambda: run_dir.prepare(out_dir, config, resume=resume, overwrite=overwrite))
         runtime.apply(config.runtime)
-        self.start = run_dir.restore_checkpoint(out_dir, config, self.method, self.optimizer, average=self.average) if resuming else 0
+        self.start = run_dir.restore_checkpoint(out_dir, config, self.method, self.optimizer, average=self.average,
+                                                precision=self.precision) if resuming else 0
         self.last_good = self.start if resuming else None  # the step of the checkpoint on disk
         self.model = self.method if ranks == 1 else nn.parallel.DistributedDataParallel(
             self.method, device_ids=[self.device] if self.device.type == "cuda" else None, find_unused_parameters=True)
@@ -152,7 +157,8 @@ class Session:
             self.say(f"step {step}: {what}; checkpoint not written (the one of step {self.last_good} is kept)")
             return
         if self.main:
-            state = checkpoint.training_state(self.config, self.method, self.optimizer, step, self.average)
+            state = checkpoint.training_state(self.config, self.method, self.optimizer, step, self.average,
+                                              self.precision.state_dict())
             checkpoint.save_atomic(state, self.out_dir / checkpoint.CHECKPOINT_NAME)
         self.last_good = step
 

@@ -12,6 +12,7 @@ from typing import Callable, Iterable
 import torch
 from torch import nn
 
+from ..backend.precision import FP32, StepPrecision
 from ..config import TrainConfig
 from ..data.base import Dataset
 from ..errors import VeeganError
@@ -24,20 +25,23 @@ StepHook = Callable[[int], None]
 
 
 def training_step(
-    model: nn.Module, optimizer: torch.optim.Optimizer, dataset: Dataset, batch_size: int, step: int
+    model: nn.Module, optimizer: torch.optim.Optimizer, dataset: Dataset, batch_size: int, step: int,
+    precision: StepPrecision = FP32,
 ) -> dict[str, torch.Tensor]:
     """One iteration of the method's algorithm: a fresh batch, one backward pass of the sum of
     its loss terms, one update of all networks. ``model`` is the method, or the method wrapped in
     DistributedDataParallel; in a multi-process run ``batch_size`` is the global batch and each
-    rank trains on its shard. Returns the detached loss terms (read back only at log intervals)."""
+    rank trains on its shard. ``precision`` says how the arithmetic runs (``runtime.precision``:
+    the loss terms under autocast, fp16's loss scaling). Returns the detached loss terms (read
+    back only at log intervals)."""
     with distributed.sharded_draws():
-        x_real = distributed.shard(dataset.sample(batch_size))
-        terms = model(x_real, step)
+        x_real = precision.batch(distributed.shard(dataset.sample(batch_size)))
+        with precision.autocast():
+            terms = model(x_real, step)
     if not terms:
         raise VeeganError(f"{type(model).__name__}.training_loss returned no loss terms")
     optimizer.zero_grad(set_to_none=True)
-    sum(terms.values()).backward()
-    optimizer.step()
+    precision.backward_and_step(sum(terms.values()), optimizer)
     return {name: term.detach() for name, term in terms.items()}
 
 
@@ -57,7 +61,7 @@ def train(
             if distributed.any_rank(stop.requested):  # Ctrl-C arrived during the last step: save a consistent state
                 run.checkpoint(step)
                 raise KeyboardInterrupt
-            terms = training_step(run.model, run.optimizer, run.dataset, config.batch_size, step)
+            terms = training_step(run.model, run.optimizer, run.dataset, config.batch_size, step, run.precision)
             step += 1
             for hook in hooks:
                 hook(step)
