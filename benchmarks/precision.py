@@ -13,10 +13,15 @@ a case is built from the same seed and timed in interleaved rounds (median of ``
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
+import struct
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -43,6 +48,15 @@ def case_config(method: str, dataset: str, precision: str, channels_last: bool, 
                    "method_options": {"reconstructor_pretrain_steps": 0} if method == "veegan" else {}}
     return build_config(values)
 
+def random_mnist(folder: Path, n: int = 10_000) -> Path:
+    """MNIST's training files (IDX, gzip) holding ``n`` random 28 x 28 images and labels."""
+    rng = np.random.default_rng(0)
+    for name, array in (("train-images-idx3-ubyte.gz", rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)),
+                        ("train-labels-idx1-ubyte.gz", rng.integers(0, 10, n, dtype=np.uint8))):
+        header = struct.pack(">HBB", 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+        (folder / name).write_bytes(gzip.compress(header + array.tobytes(), compresslevel=1))
+    return folder
+
 
 def label(precision: str, channels_last: bool) -> str:
     return precision + (" channels_last" if channels_last else "")
@@ -53,7 +67,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--conv-width", type=int, default=64, help="DCGAN's base width (64: the paper's)")
-    parser.add_argument("--mnist", help="folder of the MNIST files (default: veegan's cache)")
+    parser.add_argument("--mnist", help="folder of the MNIST files (default: random pixels in MNIST's format; "
+                        "a step costs the same)")
     parser.add_argument("--cases", nargs="+", default=[f"{m}:{d}" for m, d in CASES], metavar="METHOD:DATASET")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=2.0, help="length of one timed round")
@@ -61,6 +76,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     set_threads(args.threads)
     import torch
+
+    scratch = tempfile.TemporaryDirectory()
+    args.mnist = args.mnist or str(random_mnist(Path(scratch.name)))
 
     print(f"torch {torch.__version__}, {args.threads} thread(s), device {args.device}, DCGAN width {args.conv_width}")
     print("| method | dataset | precision | steps/s | x fp32 |\n|---|---|---|---:|---:|")
@@ -79,6 +97,7 @@ def main(argv: list[str] | None = None) -> None:
         Path(args.json).write_text(json.dumps({"threads": args.threads, "device": args.device,
                                                "conv_width": args.conv_width, "torch": torch.__version__,
                                                "results": records}, indent=1))
+    scratch.cleanup()
 
 
 if __name__ == "__main__":

@@ -63,6 +63,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=1.0, help="length of one timed round per runner")
+    parser.add_argument("--settings", nargs="+", help="settings of veegan.experiments.stabilisers.STABILISERS to time "
+                        "beside plain (default: each stabiliser alone, and all)")
+    parser.add_argument("--no-vae", action="store_true", help="leave out the VAEs' table")
     args = parser.parse_args(argv)
     set_threads(args.threads)
     from veegan.config_values import merge
@@ -74,7 +77,7 @@ def main(argv: list[str] | None = None) -> None:
 
     print(f"# {platform.processor() or platform.machine()}, {args.threads} thread(s), {args.dataset}, batch 500; "
           f"median of {args.repeats} interleaved rounds")
-    settings = [*DEFAULT_SETTINGS, "all"]
+    settings = ["plain", *args.settings] if args.settings else [*DEFAULT_SETTINGS, "all"]
     print("\n| method | plain steps/s | " + " | ".join(f"{s} (x plain)" for s in settings[1:]) + " |")
     print("|---|---|" + "---|" * (len(settings) - 1))
     for method in args.methods:
@@ -82,6 +85,8 @@ def main(argv: list[str] | None = None) -> None:
         rates = steps_per_second(runners, args.repeats, args.seconds)
         cells = [f"{rates[s] / rates['plain']:.2f}" for s in settings[1:]]
         print(f"| {method} | {rates['plain']:.0f} | " + " | ".join(cells) + " |", flush=True)
+    if args.no_vae:
+        return
     runners = {method: StepRunner(config(method, {})) for method in ["gan", *LIKELIHOOD]}
     rates = steps_per_second(runners, args.repeats, args.seconds)
     print("\n| method | steps/s | x gan |\n|---|---|---|")

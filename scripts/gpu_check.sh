@@ -4,8 +4,13 @@
 #   2. the CUDA tests and the device tests (meta-device check, refusals);
 #   3. the harness (benchmarks/steps.py --device cuda): every method on ring and hd1200, beside
 #      the plain loop on the same GPU;
-#   4. VEEGAN on the ring for the paper's 100,000 steps on CUDA: wall time and metrics;
-#   5. with the time left, `reproduce table1 --budget paper --datasets ring --seeds 5` on the GPU,
+#   4. mixed precision (benchmarks/precision.py --device cuda): the DCGAN step and the 2-D VEEGAN
+#      step in fp32, bf16 and fp16, contiguous and channels_last, as ratios to fp32;
+#   5. Table 2 at the paper's budget (benchmarks/table2_projection.py): the first 500 steps of each
+#      method in fp32 and bf16, and the projected time of the whole table (MNIST from MNIST_DIR if
+#      set, else random pixels in MNIST's format: a step costs the same);
+#   6. VEEGAN on the ring for the paper's 100,000 steps on CUDA: wall time and metrics;
+#   7. with the time left, `reproduce table1 --budget paper --datasets ring --seeds 5` on the GPU,
 #      runs kept as they finish, then the table of what finished (printed last).
 # Logs go under $OUT when it is set (else ./gpu-check). Total budget: GPU_CHECK_SECONDS (480).
 set -uo pipefail
@@ -26,11 +31,21 @@ print("torch", torch.__version__, "cuda", torch.version.cuda, "devices", torch.c
 EOF
 
 say "CUDA and device tests"
-python -m pytest -q -p no:cacheprovider tests/test_cuda.py tests/test_devices.py 2>&1 | tail -6 | tee "$OUT/tests.log"
+python -m pytest -q -p no:cacheprovider tests/test_cuda.py tests/test_devices.py tests/test_precision.py 2>&1 | tail -6 | tee "$OUT/tests.log"
 
 say "harness on CUDA: every method on ring and hd1200, beside the plain loop on the same GPU"
 timeout 150 python benchmarks/steps.py --device cuda --datasets ring hd1200 --no-jax --repeats 3 --seconds 0.5 \
   --json "$OUT/steps-cuda.json" 2>&1 | tee "$OUT/steps-cuda.txt"
+
+say "mixed precision on CUDA: fp32, bf16, fp16, contiguous and channels_last"
+mnist=()
+[ -n "${MNIST_DIR:-}" ] && mnist=(--mnist "$MNIST_DIR")
+timeout 150 python benchmarks/precision.py --device cuda "${mnist[@]}" --repeats 3 --seconds 1 \
+  --json "$OUT/precision-cuda.json" 2>&1 | tee "$OUT/precision-cuda.txt"
+
+say "Table 2 at the paper's budget: 500 steps of each method in fp32 and bf16, and the projected time"
+timeout 180 python benchmarks/table2_projection.py --device cuda --budget paper --steps 500 "${mnist[@]}" 2>&1 \
+  | tee "$OUT/table2-projection.txt"
 
 say "VEEGAN, ring, 100,000 steps on CUDA"
 /usr/bin/time -f "wall %e s" veegan train --method veegan --dataset ring --device cuda --quiet --out "$OUT/veegan-ring" \

@@ -1,5 +1,5 @@
 """On a CUDA machine (marked ``cuda``, skipped elsewhere): a run on the GPU is reproducible under
-its seed and resumes exactly; a CPU checkpoint continues on the GPU (one step, within float
+its seed and resumes exactly; fp16 and bf16 runs train and resume with their loss scale; a CPU checkpoint continues on the GPU (one step, within float
 tolerance) and a GPU run is evaluated and sampled on the CPU; NCCL DDP with two GPUs matches
 one process. `scripts/gpu_check.sh` runs these first."""
 from __future__ import annotations
@@ -76,6 +76,21 @@ def test_a_cpu_checkpoint_continues_on_cuda_and_a_cuda_run_loads_on_the_cpu(tmp_
     assert run.method.device.type == "cpu" and run.sample(10, seed=0).shape == (10, 2)
     on_device = load(tmp_path / "gpu", device="cuda")
     assert on_device.evaluate()["modes"] == run.evaluate()["modes"]
+
+
+@pytest.mark.parametrize("precision", ["fp16", "bf16"])
+def test_a_half_precision_run_trains_and_resumes_with_its_loss_scale(tmp_path, precision):
+    extra = {"runtime": {"precision": precision}}
+    train(_config("cuda", steps=100, extra=extra), tmp_path / "run", progress=False)
+    state = checkpoint.load(tmp_path / "run" / checkpoint.CHECKPOINT_NAME)
+    assert all(v.dtype in (torch.float32, torch.int64) for v in state["method"].values())  # float32 master weights
+    if precision == "fp16":  # the scaler's state is kept, so that a resumed run continues with its scale
+        assert state["grad_scaler"]["scale"] > 0
+    else:
+        assert "grad_scaler" not in state
+    train(_config("cuda", steps=150, extra=extra), tmp_path / "run", resume=True, progress=False)
+    run = load(tmp_path / "run", device="cuda")
+    assert run.sample(10, seed=0).dtype.name == "float32" and 0 <= run.evaluate()["modes"] <= 8
 
 
 def test_images_too_large_for_the_gpu_stay_pinned_on_the_host(monkeypatch):

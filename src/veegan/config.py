@@ -15,6 +15,7 @@ from .errors import VeeganError
 from .table_config import TableConfig
 
 DEFAULT_STEPS = 100_000  # the authors' code's 100,000 iterations (docs/protocol.md)
+OBJECTIVES = ("paper", "rpgan")  # loss.objective
 
 
 @dataclass
@@ -66,9 +67,21 @@ class LossConfig:
     r1_gamma: float = 0.0
     # R1's gamma on the z input of a joint D(z, x) (ALI, VEEGAN); None = r1_gamma (beyond-2d.md)
     r1_latent_gamma: float | None = None
+    # gamma of R2, the same penalty at D's generated inputs (both inputs of a joint D); 0 = off
+    r2_gamma: float = 0.0
+    # the adversarial objective: "paper" (eq. 6 for D, each method's generator loss as the paper
+    # runs it) or "rpgan", the relativistic pairing loss of R3GAN (Huang et al. 2024) for D and
+    # for every player (veegan.methods.losses)
+    objective: str = "paper"
+    # lazy regularisation (StyleGAN2, Karras et al. 2020, Section 3.1): R1 and R2 every k-th step
+    # only, with their gammas times k; 1 = every step
+    penalty_every: int = 1
 
     def __post_init__(self) -> None:
+        _check(self.penalty_every >= 1, "loss.penalty_every must be >= 1")
         _check(0 <= self.r1_gamma < math.inf, "loss.r1_gamma must be a finite number >= 0")
+        _check(0 <= self.r2_gamma < math.inf, "loss.r2_gamma must be a finite number >= 0")
+        _check(self.objective in OBJECTIVES, f"loss.objective must be one of {', '.join(OBJECTIVES)}, not {self.objective!r}")
         _check(self.r1_latent_gamma is None or 0 <= self.r1_latent_gamma < math.inf, "loss.r1_latent_gamma must be a finite number >= 0 (or null: as loss.r1_gamma)")
 
     @property

@@ -30,7 +30,12 @@ STABILISERS: dict[str, dict[str, Any]] = {
     "r1": {"loss": {"r1_gamma": 1.0}},
 }
 DEFAULT_SETTINGS = tuple(STABILISERS)  # each stabiliser alone
-STABILISERS["all"] = merge(merge(STABILISERS["ema"], STABILISERS["spectral_norm"]), STABILISERS["r1"])  # on request
+# on request: every stabiliser at once; R3GAN's objective alone, with R1 and R2 at every step, and
+# with them lazily (every 16th step, StyleGAN2's interval)
+STABILISERS["all"] = merge(merge(STABILISERS["ema"], STABILISERS["spectral_norm"]), STABILISERS["r1"])
+STABILISERS["rpgan"] = {"loss": {"objective": "rpgan"}}
+STABILISERS["rpgan_r1_r2"] = {"loss": {"objective": "rpgan", "r1_gamma": 1.0, "r2_gamma": 1.0}}
+STABILISERS["rpgan_r1_r2_lazy"] = merge(STABILISERS["rpgan_r1_r2"], {"loss": {"penalty_every": 16}})
 
 
 def stabiliser_jobs(

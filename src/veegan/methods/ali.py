@@ -27,12 +27,14 @@ class Ali(Method):
 
     def training_loss(self, x_real: torch.Tensor, step: int) -> dict[str, torch.Tensor]:
         """D: eq. (6) on (z, G(z)) vs (E(x), x); G and E: the non-saturating losses through D
-        with detached parameters. All three update simultaneously."""
+        with detached parameters. All three update simultaneously. Under ``loss.objective``
+        rpgan, D pairs (z_i, G(z_i)) with (E(x_i), x_i), and G and E share RpGAN's player loss,
+        each through its own side of the pair."""
         D = self.discriminator
         z = self.sample_latent(len(x_real))
         x_generated, z_encoded = self.generator(z), self.encoder(x_real)
         return {
             "discriminator": self.discriminator_loss((z, x_generated), (z_encoded.detach(), x_real)),
-            "generator": non_saturating_generator_loss(frozen(D, z, x_generated)),
-            "encoder": non_saturating_encoder_loss(frozen(D, z_encoded, x_real)),
+            "generator": self.player_loss(frozen(D, z, x_generated), non_saturating_generator_loss),
+            "encoder": self.real_side_player_loss(frozen(D, z_encoded, x_real), non_saturating_encoder_loss),
         }

@@ -26,7 +26,7 @@ from ..config import ModelConfig, OptimConfig
 from ..errors import VeeganError
 from ..registry import Registry
 from ..training import distributed
-from .losses import logistic_discriminator_loss, r1_penalty
+from .losses import gradient_penalty, logistic_discriminator_loss, rpgan_discriminator_loss, rpgan_player_loss
 
 METHODS: Registry[type["Method"]] = Registry("method")
 
@@ -66,6 +66,17 @@ class Method(nn.Module):
     # gamma of R1 on the z input of a joint D(z, x) (``loss.r1_latent_gamma``, resolved: set by
     # build_method); the real pair of a joint D is (z, x)
     r1_latent_gamma: float = 0.0
+    # gamma of R2 on D's generated inputs, all of them (``loss.r2_gamma``, set by build_method)
+    r2_gamma: float = 0.0
+    # ``loss.objective`` (set by build_method): "paper" or "rpgan"
+    objective: str = "paper"
+    # ``loss.penalty_every`` (set by build_method): R1 and R2 on every k-th step, gammas times k
+    penalty_every: int = 1
+    # the step being trained (set by :meth:`forward`; lazy regularisation reads it)
+    current_step: int = 0
+    # D's logits of this step's generated and real samples, detached, kept by discriminator_loss
+    # for the players' relativistic losses (:meth:`player_loss`)
+    paired_logits: tuple[torch.Tensor, torch.Tensor] | None = None
     # the values ``--preset robust`` sets for this method (veegan.presets), nested as in
     # config.yaml; empty: none measured, the method trains as with the paper's settings
     robust_preset: ClassVar[dict[str, dict[str, object]]] = {}
@@ -88,25 +99,61 @@ class Method(nn.Module):
 
     def forward(self, x_real: torch.Tensor, step: int) -> dict[str, torch.Tensor]:
         """``training_loss``: calling the module is what DistributedDataParallel synchronises."""
+        self.current_step = step
         return self.training_loss(x_real, step)
 
     def discriminator_loss(self, generated: tuple[torch.Tensor, ...], real: tuple[torch.Tensor, ...]) -> torch.Tensor:
-        """D's loss, eq. (6): the logistic loss of ``D(*generated)`` (inputs detached) against
-        ``D(*real)``, plus the R1 penalty on the real inputs where a gamma is > 0 (with none, exactly
-        eq. (6) as before): ``r1_latent_gamma`` on a joint D's z, ``r1_gamma`` on x. ``real`` must
-        already be cut from any network that D's loss may not train."""
+        """D's loss: under the paper's objective eq. (6), the logistic loss of ``D(*generated)``
+        (inputs detached) against ``D(*real)``; under ``rpgan`` the relativistic pairing loss of
+        the i-th generated against the i-th real sample (losses.rpgan_discriminator_loss). Plus,
+        where a gamma is > 0, R1 on the real inputs (``r1_latent_gamma`` on a joint D's z,
+        ``r1_gamma`` on x) and R2 on the generated ones (``r2_gamma`` on each); with none, exactly
+        eq. (6) as before. With ``penalty_every`` k > 1 the penalties come on every k-th step
+        only, k times as strong (lazy regularisation). ``real`` must already be cut from any network
+        that D's loss may not train. Keeps both logits, detached, in ``paired_logits`` for
+        :meth:`player_loss`."""
         D = self.discriminator
-        generated = tuple(x.detach() for x in generated)
-        logits_generated = D(*generated)
-        gammas = (self.r1_latent_gamma, self.r1_gamma) if len(real) == 2 else (self.r1_gamma,)
-        if any(gammas):
+        lazy = self.penalty_every
+        weight = lazy if self.current_step % lazy == 0 else 0  # 0: not a penalty step
+        r1 = tuple(weight * g for g in ((self.r1_latent_gamma, self.r1_gamma) if len(real) == 2 else (self.r1_gamma,)))
+        r2 = (weight * self.r2_gamma,) * len(generated)
+        generated = tuple(x.detach().requires_grad_(bool(any(r2))) for x in generated)
+        if any(r1):
             real = tuple(x.detach().requires_grad_() for x in real)
-        logits_real = D(*real)
+        logits_generated, logits_real = D(*generated), D(*real)
+        self.paired_logits = (logits_generated.detach(), logits_real.detach())
         if self.observing:
-            self.observed = {"generated": generated, "real": tuple(x.detach() for x in real),
+            self.observed = {"generated": tuple(x.detach() for x in generated), "real": tuple(x.detach() for x in real),
                              "logits_generated": logits_generated.detach(), "logits_real": logits_real.detach()}
-        loss = logistic_discriminator_loss(logits_generated, logits_real)
-        return loss + r1_penalty(logits_real, real, gammas) if any(gammas) else loss
+        objective = rpgan_discriminator_loss if self.objective == "rpgan" else logistic_discriminator_loss
+        loss = objective(logits_generated, logits_real)
+        if any(r1):
+            loss = loss + gradient_penalty(logits_real, real, r1)
+        if any(r2):
+            loss = loss + gradient_penalty(logits_generated, generated, r2)
+        return loss
+
+    def player_loss(self, logits_generated: torch.Tensor, paper_form: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
+        """The generator's adversarial term: ``paper_form`` of D's logits on its samples (through
+        a frozen D) under the paper's objective; under ``rpgan`` the relativistic loss against
+        the real logits of this step's :meth:`discriminator_loss`, which must come first."""
+        if self.objective != "rpgan":
+            return paper_form(logits_generated)
+        return rpgan_player_loss(logits_generated, self._paired()[1])
+
+    def real_side_player_loss(self, logits_real: torch.Tensor, paper_form: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
+        """The adversarial term of a network that makes the real pair's z (ALI's encoder, VEEGAN's
+        reconstructor with ``reconstructor_adversarial_weight``): ``paper_form`` of D on its
+        pairs under the paper's objective; under ``rpgan`` the relativistic loss with the
+        generated logits of this step's :meth:`discriminator_loss` as constants."""
+        if self.objective != "rpgan":
+            return paper_form(logits_real)
+        return rpgan_player_loss(self._paired()[0], logits_real)
+
+    def _paired(self) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.paired_logits is None:
+            raise RuntimeError(f"{type(self).__name__}: the relativistic players' losses need discriminator_loss first")
+        return self.paired_logits
 
     @property
     def is_joint(self) -> bool:

@@ -117,6 +117,16 @@ def build_method(
     if model.spectral_norm:
         apply_spectral_norm(method.discriminator)
     method.r1_gamma, method.r1_latent_gamma = (loss.r1_gamma, latent_gamma) if loss is not None else (0.0, 0.0)
+    if loss is not None and (loss.r2_gamma or loss.objective != "paper"):
+        what = "loss.r2_gamma" if loss.r2_gamma else f"loss.objective {loss.objective}"
+        if not method.is_adversarial:
+            raise VeeganError(f"{what} acts on a discriminator, and {method_label(name)} has none")
+        if not method.uses_discriminator_loss:
+            raise VeeganError(f"{what}: {method_label(name)} does not compute D's loss with Method.discriminator_loss; "
+                              "use it (and player_loss for the players) and set uses_discriminator_loss = True")
+        method.r2_gamma, method.objective = loss.r2_gamma, loss.objective
+    if loss is not None:
+        method.penalty_every = loss.penalty_every
     if output_head is not None:  # a table's categorical columns (veegan.nets.categorical)
         if not hasattr(method.generator, "output_head"):
             raise VeeganError(f"{method_label(name)}'s generator {type(method.generator).__name__} cannot emit categorical "

@@ -46,10 +46,10 @@ class Gan(Method):
 
     def training_loss(self, x_real: torch.Tensor, step: int) -> dict[str, torch.Tensor]:
         """D: the logistic loss of O_gan (eq. 6 with x alone); G: the chosen generator loss
-        through D with detached parameters."""
+        through D with detached parameters (under ``loss.objective`` rpgan, both RpGAN's)."""
         x_generated = self.generator(self.sample_latent(len(x_real)))
         D = self.discriminator
         return {
             "discriminator": self.discriminator_loss((x_generated,), (x_real,)),
-            "generator": self.generator_loss(frozen(D, x_generated)),
+            "generator": self.player_loss(frozen(D, x_generated), self.generator_loss),
         }

@@ -36,13 +36,36 @@ def logistic_discriminator_loss(logits_generated: torch.Tensor, logits_real: tor
     return tf.softplus(-logits_generated).mean() + tf.softplus(logits_real).mean()
 
 
-def r1_penalty(logits_real: torch.Tensor, real_inputs: tuple[torch.Tensor, ...], gammas: tuple[float, ...]) -> torch.Tensor:
-    """R1 (Mescheder et al. 2018, eq. 9), beyond the paper: sum over D's inputs of
-    (gamma_i / 2) E[||grad_i D||^2] at the real inputs (z and x of a joint D's real pair, each
-    with its own gamma). ``logits_real`` must come from ``real_inputs`` that require grad; the
-    penalty keeps its graph (create_graph), so its gradient reaches D's parameters."""
-    grads = torch.autograd.grad(logits_real.sum(), real_inputs, create_graph=True)
+def gradient_penalty(logits: torch.Tensor, inputs: tuple[torch.Tensor, ...], gammas: tuple[float, ...]) -> torch.Tensor:
+    """The zero-centred gradient penalties, beyond the paper: sum over D's inputs of
+    (gamma_i / 2) E[||grad_i D(inputs)||^2], each input with its own gamma. At the real inputs
+    this is R1 (Mescheder et al. 2018, eq. 9), at the generated inputs R2 (the same formula at
+    p_theta; Huang et al. 2024, eq. 4-5, "R3GAN"). For a joint D(z, x) the inputs are both
+    halves of the pair: (F(x) + n, x) for R1, (z, G(z)) for R2. ``logits`` must come from
+    ``inputs`` that require grad; the penalty keeps its graph (create_graph), so its gradient
+    reaches D's parameters."""
+    grads = torch.autograd.grad(logits.sum(), inputs, create_graph=True)
+    grads = [g.float() if g.dtype in HALF_TYPES else g for g in grads]
     return 0.5 * sum(gamma * g.square().flatten(1).sum(dim=1) for gamma, g in zip(gammas, grads) if gamma).mean()
+
+
+@in_float32
+def rpgan_discriminator_loss(logits_generated: torch.Tensor, logits_real: torch.Tensor) -> torch.Tensor:
+    """The relativistic pairing loss (RpGAN; Jolicoeur-Martineau 2019, Huang et al. 2024 eq. 2) for
+    D, beyond the paper: E[f(D(x_real_i) - D(x_gen_i))] with f = softplus, the i-th real sample
+    paired with the i-th generated one. In this package's sign convention (D high on generated,
+    eq. 4) that is D's side of -log sigma(D(gen) - D(real)); for a joint D the samples are the
+    (z, x) pairs of eq. (6)."""
+    return tf.softplus(logits_real - logits_generated).mean()
+
+
+@in_float32
+def rpgan_player_loss(logits_generated: torch.Tensor, logits_real: torch.Tensor) -> torch.Tensor:
+    """RpGAN's other side: E[f(D(x_gen_i) - D(x_real_i))], f = softplus (Huang et al. 2024,
+    eq. 2, the generator's loss). A player's gradient flows through whichever side it produced:
+    G's through the generated logits (the real ones then are constants), an encoder's or
+    reconstructor's through the real pair's logits (the generated ones then are constants)."""
+    return tf.softplus(logits_generated - logits_real).mean()
 
 
 @in_float32

@@ -51,10 +51,11 @@ class Pacgan(Method):
             raise VeeganError(f"batch_size {batch_size} is not a multiple of method_options.pack_size {self.options.pack_size}")
 
     def training_loss(self, x_real: torch.Tensor, step: int) -> dict[str, torch.Tensor]:
-        """The GAN losses (eq. 6 for D, non-saturating for G) on packs of both sides."""
+        """The GAN losses (eq. 6 for D, non-saturating for G; or RpGAN's, pack paired with pack)
+        on packs of both sides."""
         m, D = self.options.pack_size, self.discriminator
         x_generated = pack(self.generator(self.sample_latent(len(x_real))), m)
         return {
             "discriminator": self.discriminator_loss((x_generated,), (pack(x_real, m),)),
-            "generator": non_saturating_generator_loss(frozen(D, x_generated)),
+            "generator": self.player_loss(frozen(D, x_generated), non_saturating_generator_loss),
         }

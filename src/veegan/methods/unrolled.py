@@ -16,7 +16,7 @@ from ..nets.mlp import Discriminator
 from ..nets.spectral_norm import is_parametrized
 from .base import register
 from .gan import Gan, GanOptions
-from .losses import logistic_discriminator_loss
+from .losses import logistic_discriminator_loss, rpgan_discriminator_loss, rpgan_player_loss
 
 
 @dataclass
@@ -66,14 +66,19 @@ class Unrolled(Gan):
     def training_loss(self, x_real: torch.Tensor, step: int) -> dict[str, torch.Tensor]:
         """D: eq. (6) at its current parameters (one ordinary step). G: the generator loss
         through D_{theta_K}, the discriminator unrolled K steps ahead (Metz et al., eq. 7-8).
-        With ``loss.r1_gamma`` the penalty joins D's ordinary step, not the K look-ahead steps
-        (which would need a third order of derivatives)."""
+        With ``loss.r1_gamma`` (or ``r2_gamma``) the penalty joins D's ordinary step, not the K
+        look-ahead steps (which would need a third order of derivatives). Under ``loss.objective``
+        rpgan, the look-ahead steps take RpGAN's D loss and G RpGAN's loss through D_{theta_K}."""
         x_generated = self.generator(self.sample_latent(len(x_real)))
         D = self.discriminator
-        return {
-            "discriminator": self.discriminator_loss((x_generated,), (x_real,)),
-            "generator": self.generator_loss(functional_call(D, self.look_ahead(x_generated, x_real), (x_generated,))),
-        }
+        discriminator = self.discriminator_loss((x_generated,), (x_real,))
+        theta_k = self.look_ahead(x_generated, x_real)
+        logits_generated = functional_call(D, theta_k, (x_generated,))
+        if self.objective == "rpgan":  # both sides of the pair judged by the same D_{theta_K}
+            generator = rpgan_player_loss(logits_generated, functional_call(D, theta_k, (x_real,)))
+        else:
+            generator = self.generator_loss(logits_generated)
+        return {"discriminator": discriminator, "generator": generator}
 
     def look_ahead(self, x_generated: torch.Tensor, x_real: torch.Tensor) -> dict[str, torch.Tensor]:
         """theta_K: D's parameters after K Adam steps on its loss for this batch, from its
@@ -116,10 +121,10 @@ class Unrolled(Gan):
         self, theta: torch.Tensor, unflatten: Callable[[torch.Tensor], dict[str, torch.Tensor]],
         buffers: dict[str, torch.Tensor], x_generated: torch.Tensor, x_real: torch.Tensor,
     ) -> torch.Tensor:
-        """d eq. (6) / d theta at D's flat parameters ``theta``, differentiable in ``x_generated``
-        (and ``theta``)."""
+        """d D's loss / d theta at D's flat parameters ``theta`` (eq. (6), or RpGAN's under
+        ``loss.objective`` rpgan), differentiable in ``x_generated`` (and ``theta``)."""
         plain_mlp = isinstance(self.discriminator, Discriminator) and not is_parametrized(self.discriminator)
-        if plain_mlp and backend.cpu_routes(x_real):
+        if plain_mlp and backend.cpu_routes(x_real) and self.objective == "paper":
             # speed: the MLP's gradient written out (veegan.backend.lookahead) makes G's gradient
             # through the K steps one ordinary backward pass instead of autograd's double backward
             values = list(unflatten(theta).values())
@@ -129,7 +134,8 @@ class Unrolled(Gan):
         if not theta.requires_grad:
             theta = theta.requires_grad_()
         state = {**unflatten(theta), **buffers}
-        loss = logistic_discriminator_loss(functional_call(self.discriminator, state, (x_generated,)),
-                                           functional_call(self.discriminator, state, (x_real,)))
+        objective = rpgan_discriminator_loss if self.objective == "rpgan" else logistic_discriminator_loss
+        loss = objective(functional_call(self.discriminator, state, (x_generated,)),
+                         functional_call(self.discriminator, state, (x_real,)))
         (grad,) = torch.autograd.grad(loss, theta, create_graph=not self.options.first_order)
         return grad

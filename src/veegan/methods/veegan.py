@@ -51,6 +51,11 @@ class VeeganOptions(RealPairOptions):
             raise VeeganError("method_options.reconstructor_pretrain_steps must be >= 0")
 
 
+def negated_term(logits: torch.Tensor) -> torch.Tensor:
+    """-mean D: the reconstructor's adversarial term pulls the real pairs' logits up."""
+    return -adversarial_generator_term(logits)
+
+
 @register("veegan")
 class Veegan(Method):
     """G_gamma (generator), F_theta (reconstructor) and D_omega(z, x) (joint discriminator)."""
@@ -94,7 +99,11 @@ class Veegan(Method):
           raw logit through D with detached parameters;
         - beyond the paper, only with ``reconstructor_adversarial_weight`` w > 0: the real pairs'
           z keeps its graph, and F_theta also gets -w * mean D(z_g, x) through a frozen D (D's
-          own loss still sees z_g detached).
+          own loss still sees z_g detached);
+        - beyond the paper, under ``loss.objective`` rpgan: D's loss pairs (z_i, G(z_i)) with
+          (z_g_i, x_i) (losses.rpgan_discriminator_loss), and line 11's raw logit becomes RpGAN's
+          player loss softplus(D(z, G(z)) - D(z_g, x)) with the real pairs' logits as constants
+          (F's optional term likewise, through the real side). The autoencoder term is unchanged.
         """
         z = self.sample_latent(len(x_real))
         x_generated = self.generator(z)
@@ -110,9 +119,9 @@ class Veegan(Method):
         D = self.discriminator
         terms = {
             "discriminator": self.discriminator_loss((z, x_generated), (z_real.detach(), x_real)),
-            "adversarial": adversarial_generator_term(frozen(D, z, x_generated)),
+            "adversarial": self.player_loss(frozen(D, z, x_generated), adversarial_generator_term),
             self.autoencoder_name: autoencoder,
         }
         if weight > 0:  # beyond the paper: F is pulled towards the generated side (see the option)
-            terms["reconstructor_adversarial"] = -weight * adversarial_generator_term(frozen(D, z_real, x_real))
+            terms["reconstructor_adversarial"] = weight * self.real_side_player_loss(frozen(D, z_real, x_real), negated_term)
         return terms
