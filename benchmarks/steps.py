@@ -89,7 +89,8 @@ class Runner:
             runtime.apply(config.runtime)
             self.onednn = torch.backends.mkldnn.matmul.fp32_precision if hasattr(torch.backends.mkldnn, "matmul") else None
             self.routes = config.runtime.cpu_routes
-            precision = StepPrecision(config.runtime.precision, self.device, config.runtime.channels_last)
+            # emulated_bf16: time bf16 as asked, also where a run would keep fp32 (docs/performance.md)
+            precision = StepPrecision(config.runtime.precision, self.device, config.runtime.channels_last, emulated_bf16=True)
             method, optimizer = build_on(config, dataset, self.device)
             precision.prepare(method)
             method.check_batch_size(config.batch_size)

@@ -88,8 +88,9 @@ def test_differentiable_adam_step_equals_torch_adam():
     torch.testing.assert_close(param, opt_param.detach(), rtol=1e-12, atol=1e-12)
 
 
-def _unrolled_grads(**options):
+def _unrolled_grads(objective: str = "paper", **options):
     method, optimizer = tiny_method("unrolled", **options)
+    method.objective = objective  # loss.objective, as build_method sets it
     x = torch.randn(8, 2, generator=torch.Generator().manual_seed(5))
     # give D's Adam some history first, as during training
     for step in range(2):
@@ -197,20 +198,22 @@ def test_one_lookahead_step_is_the_discriminators_real_adam_step(look_ahead_rout
 
 @pytest.mark.parametrize("dim", [3, 70])  # D sees both batches stacked (low dimension) or apart
 @pytest.mark.parametrize("hidden", [(6,), (6, 5)])
-def test_written_out_discriminator_gradient_equals_autograd(dim, hidden, float64):
-    """Unrolled GAN's hand-written gradient of eq. (6), for one and two hidden layers, equals
-    autograd's, and so does its derivative with respect to the generated batch."""
+@pytest.mark.parametrize("objective", ["paper", "rpgan"])
+def test_written_out_discriminator_gradient_equals_autograd(dim, hidden, objective, float64):
+    """Unrolled GAN's hand-written gradient of eq. (6) (or RpGAN's loss), for one and two hidden
+    layers, equals autograd's, and so does its derivative with respect to the generated batch."""
     from veegan.backend.lookahead import mlp_discriminator_gradient
-    from veegan.methods.losses import logistic_discriminator_loss
+    from veegan.methods.losses import logistic_discriminator_loss, rpgan_discriminator_loss
     from veegan.nets.mlp import Discriminator
 
     torch.manual_seed(0)
     discriminator = Discriminator(dim, hidden)
     params = list(discriminator.parameters())
-    x_generated, x_real = torch.randn(7, dim, requires_grad=True), torch.randn(9, dim)
-    loss = logistic_discriminator_loss(discriminator(x_generated), discriminator(x_real))
+    x_generated, x_real = torch.randn(7, dim, requires_grad=True), torch.randn(9 if objective == "paper" else 7, dim)
+    d_loss = rpgan_discriminator_loss if objective == "rpgan" else logistic_discriminator_loss
+    loss = d_loss(discriminator(x_generated), discriminator(x_real))
     expected = torch.autograd.grad(loss, params, create_graph=True)
-    written = mlp_discriminator_gradient(list(zip(params[0::2], params[1::2])), x_generated, x_real)
+    written = mlp_discriminator_gradient(list(zip(params[0::2], params[1::2])), x_generated, x_real, objective)
     for a, b in zip(written, expected):
         torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
     # a direction: d <probe, grad> / d (x_generated, D's parameters), which the look-ahead needs
@@ -221,8 +224,9 @@ def test_written_out_discriminator_gradient_equals_autograd(dim, hidden, float64
         torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("objective", ["paper", "rpgan"])
 @pytest.mark.parametrize("first_order", [False, True])
-def test_written_out_look_ahead_trains_as_the_autograd_reference(first_order):
+def test_written_out_look_ahead_trains_as_the_autograd_reference(first_order, objective):
     """Unrolled GAN's fast path (veegan.backend.lookahead) against its readable reference
     (autograd's double backward): the same gradients for G and D after the same steps."""
     from veegan import backend
@@ -231,7 +235,7 @@ def test_written_out_look_ahead_trains_as_the_autograd_reference(first_order):
     for routes in (True, False):
         backend.set_cpu_routes(routes)
         try:
-            _, g, d = _unrolled_grads(unroll_steps=3, first_order=first_order)
+            _, g, d = _unrolled_grads(unroll_steps=3, first_order=first_order, objective=objective)
         finally:
             backend.set_cpu_routes(True)
         grads[routes] = g + d

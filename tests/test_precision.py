@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from veegan.api import load
-from veegan.backend.precision import FP32, StepPrecision
+from veegan.backend.precision import FP32, StepPrecision, cpu_has_native_bf16
 from veegan.cli import main
 from veegan.config import ModelConfig
 from veegan.configure import resolve_config
@@ -45,7 +45,7 @@ def one_step(name: str, dataset, model: dict, precision: StepPrecision, batch: i
 def test_a_bf16_step_agrees_with_fp32_and_keeps_float32_parameters(name, data):
     dataset, model, batch = (ring(), MLP, 64) if data == "ring" else (random_images(), SMALL_IMAGES, 8)
     exact, _ = one_step(name, dataset, model, FP32, batch)
-    mixed, method = one_step(name, dataset, model, StepPrecision("bf16", "cpu"), batch)
+    mixed, method = one_step(name, dataset, model, StepPrecision("bf16", "cpu", emulated_bf16=True), batch)
     assert mixed.keys() == exact.keys()
     for term in exact:  # bf16 keeps 8 bits of mantissa: about 2-3 significant digits per operation
         assert mixed[term] == pytest.approx(exact[term], rel=0.05, abs=0.05), term
@@ -108,3 +108,24 @@ def test_fp16_without_cuda_is_one_line_and_writes_nothing(tmp_path, capsys):
 def test_an_unknown_precision_is_refused_with_the_choices():
     with pytest.raises(VeeganError, match="runtime.precision must be fp32, bf16 or fp16, not 'fp8'"):
         resolve_config(method="gan", overrides={"runtime": {"precision": "fp8"}})
+
+
+def test_bf16_is_native_only_with_a_bf16_instruction_set(tmp_path, monkeypatch):
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
+    x86 = "processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f avx512bw {}\nbugs\t\t: \n"
+    (tmp_path / "bf16").write_text(x86.format("avx512_bf16 avx512_vnni"))
+    (tmp_path / "avx2").write_text(x86.format("avx512_vnni"))
+    (tmp_path / "arm").write_text("processor\t: 0\nFeatures\t: fp asimd sve bf16 i8mm\n")
+    assert cpu_has_native_bf16(tmp_path / "bf16") and cpu_has_native_bf16(tmp_path / "arm")
+    assert not cpu_has_native_bf16(tmp_path / "avx2") and not cpu_has_native_bf16(tmp_path / "missing")
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")  # oneDNN told to stop below bf16
+    assert not cpu_has_native_bf16(tmp_path / "bf16")
+
+
+def test_a_bf16_run_on_a_cpu_without_native_bf16_keeps_fp32_and_says_so(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
+    precision = StepPrecision("bf16", "cpu")
+    assert not precision.is_mixed and "keeps fp32" in precision.note
+    rc = main(["train", "--method", "gan", "--dataset", "ring", "--steps", "3", "--precision", "bf16",
+               "--set", "schedule.tensorboard=false", "--set", "schedule.eval_samples=100", "--out", str(tmp_path / "run")])
+    assert rc in (0, None) and "no native bf16" in capsys.readouterr().err

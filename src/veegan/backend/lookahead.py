@@ -1,7 +1,7 @@
 """Unrolled GAN's look-ahead gradient for an MLP discriminator, written out by hand.
 
 The look-ahead (``veegan.methods.unrolled``) needs, at each of its K steps, the gradient of D's
-loss (eq. 6) with respect to D's parameters, as a differentiable function of the generated
+loss (eq. 6, or RpGAN's pairing loss under ``loss.objective`` rpgan) with respect to D's parameters, as a differentiable function of the generated
 batch. Autograd gives it with ``torch.autograd.grad(create_graph=True)``, and the generator's
 gradient then needs a double backward through all K steps. For a ReLU MLP
 D(x) = W_L relu(... relu(W_1 x + b_1) ...) + b_L the same gradient is a few matrix products,
@@ -24,11 +24,13 @@ STACKED_INPUT_BELOW = 64
 
 
 def mlp_discriminator_gradient(
-    layers: list[tuple[torch.Tensor, torch.Tensor]], x_generated: torch.Tensor, x_real: torch.Tensor
+    layers: list[tuple[torch.Tensor, torch.Tensor]], x_generated: torch.Tensor, x_real: torch.Tensor,
+    objective: str = "paper",
 ) -> list[torch.Tensor]:
     """[dW_1, db_1, ..., dW_L, db_L] of ``logistic_discriminator_loss(D(x_generated), D(x_real))``
-    for the ReLU MLP whose (weight, bias) per layer are ``layers``, by backpropagation written
-    out with differentiable tensor operations."""
+    (``objective`` "paper") or of ``rpgan_discriminator_loss`` ("rpgan", equal batches) for the
+    ReLU MLP whose (weight, bias) per layer are ``layers``, by backpropagation written out with
+    differentiable tensor operations."""
     n, m = len(x_generated), len(x_real)
     stacked = x_generated.shape[1] < STACKED_INPUT_BELOW
     weight, bias = layers[0]
@@ -41,9 +43,12 @@ def mlp_discriminator_gradient(
     for weight, bias in layers[1:]:
         inputs.append(pre.relu())
         pre = linear(inputs[-1], weight, bias)
-    # d/dl of softplus(-l) averaged over the generated rows and softplus(l) over the real rows
-    target, scale = _label_weights(n, m, pre.dtype, pre.device)
-    grad_pre = (pre.sigmoid() - target) * scale
+    if objective == "rpgan":  # d/dl of mean softplus(l_real_i - l_generated_i): -+ sigmoid(l_real_i - l_generated_i) / n
+        pair = (pre[n:] - pre[:n]).sigmoid() / n
+        grad_pre = torch.cat([-pair, pair])
+    else:  # d/dl of softplus(-l) averaged over the generated rows and softplus(l) over the real rows
+        target, scale = _label_weights(n, m, pre.dtype, pre.device)
+        grad_pre = (pre.sigmoid() - target) * scale
     grads: list[torch.Tensor] = []
     for j in range(len(layers) - 1, 0, -1):
         grads[:0] = [grad_pre.t() @ inputs[j - 1], grad_pre.sum(0)]

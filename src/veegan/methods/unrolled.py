@@ -124,12 +124,12 @@ class Unrolled(Gan):
         """d D's loss / d theta at D's flat parameters ``theta`` (eq. (6), or RpGAN's under
         ``loss.objective`` rpgan), differentiable in ``x_generated`` (and ``theta``)."""
         plain_mlp = isinstance(self.discriminator, Discriminator) and not is_parametrized(self.discriminator)
-        if plain_mlp and backend.cpu_routes(x_real) and self.objective == "paper":
+        if plain_mlp and backend.cpu_routes(x_real):
             # speed: the MLP's gradient written out (veegan.backend.lookahead) makes G's gradient
             # through the K steps one ordinary backward pass instead of autograd's double backward
             values = list(unflatten(theta).values())
             with torch.set_grad_enabled(torch.is_grad_enabled() and not self.options.first_order):
-                grads = mlp_discriminator_gradient(list(zip(values[0::2], values[1::2])), x_generated, x_real)
+                grads = mlp_discriminator_gradient(list(zip(values[0::2], values[1::2])), x_generated, x_real, self.objective)
             return torch.cat([g.flatten() for g in grads])
         if not theta.requires_grad:
             theta = theta.requires_grad_()

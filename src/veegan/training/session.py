@@ -96,7 +96,7 @@ class Session:
             if hasattr(self.dataset, "encoding"):  # a table: how samples decode to the user's units
                 self.dataset.encoding.save(out_dir / run_dir.TABLE_NAME)
         self.say = (lambda text: tqdm.write(text, file=sys.stderr)) if progress and self.main else (lambda text: None)
-        for note in [*notes, *getattr(self.dataset, "notes", ())]:
+        for note in [*notes, *getattr(self.dataset, "notes", ()), *filter(None, [self.precision.note])]:
             self.say(note)
         if not self.dataset.has_metrics:
             self.say(f"{self.dataset.name}: the modes are unknown or no classifier can label them, so mode metrics are skipped")
