@@ -141,20 +141,24 @@ def test_image_grid_layout():
 
 
 def test_stacked_mnist_metrics_by_hand():
-    """Classifier stub: channel values decide the digit. 4 samples over 3 distinct triples."""
+    """Classifier stub: a channel's first pixel decides the digit, its second pixel the confidence.
+    4 samples over 3 distinct triples; 9 of the 12 channels confident (>= 0.9)."""
 
     class Stub(DigitClassifier):
-        def predict(self, digits, batch_size=2048):
-            return digits.reshape(-1, 28 * 28)[:, 0].round().long()
+        def predict_with_confidence(self, digits, batch_size=2048):
+            flat = digits.reshape(-1, 28 * 28)
+            return flat[:, 0].round().long(), flat[:, 1]
 
     samples = torch.zeros(4, 3, 28, 28)
     for i, triple in enumerate([(1, 2, 3), (1, 2, 3), (0, 0, 7), (9, 9, 9)]):
         for c, digit in enumerate(triple):
-            samples[i, c] = digit
+            samples[i, c, 0, 0] = digit
+            samples[i, c, 0, 1] = 0.5 if i == 3 else 0.9  # the last sample's channels are unsure
     result = stacked_mnist_metrics(samples, Stub(), 0.99)
     p = np.array([0.5, 0.25, 0.25])
     assert result["modes"] == 3 and result["max_modes"] == 1000 and result["classifier_accuracy"] == 0.99
     assert result["kl"] == pytest.approx(float((p * np.log(p * 1000)).sum()))
+    assert result["digits_pct"] == pytest.approx(75.0)
     raises_one_line(stacked_mnist_metrics, torch.zeros(2, 1, 28, 28), Stub(), 0.99, naming="3 x 28 x 28")
 
 

@@ -49,13 +49,19 @@ class DigitClassifier(nn.Module):
     @torch.no_grad()
     def predict(self, digits: torch.Tensor, batch_size: int = 2048) -> torch.Tensor:
         """Digit labels (N,) of images (N, 28, 28) or (N, 1, 28, 28) in [-1, 1]."""
+        return self.predict_with_confidence(digits, batch_size)[0]
+
+    @torch.no_grad()
+    def predict_with_confidence(self, digits: torch.Tensor, batch_size: int = 2048) -> tuple[torch.Tensor, torch.Tensor]:
+        """Digit labels (N,) and the classifier's probability of each label (N,), its confidence."""
         was_training = self.training
         self.eval()
         digits = digits.reshape(-1, 1, 28, 28)
         device = next(self.parameters()).device
-        labels = torch.cat([self(chunk.to(device)).argmax(1).cpu() for chunk in digits.split(batch_size)])
+        probabilities = torch.cat([self(chunk.to(device)).softmax(1).cpu() for chunk in digits.split(batch_size)])
         self.train(was_training)
-        return labels
+        confidence, labels = probabilities.max(1)
+        return labels, confidence
 
 
 def accuracy(model: DigitClassifier, images: torch.Tensor, labels: torch.Tensor) -> float:

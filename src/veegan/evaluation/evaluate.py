@@ -92,7 +92,10 @@ def format_metrics(result: dict[str, Any]) -> str:
         if "reverse_kl" in r:
             parts.append("reverse KL " + ("n/a" if r["reverse_kl"] is None else f"{r['reverse_kl']:.3f}"))
         if "kl" in r:
-            parts.append(f"KL {r['kl']:.3f} (classifier test accuracy {100 * r['classifier_accuracy']:.2f} %)")
+            parts.append(f"KL {r['kl']:.3f}")
+            if "digits_pct" in r:
+                parts.append(f"digits {r['digits_pct']:.1f} %")
+            parts.append(f"(classifier test accuracy {100 * r['classifier_accuracy']:.2f} %)")
         return ", ".join(parts)
 
     rule = f"; {result['hq_rule']} high-quality radius {result['hq_radius']:.3g}" if "hq_rule" in result else ""
