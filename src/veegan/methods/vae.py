@@ -16,6 +16,7 @@ from ..nets import generator_for
 from ..nets.mlp import GaussianEncoder
 from ..training import distributed
 from .base import Method, register
+from .losses import in_float32
 
 
 @dataclass
@@ -56,6 +57,7 @@ class ObservationNoise(nn.Module):
         self.log_std = nn.Parameter(torch.tensor(math.log(std)), requires_grad=learned)
 
 
+@in_float32
 def gaussian_nll(x: torch.Tensor, mean: torch.Tensor, log_std: torch.Tensor) -> torch.Tensor:
     """-log N(x; mean, sigma^2 I) with sigma = exp(log_std), summed over the D dimensions and
     averaged over the batch: 0.5 * ||(x - mean) / sigma||^2 + D log sigma + (D / 2) log 2 pi."""
@@ -64,6 +66,7 @@ def gaussian_nll(x: torch.Tensor, mean: torch.Tensor, log_std: torch.Tensor) -> 
     return (0.5 * squares).mean() + d * log_std + 0.5 * d * math.log(2 * math.pi)
 
 
+@in_float32
 def kl_to_standard_normal(mean: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
     """KL(N(mean, diag(exp(log_var))) || N(0, I)) in closed form, summed over the K dimensions and
     averaged over the batch: 0.5 * sum(mean^2 + exp(log_var) - 1 - log_var)."""
