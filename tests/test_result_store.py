@@ -77,3 +77,22 @@ def test_cli_refuses_bad_steps_in_one_line(tmp_path, steps):
     done = subprocess.run([sys.executable, "-m", "veegan", "reproduce", "table1", "--steps", steps, "--no-train",
                            "--out", str(tmp_path)], capture_output=True, text=True)
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "DATASET=N" in done.stderr
+
+
+def test_an_image_run_is_kept_with_a_grid_of_8_bit_samples(tmp_path):
+    """Stacked MNIST through ``compare --results``: the kept figure file holds 64 generated and
+    64 real images as pixels (the 2-D projection of vector data does not apply to images)."""
+    from veegan.experiments.compare import compare
+
+    from .image_helpers import write_mnist
+
+    write_mnist(tmp_path / "mnist", n_train=12)
+    compare(dataset="stacked_mnist", methods=["gan"], seeds=1, steps=2, out=tmp_path / "out", results=tmp_path / "kept",
+            workers=1, overrides=["model.conv_width=4", "batch_size=8", "schedule.eval_samples=16",
+                                  "schedule.tensorboard=false", f"data_dir={tmp_path / 'mnist'}"])
+    kept = tmp_path / "kept" / "gan" / "seed0"
+    assert all((kept / name).is_file() for name in KEPT_FILES)
+    figure = np.load(kept / FIGURE_NAME)
+    for name in ("generated", "real"):
+        assert figure[name].dtype == np.uint8 and figure[name].shape == (64, 3, 28, 28)
+    assert figure["real"].max() > figure["real"].min()  # real digits, not a blank

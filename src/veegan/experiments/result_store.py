@@ -17,6 +17,7 @@ from ..training import run_dir as runs
 from .curves import CURVE_NAME, evaluation_curve
 
 FIGURE_NAME = "figure.npz"  # the final evaluation's samples, as a density panel needs them
+IMAGE_SAMPLES = 64  # images kept for a sample grid (8 x 8)
 COPIED_FILES = (runs.CONFIG_NAME, runs.FINAL_METRICS_NAME, FIGURE_NAME)
 KEPT_FILES = (*COPIED_FILES, CURVE_NAME)  # the curve is extracted from the run's log
 
@@ -24,10 +25,17 @@ KEPT_FILES = (*COPIED_FILES, CURVE_NAME)  # the curve is extracted from the run'
 def write_figure_samples(run_dir: Path) -> Path:
     """Save the final evaluation's generated and real samples of a finished run (float16), in
     the plane its density plot uses: data above 2-D is stored projected (with the basis), so
-    that hd1200's 1200-D samples cost kilobytes, not megabytes."""
+    that hd1200's 1200-D samples cost kilobytes, not megabytes. Images: 64 of each, as 8-bit
+    pixels, for a sample grid."""
     from ..api import load
 
     run = load(run_dir)
+    path = Path(run_dir) / FIGURE_NAME
+    if len(run.dataset.shape) > 1:
+        images = run.evaluation_samples(IMAGE_SAMPLES)  # pixels in [-1, 1]
+        pixels = {name: np.clip(np.rint((x + 1) * 127.5), 0, 255).astype(np.uint8) for name, x in zip(("generated", "real"), images)}
+        np.savez_compressed(path, **pixels)
+        return path
     generated, real = run.evaluation_samples()
     means = getattr(run.dataset, "means", None)
     means = None if means is None else means.numpy()
@@ -38,7 +46,6 @@ def write_figure_samples(run_dir: Path) -> Path:
             arrays[name] = (points if basis is None else points @ basis).astype(np.float16 if name != "means" else np.float64)
     if basis is not None:
         arrays["basis"] = basis.astype(np.float32)
-    path = Path(run_dir) / FIGURE_NAME
     np.savez_compressed(path, **arrays)
     return path
 
