@@ -25,7 +25,7 @@ from .sweep import Job, Launch, run_jobs
 from .tables import format_mean_std
 
 # metric keys and their column titles; a table shows those its dataset's metrics have
-COLUMNS = (("high_quality_pct", "% high quality"), ("reverse_kl", "reverse KL"), ("kl", "KL"))
+COLUMNS = (("high_quality_pct", "% high quality"), ("reverse_kl", "reverse KL"), ("kl", "KL"), ("digits_pct", "digits %"))
 # a user's table: (key, title, the key of its maximum or None)
 TABLE_COLUMNS = (("coverage", "coverage", None), ("recall", "recall", None), ("precision", "precision", None),
                  ("density", "density", None), ("ndb_k", "NDB/K", None), ("filled_bins", "bins filled", "bins"),
