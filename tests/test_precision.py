@@ -49,6 +49,7 @@ def test_a_bf16_step_agrees_with_fp32_and_keeps_float32_parameters(name, data):
     assert mixed.keys() == exact.keys()
     for term in exact:  # bf16 keeps 8 bits of mantissa: about 2-3 significant digits per operation
         assert mixed[term] == pytest.approx(exact[term], rel=0.05, abs=0.05), term
+    assert mixed != exact  # the step really ran in bf16: its rounding shows in the terms
     assert all(p.dtype == torch.float32 for p in method.parameters())
     assert method.sample(5, torch.Generator().manual_seed(0)).dtype == torch.float32  # sampling is outside autocast
 

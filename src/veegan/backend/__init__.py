@@ -2,8 +2,7 @@
 
 - :mod:`.products`: matrix products with 2-8 result columns in the layout MKL runs fastest;
 - :mod:`.lookahead`: Unrolled GAN's discriminator gradient written out for an MLP D;
-- :mod:`.runtime`: process-wide settings (threads, oneDNN matmuls, the allocator).
-
+- :mod:`.runtime`: process-wide settings (threads, oneDNN matmuls, the allocator);
 - :mod:`.precision`: mixed precision and channels_last (``runtime.precision``, ``runtime.channels_last``).
 
 The code routes of the first two are one switch, ``runtime.cpu_routes`` (default on). They act on

@@ -18,12 +18,16 @@ import torch.nn.functional as tf
 HALF_TYPES = (torch.bfloat16, torch.float16)
 
 
+def as_float32(t: torch.Tensor) -> torch.Tensor:
+    """A half-precision tensor as float32; float32 and float64 tensors unchanged, without a copy."""
+    return t.float() if t.dtype in HALF_TYPES else t
+
+
 def in_float32(loss: Callable[..., torch.Tensor]) -> Callable[..., torch.Tensor]:
-    """Compute ``loss`` on float32 copies of its half-precision tensor arguments (float32 and
-    float64 tensors pass unchanged, without a copy)."""
+    """Compute ``loss`` on its tensor arguments :func:`as_float32`."""
     @functools.wraps(loss)
     def wrapped(*tensors: torch.Tensor) -> torch.Tensor:
-        return loss(*(t.float() if t.dtype in HALF_TYPES else t for t in tensors))
+        return loss(*map(as_float32, tensors))
     return wrapped
 
 
@@ -45,7 +49,7 @@ def gradient_penalty(logits: torch.Tensor, inputs: tuple[torch.Tensor, ...], gam
     ``inputs`` that require grad; the penalty keeps its graph (create_graph), so its gradient
     reaches D's parameters."""
     grads = torch.autograd.grad(logits.sum(), inputs, create_graph=True)
-    grads = [g.float() if g.dtype in HALF_TYPES else g for g in grads]
+    grads = map(as_float32, grads)
     return 0.5 * sum(gamma * g.square().flatten(1).sum(dim=1) for gamma, g in zip(gammas, grads) if gamma).mean()
 
 
