@@ -25,17 +25,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from veegan.data.bundled_tables import bundled_frame
 from veegan.data.mnist import load_mnist
 
 MNIST_COMPONENTS = 50
 
 
 def tables() -> dict[str, pd.DataFrame]:
-    from palmerpenguins import load_penguins
-    from sklearn.datasets import load_breast_cancer, load_digits, load_wine
-
-    return {"wine.csv": load_wine(as_frame=True).frame, "penguins.csv": load_penguins().dropna(),
-            "digits.csv": load_digits(as_frame=True).frame, "breast_cancer.csv": load_breast_cancer(as_frame=True).frame}
+    return {f"{name}.csv": bundled_frame(name) for name in ("wine", "penguins", "digits", "breast_cancer")}
 
 
 def mnist_pca(root: Path) -> pd.DataFrame:

@@ -3,10 +3,14 @@ subcommand does is in :mod:`veegan.cli`."""
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from .errors import VeeganError
 from .evaluation.modes import HQ_RULES
 from .presets import PRESETS
+
+if TYPE_CHECKING:
+    from .experiments.sweep import Launch
 
 PRESET_HELP = ("paper: the authors' settings; robust: the setting that keeps VEEGAN's modes beyond 2-D "
                "(docs/beyond-2d.md). Default: robust with --data, paper for a built-in dataset")
@@ -42,6 +46,13 @@ def dataset_argument(name: str) -> str:
     return name
 
 
+def study_set_argument(name: str) -> str:
+    """A ``reproduce --datasets`` value: a dataset, or a bundled real table (wine, penguins, ...)."""
+    from .data.bundled_tables import BUNDLED_TABLES
+
+    return name if name in BUNDLED_TABLES else dataset_argument(name)
+
+
 DEVICE_HELP = "auto (default: CUDA if available, else Apple's MPS, else the CPU), cpu, cuda, cuda:N or mps"
 TRAINING_GENERATOR_HELP = "a run trained with ema.decay: use the generator as trained, not its average (the default)"
 
@@ -61,6 +72,18 @@ def add_sweep_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--runs-per-device", type=int, metavar="K",
                    help=f"runs trained at once on each GPU (default: {RUNS_PER_GPU}); the CPU runs one per worker")
     p.add_argument("--out", required=True, metavar="DIR")
+
+
+def launch_of(args: argparse.Namespace) -> Launch:
+    """The sweep options of compare and reproduce (imported here, not at the top: the CLI starts fast)."""
+    from .experiments.sweep import Launch
+
+    if args.workers is not None and args.workers < 1:
+        raise VeeganError("--workers must be >= 1")
+    if args.runs_per_device is not None and args.runs_per_device < 1:
+        raise VeeganError("--runs-per-device must be >= 1")
+    return Launch(engine=args.engine, ray_address=args.ray_address, quiet=args.quiet, device=args.device,
+                  runs_per_device=args.runs_per_device)
 
 
 DATA_HELP = ("your own table instead of --dataset: CSV or TSV (header detected), Parquet, .npy or .npz; text and "
@@ -161,23 +184,27 @@ def build_parser() -> argparse.ArgumentParser:
                                                     "and count the runs kept there as finished")
     add_sweep_arguments(p)
     p = commands.add_parser("reproduce", help="reproduce a table of the paper")
-    p.add_argument("table", choices=["table1", "table2", "stabilisers", "beyond2d"],
+    p.add_argument("table", choices=["table1", "table2", "stabilisers", "beyond2d", "recipe"],
                    help="table1: Section 5.1, synthetic data (with Figure 2); table2: Sections 5.2-5.3, images; "
                         "stabilisers: each adversarial method plain and with EMA, spectral norm or R1; beyond2d: the "
-                        "mixture family of 2 to 200 dimensions (the last two beyond the paper)")
+                        "mixture family of 2 to 200 dimensions; recipe: screen objectives and stabilisers, pick one per "
+                        "method, evaluate the picks (docs/recipe.md; the last three beyond the paper)")
     p.add_argument("--methods", nargs="+", type=method_argument, metavar="METHOD",
                    help=f"{methods} (default: gan ali unrolled veegan pacgan; stabilisers: the six adversarial ones)")
-    p.add_argument("--datasets", nargs="+", type=dataset_argument, metavar="DATASET",
+    p.add_argument("--datasets", nargs="+", type=study_set_argument, metavar="DATASET",
                    help="default: ring grid hd1200 (table1), stacked_mnist cifar10 (table2), ring grid (stabilisers), "
-                        "the family's 30 members (beyond2d)")
-    p.add_argument("--seeds", type=int, help="seeds per method (default: 5 for table1, 3 for stabilisers and beyond2d, "
+                        "the family's 30 members (beyond2d); recipe: the evaluation sets to run (default: all of them; "
+                        "the real tables by name: wine penguins digits)")
+    p.add_argument("--seeds", type=int, help="seeds per method (default: 5 for table1, 3 for stabilisers, beyond2d and recipe, "
                    "the budget's for table2)")
     p.add_argument("--budget", choices=["paper", "quick", "cpu"],
                    help="table1 and stabilisers: paper (100,000 steps, batch 500) or quick (default); "
-                        "beyond2d: paper (100,000 steps) or quick (10,000, default); table2: paper or cpu (default)")
+                        "beyond2d: paper (100,000 steps) or quick (10,000, default); table2: paper or cpu (default); "
+                        "recipe: the evaluation's, paper (default) or quick")
     p.add_argument("--set", dest="overrides", metavar="KEY=VALUE", action="append", default=[],
-                   help="beyond2d: a configuration value for every run (repeatable; steps=N trains N steps "
+                   help="beyond2d, recipe: a configuration value for every run (repeatable; steps=N trains N steps "
                         "instead of the budget's)")
+    p.add_argument("--screen-only", action="store_true", help="recipe: screen and pick, evaluate nothing")
     p.add_argument("--preset", choices=PRESETS, nargs="+", help="beyond2d: the preset of every run (default: paper); "
                    "several: each one's runs in its own folder, and one table and plot of them all")
     p.add_argument("--tag", help="beyond2d: the name of this configuration's folder and table (default: defaults, "
@@ -186,10 +213,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="stabilisers: the settings to train (default: plain ema spectral_norm r1; also: all, the three at once)")
     p.add_argument("--steps", metavar="DATASET=N", action="append", default=[],
                    help="table1: train DATASET for N steps instead of the budget's (e.g. hd1200=25000)")
-    p.add_argument("--results", metavar="DIR", help="table1, stabilisers, beyond2d: keep each finished run's small files (config, "
+    p.add_argument("--results", metavar="DIR", help="table1, stabilisers, beyond2d, recipe: keep each finished run's small files (config, "
                    "metrics, figure samples) in DIR, and count the runs kept there as finished")
     p.add_argument("--no-train", action="store_true",
-                   help="table1, stabilisers, beyond2d: train nothing; tabulate the runs finished so far (in --out or --results)")
+                   help="table1, stabilisers, beyond2d, recipe: train nothing; tabulate the runs finished so far (in --out or --results)")
     p.add_argument("--mnist", metavar="DIR", help="table2: folder of the MNIST files (default: the cache)")
     p.add_argument("--cifar10", metavar="DIR", help="table2: CIFAR-10 python batches or image folders (default: the cache)")
     add_sweep_arguments(p)

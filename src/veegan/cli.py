@@ -12,86 +12,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .arguments import build_parser, table_overrides
+from .arguments import build_parser, launch_of, table_overrides
+from .reproduce_command import cmd_reproduce
 from .errors import VeeganError
 
 if TYPE_CHECKING:
     import pandas as pd
-    from .experiments.sweep import Launch
-
-
-def launch_of(args: argparse.Namespace) -> Launch:
-    """The sweep options of compare and reproduce (imported here, not at the top: the CLI starts fast)."""
-    from .experiments.sweep import Launch
-
-    if args.workers is not None and args.workers < 1:
-        raise VeeganError("--workers must be >= 1")
-    if args.runs_per_device is not None and args.runs_per_device < 1:
-        raise VeeganError("--runs-per-device must be >= 1")
-    return Launch(engine=args.engine, ray_address=args.ray_address, quiet=args.quiet, device=args.device,
-                  runs_per_device=args.runs_per_device)
-
-
-def cmd_reproduce(args: argparse.Namespace) -> None:
-    if args.seeds is not None and args.seeds < 1:
-        raise VeeganError("--seeds must be >= 1")
-    if args.stabilisers and args.table != "stabilisers":
-        raise VeeganError("--stabilisers is an option of `reproduce stabilisers` only")
-    if (args.overrides or args.tag or args.preset) and args.table != "beyond2d":
-        raise VeeganError("--set, --preset and --tag are options of `reproduce beyond2d` only")
-    if args.table == "table1":
-        from .experiments.table1 import BUDGETS, TABLE1_DATASETS, TABLE1_METHODS, reproduce_table1
-
-        budget = _budget(args.budget or "quick", BUDGETS, "table1")
-        reproduce_table1(out=args.out, methods=args.methods or TABLE1_METHODS, datasets=args.datasets or TABLE1_DATASETS,
-                         seeds=args.seeds or 5, budget=budget, workers=args.workers, launch=launch_of(args),
-                         steps=_dataset_steps(args.steps), results=args.results, train=not args.no_train)
-    elif args.table == "beyond2d":
-        if args.steps:
-            raise VeeganError("--steps is an option of table1 only")
-        from .experiments.beyond2d import BEYOND2D_BUDGETS, BEYOND2D_METHODS, reproduce_beyond2d
-
-        reproduce_beyond2d(out=args.out, methods=args.methods or BEYOND2D_METHODS, datasets=args.datasets,
-                           seeds=args.seeds or 3, budget=_budget(args.budget or "quick", BEYOND2D_BUDGETS, "beyond2d"),
-                           overrides=args.overrides, presets=args.preset or [None], tag=args.tag, workers=args.workers, results=args.results,
-                           train=not args.no_train, launch=launch_of(args))
-    elif args.table == "stabilisers":
-        if args.steps:
-            raise VeeganError("--steps is an option of table1 only")
-        from .experiments.stabilisers import DEFAULT_SETTINGS, STABILISER_DATASETS, STABILISER_METHODS, reproduce_stabilisers
-        from .experiments.table1 import BUDGETS
-
-        reproduce_stabilisers(out=args.out, methods=args.methods or STABILISER_METHODS,
-                              datasets=args.datasets or STABILISER_DATASETS, settings=args.stabilisers or DEFAULT_SETTINGS,
-                              seeds=args.seeds or 3, budget=_budget(args.budget or "quick", BUDGETS, "stabilisers"),
-                              workers=args.workers, results=args.results, train=not args.no_train, launch=launch_of(args))
-    else:
-        if args.steps or args.results or args.no_train:
-            raise VeeganError("--steps, --results and --no-train are options of table1 and stabilisers only")
-        from .experiments.table2 import BUDGETS as IMAGE_BUDGETS
-        from .experiments.table2 import TABLE2_DATASETS, TABLE2_METHODS, reproduce_table2
-
-        budget = _budget(args.budget or "cpu", IMAGE_BUDGETS, "table2")
-        reproduce_table2(out=args.out, methods=args.methods or TABLE2_METHODS, datasets=args.datasets or TABLE2_DATASETS,
-                         seeds=args.seeds, budget=budget, workers=args.workers, launch=launch_of(args),
-                         mnist_dir=args.mnist, cifar10_dir=args.cifar10)
-
-
-def _dataset_steps(assignments: list[str]) -> dict[str, int]:
-    """['hd1200=25000'] -> {'hd1200': 25000}, with a one-line error for anything else."""
-    steps = {}
-    for text in assignments:
-        dataset, _, value = text.partition("=")
-        if not value.isdigit() or int(value) < 1:
-            raise VeeganError(f"--steps wants DATASET=N with N a positive integer, not {text!r}")
-        steps[dataset] = int(value)
-    return steps
-
-
-def _budget(name: str, budgets: dict, table: str) -> str:
-    if name not in budgets:
-        raise VeeganError(f"{table} has no budget {name!r}; choose {' or '.join(budgets)}")
-    return name
 
 
 def cmd_classifier(args: argparse.Namespace) -> None:

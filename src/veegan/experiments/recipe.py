@@ -1,0 +1,198 @@
+"""``veegan reproduce recipe``: the study of docs/recipe.md, in two stages.
+
+1. **Screen.** Every candidate setting of each adversarial method (:func:`candidates`) on the
+   screening sets (:data:`SCREEN_SETS`), :data:`SCREEN_SEEDS` seeds of :data:`SCREEN_STEPS`
+   steps each; then one pick per method by the rule fixed before any run (:func:`pick`), written
+   to ``screen.md`` and ``picks.json``.
+2. **Evaluation**, for each method whose screen is complete: its pick on the evaluation sets
+   (:func:`evaluation_sets`), which the screen never sees, and the ablation: the GAN trained with
+   VEEGAN's pick (VEEGAN without its reconstructor and joint discriminator). ``evaluation.md``.
+
+Every candidate starts from the ``paper`` preset, on the tables too (own data's default is
+``robust``). Resumable as the other reproductions: ``--results DIR`` keeps every finished run's
+small files, and the same command continues from them.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from ..config import TrainConfig
+from ..config_values import merge
+from ..configure import resolve_config
+from ..data.bundled_tables import BUNDLED_TABLES, bundled_table, labels_column
+from ..data.family import family_names
+from ..errors import VeeganError
+from ..methods import method_class, method_labels
+from .beyond2d import BEYOND2D_BUDGETS
+from .recipe_tables import evaluation_markdown, screen_markdown
+from .result_store import ResultStore
+from .sweep import Job, Launch, run_jobs
+from .table1 import BUDGETS
+from .tables import mean_std, wall_time_note
+
+RECIPE_METHODS = ("gan", "ali", "unrolled", "veegan", "pacgan")
+# the objectives and penalties screened (docs/recipe.md): the paper's; R1 alone with robust's
+# gamma; R3GAN's RpGAN with R1 and R2 at two gammas. Each with and without EMA (EMA below).
+OBJECTIVES: dict[str, dict[str, Any]] = {
+    "paper": {},
+    "r1": {"loss": {"r1_gamma": 10.0}},
+    "rpgan_r1_r2_g1": {"loss": {"objective": "rpgan", "r1_gamma": 1.0, "r2_gamma": 1.0}},
+    "rpgan_r1_r2_g10": {"loss": {"objective": "rpgan", "r1_gamma": 10.0, "r2_gamma": 10.0}},
+}
+EMA: dict[str, Any] = {"ema": {"decay": 0.999}}
+SCREEN_SETS = ("mix-d20-k20-unequal-s4", "mix-d3-k27-equal-s4", "breast_cancer")
+SCREEN_STEPS = 10_000
+SCREEN_SEEDS = 3
+MARGIN = 0.02  # the pick: highest quality among candidates within this much of the best coverage
+EVALUATION_TABLES = ("wine", "penguins", "digits")
+ABLATION = "gan (veegan's pick)"
+
+
+def method_terms(method: str) -> dict[str, Any]:
+    """The method's own terms in its robust preset (``method_options``: for VEEGAN the
+    reconstructor's MSE and adversarial terms), screened as one more switch; {} if none."""
+    options = method_class(method).robust_preset.get("method_options")
+    return {"method_options": dict(options)} if options else {}
+
+
+def candidates(method: str) -> dict[str, dict[str, Any]]:
+    """name -> configuration values: each objective, with and without EMA, and with and without
+    the method's own robust terms where it has some (:func:`method_terms`)."""
+    switches = [("", {}), ("+ema", EMA)]
+    if method_terms(method):
+        switches += [(name + "+terms", merge(values, method_terms(method))) for name, values in switches]
+    return {objective + suffix: merge(values, extra) for objective, values in OBJECTIVES.items() for suffix, extra in switches}
+
+
+def _settings(name: str) -> int:
+    """How many settings a candidate changes from the paper's: fewer wins a tie."""
+    return sum(part != "paper" for part in name.split("+"))
+
+
+def pick(scores: Mapping[str, tuple[float, float]], margin: float = MARGIN) -> str:
+    """The selection rule of docs/recipe.md: among the candidates whose mean coverage is within
+    ``margin`` of the best, the one of highest mean quality; ties go to the fewer settings.
+    ``scores``: name -> (mean coverage, mean quality), each in [0, 1]."""
+    best = max(coverage for coverage, _ in scores.values())
+    eligible = [name for name, (coverage, _) in scores.items() if coverage >= best - margin - 1e-12]
+    return max(eligible, key=lambda name: (scores[name][1], -_settings(name)))
+
+
+def screen_score(final: Mapping[str, Any]) -> tuple[float, float]:
+    """(coverage, quality) of one run: modes captured / K and the high-quality share on a
+    mixture; k-NN coverage and precision on a table."""
+    if "coverage" in final:
+        return float(final["coverage"]), float(final["precision"])
+    return final["modes"] / final["max_modes"], final["high_quality_pct"] / 100
+
+
+def run_config(method: str, name: str, seed: int, steps: int, values: Mapping[str, Any], tables: Path | None) -> TrainConfig:
+    """One run on ``name`` (a built-in dataset, or a bundled table read as a user's CSV with its
+    class column as ``--labels``) from the paper preset with ``values`` on top."""
+    if name in BUNDLED_TABLES:
+        return resolve_config(method=method, data=bundled_table(name, tables), seed=seed, steps=steps, preset="paper",
+                              overrides=merge({"table": {"labels": labels_column(name)}}, values))
+    return resolve_config(method=method, dataset=name, seed=seed, steps=steps, preset="paper", overrides=dict(values))
+
+
+def screen_jobs(methods: Sequence[str], seeds: int, steps: int, extra: Mapping[str, Any], out: Path,
+                tables: Path | None) -> list[Job]:
+    """One job per (method, candidate, screening set, seed) in ``out/screen/<set>/<method>/<candidate>/seed<k>``."""
+    return [Job((label, candidate, name, seed), run_config(method, name, seed, steps, merge(values, extra), tables),
+                out / "screen" / name / label / candidate / f"seed{seed}")
+            for label, method in method_labels(methods).items() for candidate, values in candidates(method).items()
+            for name in SCREEN_SETS for seed in range(seeds)]
+
+
+def screen_picks(jobs: Sequence[Job], finals: Mapping[Any, Mapping[str, Any]]) -> tuple[dict[str, dict], dict[str, str]]:
+    """Per method: each candidate's mean (coverage, quality) over sets and seeds with the runs
+    done, and the pick where every run of the method's screen has finished."""
+    table: dict[str, dict[str, dict[str, Any]]] = {}
+    for job in jobs:
+        label, candidate, name, _ = job.key
+        cell = table.setdefault(label, {}).setdefault(candidate, {"runs": 0, "of": 0, "sets": {}})
+        cell["of"] += 1
+        if job.key in finals:
+            cell["runs"] += 1
+            cell["sets"].setdefault(name, []).append(screen_score(finals[job.key]))
+    picks = {}
+    for label, cells in table.items():
+        for cell in cells.values():
+            scores = [score for per_set in cell["sets"].values() for score in per_set]
+            cell["coverage"], cell["quality"] = (mean_std([s[i] for s in scores]) for i in (0, 1))
+        if all(cell["runs"] == cell["of"] for cell in cells.values()):
+            picks[label] = pick({name: (cell["coverage"][0], cell["quality"][0]) for name, cell in cells.items()})
+    return table, picks
+
+
+def evaluation_sets(budget: str) -> dict[str, tuple[int, dict[str, Any]]]:
+    """name -> (steps, values) of every evaluation set: ring, grid and hd1200 at Table 1's
+    ``budget`` (batch 500), the mixture family at beyond2d's, the real tables at the defaults'
+    100,000 steps (``quick``: 10,000)."""
+    table1 = BUDGETS[budget]
+    sets = {name: (steps, dict(table1["overrides"])) for name, steps in table1["steps"].items()}
+    sets.update({name: (BEYOND2D_BUDGETS["quick"], {}) for name in family_names()})
+    sets.update({name: (BEYOND2D_BUDGETS[budget], {}) for name in EVALUATION_TABLES})
+    return sets
+
+
+def evaluation_jobs(methods: Sequence[str], picks: Mapping[str, str], sets: Mapping[str, tuple[int, dict]], seeds: int,
+                    extra: Mapping[str, Any], out: Path, tables: Path | None) -> list[Job]:
+    """Each picked method's pick on every set, and the ablation (the GAN with VEEGAN's pick, less
+    VEEGAN's own terms) unless the GAN's own pick is that setting; ``out/evaluation/<set>/<label>/seed<k>``."""
+    labels = method_labels(methods)
+    entries = [(f"{label} ({picks[label]})", f"{label}/{picks[label]}", method, candidates(method)[picks[label]])
+               for label, method in labels.items() if label in picks]
+    if "veegan" in picks:
+        values = {key: value for key, value in candidates("veegan")[picks["veegan"]].items() if key != "method_options"}
+        if "gan" not in picks or candidates("gan")[picks["gan"]] != values:
+            entries.append((ABLATION, "gan/veegan-pick", "gan", values))
+    return [Job((label, name, seed), run_config(method, name, seed, steps, merge(merge(overrides, values), extra), tables),
+                out / "evaluation" / name / folder / f"seed{seed}")
+            for name, (steps, overrides) in sets.items() for label, folder, method, values in entries for seed in range(seeds)]
+
+
+def reproduce_recipe(
+    *, out: str | Path, methods: Sequence[str] = RECIPE_METHODS, datasets: Sequence[str] | None = None,
+    seeds: int = SCREEN_SEEDS, budget: str = "paper", overrides: Mapping[str, Any] | None = None,
+    stages: Sequence[str] = ("screen", "evaluate"), workers: int | None = None, results: str | Path | None = None,
+    train: bool = True, launch: Launch = Launch(), tables: str | Path | None = None,
+) -> dict[str, str]:
+    """Run the screen, pick, then evaluate the picks (only on ``datasets``, if given); write
+    ``screen.md``, ``picks.json`` and ``evaluation.md`` under ``out``. ``overrides`` apply to
+    every run (``steps`` among them replaces every budget); ``tables``: where the bundled
+    tables are written (default: the cache). Returns the picks."""
+    out, extra = Path(out), dict(overrides or {})
+    sets = evaluation_sets(budget)
+    unknown = [name for name in datasets or () if name not in sets]
+    if unknown:
+        raise VeeganError(f"{unknown[0]!r} is not an evaluation set of the recipe study (ring, grid, hd1200, the family's "
+                          f"members, {', '.join(EVALUATION_TABLES)})")
+    sets = {name: value for name, value in sets.items() if not datasets or name in datasets}
+    tables = Path(tables) if tables else None
+    out.mkdir(parents=True, exist_ok=True)
+    store = ResultStore(results, out) if results is not None else None
+    jobs = screen_jobs(methods, seeds, SCREEN_STEPS, extra, out, tables)
+    finals, wall = run_jobs(jobs, workers, store=store, train=train and "screen" in stages, launch=launch)
+    table, picks = screen_picks(jobs, finals)
+    markdown = screen_markdown(table, picks, SCREEN_SETS, jobs[0].config.steps, seeds)
+    (out / "screen.md").write_text(markdown + wall_time_note(wall, finals))
+    (out / "picks.json").write_text(json.dumps({label: {"candidate": name, "values": candidates(method_labels(methods)[label])[name]}
+                                                for label, name in picks.items()}, indent=2) + "\n")
+    print(markdown)
+    if "evaluate" not in stages or not picks:
+        print(f"wrote {out / 'screen.md'} and {out / 'picks.json'}" + ("" if picks else "; no method's screen is complete yet, "
+              "so nothing is evaluated"), file=sys.stderr)
+        return picks
+    eval_jobs = evaluation_jobs(methods, picks, sets, seeds, extra, out, tables)
+    eval_finals, eval_wall = run_jobs(eval_jobs, workers, store=store, train=train, launch=launch)
+    if eval_finals:
+        markdown = evaluation_markdown(eval_finals, [job.key[0] for job in eval_jobs], list(sets), len(eval_jobs))
+        (out / "evaluation.md").write_text(markdown + wall_time_note(eval_wall, eval_finals))
+        print(markdown)
+    print(f"wrote {out / 'screen.md'}, {out / 'picks.json'}" + (f" and {out / 'evaluation.md'}" if eval_finals else ""),
+          file=sys.stderr)
+    return picks

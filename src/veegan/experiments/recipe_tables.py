@@ -1,0 +1,88 @@
+"""The recipe study's tables (:mod:`.recipe`): the screen, candidate by candidate, and the picks
+on the evaluation sets beside the real data."""
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping, Sequence
+
+from ..data.bundled_tables import BUNDLED_TABLES
+from ..data.family import FamilyMember
+from ..evaluation.modes import under_rule
+from .beyond2d import beyond2d_markdown, rare_mode_markdown
+from .compare import table_metrics_table
+from .tables import mean_std, metric_rows
+
+
+def _pair(stats: tuple[float, float] | None) -> str:
+    return "—" if stats is None else f"{stats[0]:.3f} ± {stats[1]:.3f}"
+
+
+def screen_markdown(table: Mapping[str, Mapping[str, Mapping[str, Any]]], picks: Mapping[str, str], sets: Sequence[str],
+                    steps: int, seeds: int) -> str:
+    """Per method, a row per candidate: mean ± std over sets and seeds of coverage and quality,
+    and per set the mean of each; the pick in bold."""
+    out = [f"Screen: {steps:,} steps per run, {seeds} seeds per set. Coverage: modes captured / K on a mixture, "
+           "k-NN coverage on a table; quality: the high-quality share on a mixture, k-NN precision on a table. "
+           "Each set's cell: coverage / quality (mean over seeds).\n"]
+    for label, cells in table.items():
+        state = f"pick: **{picks[label]}**" if label in picks else "not picked yet: the screen is partial"
+        out.append(f"\n**{label}** ({state})\n")
+        out.append("| candidate | runs | coverage | quality | " + " | ".join(sets) + " |")
+        out.append("|---|---|---|---|" + "---|" * len(sets))
+        for name, cell in cells.items():
+            per_set = []
+            for dataset in sets:
+                scores = cell["sets"].get(dataset)
+                per_set.append("—" if not scores else "{:.2f} / {:.2f}".format(*(sum(s[i] for s in scores) / len(scores)
+                                                                                  for i in (0, 1))))
+            shown = f"**{name}**" if picks.get(label) == name else name
+            out.append(f"| {shown} | {cell['runs']} of {cell['of']} | {_pair(cell['coverage'])} | {_pair(cell['quality'])} | "
+                       + " | ".join(per_set) + " |")
+    return "\n".join(out) + "\n"
+
+
+def evaluation_markdown(finals: Mapping[Any, Mapping[str, Any]], labels: Sequence[str], sets: Sequence[str], total: int) -> str:
+    """The picks on the evaluation sets: Table 1's datasets (under each high-quality rule where
+    the two differ), the mixture family (with its rarest modes), then each real table."""
+    labels = list(dict.fromkeys(labels))
+    out = [f"Evaluation of the picks: {len(finals)} of {total} runs finished; mean ± std over seeds.\n"]
+    named = [name for name in sets if name not in BUNDLED_TABLES and FamilyMember.parse(name) is None]
+    if named:
+        out.append(_named_markdown(finals, labels, named))
+    family = {key: final for key, final in finals.items() if FamilyMember.parse(key[1]) is not None}
+    if family:
+        rows = metric_rows(family, group=lambda key: (key[0], key[1]), real_group=lambda key: ("real data", key[1]))
+        for row in rows:
+            member = FamilyMember.parse(row["dataset"])
+            row.update(dim=member.dim, weights=member.weights, separation=member.separation)
+        out += ["\n**The mixture family** (each cell: modes captured, % high quality, rKL)\n",
+                beyond2d_markdown(rows, labels), rare_mode_markdown(family, labels)]
+    for name in [name for name in sets if name in BUNDLED_TABLES]:
+        by_label = {label: [f for key, f in finals.items() if key[:2] == (label, name)] for label in labels}
+        by_label = {label: runs for label, runs in by_label.items() if runs}
+        if by_label:
+            out.append("\n" + table_metrics_table(by_label, name))
+    return "\n".join(out)
+
+
+def _named_markdown(finals: Mapping[Any, Mapping[str, Any]], labels: Sequence[str], names: Sequence[str]) -> str:
+    """Rows: each label on each of ring, grid, hd1200 (and the real data), per rule."""
+    lines = ["| dataset | rule | method | runs | modes | % high quality | reverse KL |", "|---|---|---|---|---|---|---|"]
+    for name in names:
+        runs = {key: final for key, final in finals.items() if key[1] == name}
+        if not runs:
+            continue
+        first = next(iter(runs.values()))
+        rules = ["calibrated"] + (["paper"] if "paper_rule" in first
+                                  and not math.isclose(first["paper_rule"]["hq_radius"], first["hq_radius"], rel_tol=1e-9) else [])
+        for rule in rules:
+            for label in [*labels, "real data"]:
+                seeds = [under_rule(f, rule)["real"] if label == "real data" else under_rule(f, rule)
+                         for key, f in runs.items() if label == "real data" or key[0] == label]
+                if not seeds:
+                    continue
+                cells = [mean_std([s.get(k) for s in seeds]) for k in ("modes", "high_quality_pct", "reverse_kl")]
+                text = ["—" if c is None else f"{c[0]:.2f} ± {c[1]:.2f}" for c in cells]
+                lines.append(f"| {name} | {rule} | {label} | {len(seeds)} | {text[0]} of {seeds[0]['max_modes']} | "
+                             f"{text[1]} | {text[2]} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,123 @@
+"""``veegan reproduce recipe`` (docs/recipe.md): the candidates, the selection rule fixed before
+any run, and the two stages end to end at a tiny size; the bundled real tables it reads."""
+import json
+
+import pandas as pd
+import pytest
+
+from veegan.cli import main
+from veegan.configure import resolve_config
+from veegan.data import bundled_tables
+from veegan.errors import VeeganError
+from veegan.experiments import recipe
+
+from .conftest import TINY
+
+
+def test_every_method_has_each_objective_with_and_without_ema_and_veegan_its_terms_too():
+    assert len(recipe.candidates("gan")) == 8
+    veegan = recipe.candidates("veegan")
+    assert len(veegan) == 16
+    assert veegan["rpgan_r1_r2_g1+ema+terms"] == {
+        "loss": {"objective": "rpgan", "r1_gamma": 1.0, "r2_gamma": 1.0}, "ema": {"decay": 0.999},
+        "method_options": {"reconstruction_loss": "mse", "reconstructor_adversarial_weight": 1.0}}
+    assert veegan["paper"] == {}
+    for method in recipe.RECIPE_METHODS:  # each candidate is a valid configuration of its method
+        for values in recipe.candidates(method).values():
+            config = resolve_config(method=method, dataset="ring", overrides=values, preset="paper")
+            assert config.loss.r2_gamma == values.get("loss", {}).get("r2_gamma", 0.0)
+
+
+def test_the_pick_is_the_best_quality_within_the_coverage_margin_and_ties_go_to_fewer_settings():
+    scores = {"paper": (0.80, 0.90), "r1": (0.97, 0.40), "r1+ema": (0.99, 0.30), "rpgan_r1_r2_g1": (0.975, 0.50)}
+    assert recipe.pick(scores) == "rpgan_r1_r2_g1"  # within 0.02 of 0.99; paper covers too little
+    assert recipe.pick({"paper": (0.5, 0.5)}) == "paper"
+    assert recipe.pick({"r1+ema": (0.9, 0.6), "r1": (0.9, 0.6), "paper+ema": (0.88, 0.6)}) == "r1"
+    assert recipe.pick({"r1+ema": (0.9, 0.6), "paper": (0.88, 0.6)}) == "paper"  # fewer settings at equal quality
+
+
+def test_a_run_is_scored_by_modes_and_high_quality_on_a_mixture_and_coverage_and_precision_on_a_table():
+    assert recipe.screen_score({"modes": 15, "max_modes": 20, "high_quality_pct": 40.0}) == (0.75, 0.4)
+    assert recipe.screen_score({"coverage": 0.6, "precision": 0.9, "modes": 1}) == (0.6, 0.9)
+
+
+def test_a_table_run_starts_from_the_paper_preset_with_its_class_column_as_labels(tmp_path):
+    config = recipe.run_config("veegan", "wine", 0, 100, recipe.candidates("veegan")["r1"], tmp_path)
+    assert config.table.labels == "target" and config.data_file == str((tmp_path / "wine.csv").resolve())
+    assert config.loss.r1_gamma == 10.0
+    assert config.method_options["reconstruction_loss"] != "mse"  # robust's terms only as a candidate asks
+
+
+def test_the_bundled_tables_are_written_once_as_a_practitioner_exports_them(tmp_path, monkeypatch):
+    path = bundled_tables.bundled_table("wine", tmp_path)
+    frame = pd.read_csv(path)
+    assert frame.shape == (178, 14) and "target" in frame.columns
+    monkeypatch.setattr(bundled_tables, "bundled_frame", lambda name: pytest.fail("read again"))
+    assert bundled_tables.bundled_table("wine", tmp_path) == path
+    with pytest.raises(VeeganError, match="unknown bundled table 'iris'"):
+        bundled_tables.labels_column("iris")
+
+
+def test_penguins_without_its_package_is_one_clear_line(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_penguins(name, *args, **kwargs):
+        if name == "palmerpenguins":
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_penguins)
+    with pytest.raises(VeeganError, match="pip install palmerpenguins"):
+        bundled_tables.bundled_frame("penguins")
+
+
+@pytest.fixture
+def small_study(monkeypatch, tmp_path):
+    """Two objectives, two screening sets (a mixture and a table), tiny networks."""
+    monkeypatch.setattr(recipe, "OBJECTIVES", {"paper": {}, "r1": {"loss": {"r1_gamma": 10.0}}})
+    monkeypatch.setattr(recipe, "SCREEN_SETS", ("mix-d3-k27-equal-s4", "breast_cancer"))
+    monkeypatch.setattr(bundled_tables, "default_cache_dir", lambda: tmp_path / "cache")
+    tiny = {**TINY, "model": {**TINY["model"]}, "schedule": {**TINY["schedule"], "eval_every": 20, "checkpoint_every": 20}}
+    return dict(methods=["gan", "veegan"], seeds=1, overrides={**tiny, "steps": 20}, workers=1,
+                launch=recipe.Launch(quiet=True))
+
+
+def test_the_screen_picks_one_setting_per_method_then_only_the_picks_and_the_ablation_are_evaluated(small_study, tmp_path):
+    out = tmp_path / "study"
+    picks = recipe.reproduce_recipe(out=out, datasets=["ring", "wine"], results=tmp_path / "kept", **small_study)
+    assert set(picks) == {"gan", "veegan"}
+    assert picks["gan"] in ("paper", "r1", "paper+ema", "r1+ema")
+    stored = json.loads((out / "picks.json").read_text())
+    assert stored["veegan"]["values"] == recipe.candidates("veegan")[picks["veegan"]]
+    screen = (out / "screen.md").read_text()
+    assert f"pick: **{picks['veegan']}**" in screen and "4 of 4" not in screen and "2 of 2" in screen
+    evaluated = {p.relative_to(out / "evaluation").parts[:3] for p in (out / "evaluation").glob("*/*/*/seed0")}
+    expected = {(name, "gan", picks["gan"]) for name in ("ring", "wine")} | {
+        (name, "veegan", picks["veegan"]) for name in ("ring", "wine")}
+    gan_values = recipe.candidates("gan")[picks["gan"]]
+    veegan_objective = {k: v for k, v in recipe.candidates("veegan")[picks["veegan"]].items() if k != "method_options"}
+    if gan_values != veegan_objective:  # the ablation: the GAN with VEEGAN's pick
+        expected |= {(name, "gan", "veegan-pick") for name in ("ring", "wine")}
+    assert evaluated == expected
+    table = (out / "evaluation.md").read_text()
+    assert "real data" in table and "Gaussian mixture (BIC)" in table and f"veegan ({picks['veegan']})" in table
+
+
+def test_a_partial_screen_picks_nothing_and_evaluates_nothing(small_study, tmp_path, capsys):
+    out = tmp_path / "study"
+    picks = recipe.reproduce_recipe(out=out, train=False, **small_study)
+    assert picks == {} and not (out / "evaluation").exists()
+    assert "not picked yet" in (out / "screen.md").read_text()
+
+
+def test_the_command_line_refuses_what_the_study_does_not_take(capsys, tmp_path):
+    assert main(["reproduce", "table1", "--datasets", "wine", "--out", str(tmp_path)]) == 2
+    assert "an evaluation set of `reproduce recipe` only" in capsys.readouterr().err
+    assert main(["reproduce", "table1", "--screen-only", "--out", str(tmp_path)]) == 2
+    assert "--screen-only is an option of `reproduce recipe` only" in capsys.readouterr().err
+    assert main(["reproduce", "recipe", "--datasets", "cifar10", "--no-train", "--out", str(tmp_path)]) == 2
+    assert "'cifar10' is not an evaluation set of the recipe study" in capsys.readouterr().err
+    assert main(["reproduce", "recipe", "--steps", "ring=10", "--out", str(tmp_path)]) == 2
+    assert "recipe: --set steps=N" in capsys.readouterr().err
