@@ -1,13 +1,8 @@
 """Real tables that nobody here made, written as a practitioner exports them from pandas
 (``to_csv(index=False)`` with a header row, or ``to_parquet``), for docs/own-data.md. All install offline:
 
-- wine.csv: scikit-learn's wine recognition data (178 rows, 13 chemical measurements from 0.1 to
-  1,680, and the cultivar as ``target``);
-- penguins.csv: the palmerpenguins package (Gorman et al. 2014), the 11 rows with a missing cell
-  dropped with ``dropna()`` as a practitioner would; species, island and sex stay text;
-- digits.csv: scikit-learn's 8 x 8 handwritten digits (1,797 rows, 64 pixel counts 0-16, some
-  columns constant, and the digit as ``target``);
-- breast_cancer.csv: scikit-learn's Wisconsin breast cancer data (569 rows, 30 features, ``target``);
+- wine.csv, penguins.csv, digits.csv, breast_cancer.csv: the tables of
+  ``veegan.data.bundled_tables`` (its docstring says what each holds);
 - mnist-pca50.parquet: MNIST's 70,000 train and test images (LeCun et al. 1998, the IDX files in
   --mnist), flattened, scaled to [0, 1] and projected on 50 principal components fitted on the
   60,000 training images (scikit-learn's PCA), as columns pc1..pc50 beside the digit as ``label``.

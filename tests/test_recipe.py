@@ -58,6 +58,13 @@ def test_the_bundled_tables_are_written_once_as_a_practitioner_exports_them(tmp_
         bundled_tables.labels_column("iris")
 
 
+def test_penguins_keep_their_text_columns_and_lose_the_rows_with_a_missing_cell():
+    pytest.importorskip("palmerpenguins")
+    frame = bundled_tables.bundled_frame("penguins")
+    assert frame.shape == (333, 8) and not frame.isna().any().any()
+    assert pd.api.types.is_string_dtype(frame["species"]) and bundled_tables.labels_column("penguins") == "species"
+
+
 def test_penguins_without_its_package_is_one_clear_line(monkeypatch):
     import builtins
 
