@@ -285,6 +285,40 @@ def test_reproduce_table2_end_to_end(tmp_path, monkeypatch):
     assert main(args) == 0  # a second call reuses the finished runs and the cached IvOM
 
 
+def test_table2_continues_from_kept_runs_alone_with_fewer_seeds_for_a_slow_method(tmp_path, monkeypatch):
+    """--results keeps each run's small files and its IvOM; with the run directories gone (another
+    session), --no-train still gives the table, the IvOM and the sample grids."""
+    import shutil
+
+    from veegan.cli import main
+    from veegan.experiments import table2
+
+    mnist = write_stripe_mnist(tmp_path / "mnist")
+    train_classifier(mnist, tmp_path / "classifier.pt", epochs=1, batch_size=32, say=lambda text: None)
+    monkeypatch.setenv("VEEGAN_MNIST_CLASSIFIER", str(tmp_path / "classifier.pt"))
+    cifar = write_cifar_folder(tmp_path / "cifar")
+    monkeypatch.setitem(table2.BUDGETS, "cpu", {"steps": {"stacked_mnist": 3, "cifar10": 3}, "conv_width": 4, "seeds": 2,
+                                                 "method_seeds": {"veegan": 1}, "ivom": {"images": 4, "restarts": 2, "steps": 3},
+                                                 "overrides": {"batch_size": 8,
+                                                               "schedule": {"eval_samples": 200, "tensorboard": False}}})
+    out, kept = tmp_path / "t2", tmp_path / "kept"
+    args = ["reproduce", "table2", "--methods", "gan", "veegan", "--workers", "2", "--out", str(out),
+            "--mnist", str(mnist), "--cifar10", str(cifar), "--results", str(kept), "--quiet"]
+    assert main(args) == 0
+    first = (out / "table2.md").read_text()
+    assert sorted(p.parent.parent.name for p in kept.glob("stacked_mnist/*/seed*/metrics.json")) == ["gan", "gan", "veegan"]
+    assert json.loads((kept / "cifar10" / "gan" / "seed1" / "ivom.json").read_text())["ivom"] > 0
+    shutil.rmtree(out)
+    assert main([*args, "--no-train"]) == 0
+    again = (out / "table2.md").read_text()
+    def method_rows(markdown):
+        return [line for line in markdown.splitlines() if line.startswith(("| gan |", "| veegan |"))]
+
+    assert method_rows(again) == method_rows(first)  # modes, KL, digits %, IvOM, wall time: all kept
+    assert "| gan | 2 |" in again and "| veegan | 1 |" in again and "n/a" not in again.split("| gan |")[1].split("\n")[0]
+    assert (out / "samples_cifar10.png").read_bytes()[:4] == b"\x89PNG" and not (out / "nearest.png").exists()
+
+
 def test_a_foreign_classifier_file_is_reported_when_training_starts(tmp_path, monkeypatch):
     folder = write_stripe_mnist(tmp_path / "mnist", n_train=20, n_test=10)
     torch.save({"format_version": 1, "kind": "something else"}, tmp_path / "other.pt")

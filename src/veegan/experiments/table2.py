@@ -5,6 +5,7 @@ nearest-sample figure (Figure 3a)."""
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from pathlib import Path
 from typing import Any, Sequence
@@ -15,14 +16,15 @@ from ..api import load
 from ..config import TrainConfig
 from ..config_values import merge
 from ..configure import resolve_config
-from ..data.base import Dataset, pixels_to_float
+from ..data.base import Dataset
 from ..data.catalog import make_dataset
-from ..data.images import cifar10_split
-from ..evaluation.grids import inference_figure, nearest_figure, plot_sample_grids
+from ..errors import VeeganError
 from ..evaluation.ivom import IvomOptions, mean_ivom
 from ..methods import method_label
 from ..training import checkpoint
 from ..training import run_dir as runs
+from .result_store import ResultStore
+from .table2_figures import cifar10_test_images, table2_figures
 from .sweep import Job, Launch, grid_jobs, run_jobs
 from .tables import csv_text, mean_std, wall_time_note
 
@@ -53,8 +55,16 @@ PAPER_TABLE2: dict[str, tuple[float, float, float, float]] = {
 }
 
 
-def table2_jobs(methods: Sequence[str], datasets: Sequence[str], seeds: int, budget: str, out: Path,
+def method_seeds(budget: str, method: str, seeds: int | None = None) -> int:
+    """The seeds ``method`` trains: ``seeds`` if given, else the budget's (fewer for the slow
+    methods that its ``method_seeds`` names)."""
+    spec = BUDGETS[budget]
+    return seeds or spec.get("method_seeds", {}).get(method, spec["seeds"])
+
+
+def table2_jobs(methods: Sequence[str], datasets: Sequence[str], seeds: int | None, budget: str, out: Path,
                 data_dirs: dict[str, str | None]) -> list[Job]:
+    """One job per (method, dataset, seed) in ``out/<dataset>/<method>/seed<k>``."""
     spec = BUDGETS[budget]
 
     def configure(method: str, dataset: str, seed: int) -> TrainConfig:
@@ -63,78 +73,91 @@ def table2_jobs(methods: Sequence[str], datasets: Sequence[str], seeds: int, bud
             overrides["data_dir"] = str(Path(data_dirs[dataset]).resolve())
         return resolve_config(method=method, dataset=dataset, seed=seed, steps=spec["steps"][dataset], overrides=overrides)
 
-    return grid_jobs(methods, datasets, seeds, out, configure)
+    return [job for method in methods
+            for job in grid_jobs([method], datasets, method_seeds(budget, method_label(method), seeds), out, configure)]
 
 
-def run_ivom(run_dir: Path, test_images: torch.Tensor, options: IvomOptions, dataset: Dataset | None = None) -> float:
-    """IvOM of one trained run on ``test_images``, cached in run_dir/ivom.json. Reported, as in
-    the paper, as mean squared error per pixel with pixels in [0, 1]."""
+def run_ivom(run_dir: Path, test_images: torch.Tensor, options: IvomOptions, dataset: Dataset | None = None,
+             store: ResultStore | None = None) -> float | None:
+    """IvOM of one trained run on ``test_images``, cached in run_dir/ivom.json (and kept in
+    ``store`` beside the run's other small files). Reported, as in the paper, as mean squared
+    error per pixel with pixels in [0, 1]. A run kept without its checkpoint gives its kept
+    value for the same search, else None."""
+    search = {"images": len(test_images), **options.__dict__}
+    kept = store.place(run_dir) / runs.IVOM_NAME if store else None
+    if not (run_dir / checkpoint.CHECKPOINT_NAME).is_file():
+        record = json.loads(kept.read_text()) if kept and kept.is_file() else {}
+        return record["ivom"] if {k: v for k, v in record.get("key", {}).items() if k != "checkpoint"} == search else None
     cache = run_dir / runs.IVOM_NAME
     stat = (run_dir / checkpoint.CHECKPOINT_NAME).stat()  # a retrained or resumed run is measured again
-    key = {"images": len(test_images), **options.__dict__, "checkpoint": [stat.st_size, stat.st_mtime_ns]}
-    if cache.is_file() and json.loads(cache.read_text()).get("key") == key:
-        return json.loads(cache.read_text())["ivom"]
-    run = load(run_dir, dataset)
-    value = mean_ivom(run.method.generator, run.method.latent_dim, test_images, options)
-    cache.write_text(json.dumps({"key": key, "ivom": value}) + "\n")
-    return value
-
-
-def cifar10_test_images(data_dir: str | None, n: int) -> torch.Tensor:
-    """The first ``n`` CIFAR-10 test images (a fixed subset) in [-1, 1]."""
-    return pixels_to_float(cifar10_split(data_dir, "test").images[:n])
+    key = {**search, "checkpoint": [stat.st_size, stat.st_mtime_ns]}
+    if not (cache.is_file() and json.loads(cache.read_text()).get("key") == key):
+        run = load(run_dir, dataset)
+        value = mean_ivom(run.method.generator, run.method.latent_dim, test_images, options)
+        cache.write_text(json.dumps({"key": key, "ivom": value}) + "\n")
+    if kept is not None and kept.parent.is_dir():
+        shutil.copyfile(cache, kept)
+    return json.loads(cache.read_text())["ivom"]
 
 
 def reproduce_table2(
     *, out: str | Path, methods: Sequence[str] = TABLE2_METHODS, datasets: Sequence[str] = TABLE2_DATASETS,
-    seeds: int | None = None, budget: str = "cpu", workers: int | None = None,
-    mnist_dir: str | None = None, cifar10_dir: str | None = None, launch: Launch = Launch(),
+    seeds: int | None = None, budget: str = "cpu", workers: int | None = None, mnist_dir: str | None = None,
+    cifar10_dir: str | None = None, launch: Launch = Launch(), results: str | Path | None = None, train: bool = True,
 ) -> list[dict[str, Any]]:
-    """Train every (method, dataset, seed), then write table2.md, table2.csv and the figures."""
+    """Train every (method, dataset, seed), then write table2.md, table2.csv and the figures.
+    ``results`` and ``train`` as for :func:`.table1.reproduce_table1` (a kept CIFAR-10 run keeps
+    its IvOM too); the table shows the runs finished so far."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     spec = BUDGETS[budget]
-    seeds = seeds or spec["seeds"]
     data_dirs = {"stacked_mnist": mnist_dir, "cifar10": cifar10_dir}
-    finals, wall = run_jobs(table2_jobs(methods, datasets, seeds, budget, out, data_dirs), workers, launch=launch)
+    store = ResultStore(results, out) if results is not None else None
+    jobs = table2_jobs(methods, datasets, seeds, budget, out, data_dirs)
+    finals, wall = run_jobs(jobs, workers, store=store, train=train, launch=launch)
+    if not finals:
+        raise VeeganError(f"no finished runs to tabulate in {out}" + (f" or {results}" if results else ""))
     methods = [method_label(method) for method in methods]
     ivoms: dict[tuple[str, int], float] = {}
-    if "cifar10" in datasets:
+    cifar = [key for key in finals if key[1] == "cifar10"]
+    if cifar:
         options = IvomOptions(restarts=spec["ivom"]["restarts"], steps=spec["ivom"]["steps"])
         test_images = cifar10_test_images(cifar10_dir, spec["ivom"]["images"])
         train_images = make_dataset("cifar10", data_dir=cifar10_dir and str(Path(cifar10_dir).resolve()))
-        for method in methods:
-            for seed in range(seeds):
-                ivoms[method, seed] = run_ivom(out / "cifar10" / method / f"seed{seed}", test_images, options, train_images)
-                print(f"IvOM {method} seed {seed}: {ivoms[method, seed]:.5f}", file=sys.stderr, flush=True)
-    rows = table2_rows(finals, ivoms, methods, datasets, seeds)
+        for method, _, seed in cifar:
+            value = run_ivom(out / "cifar10" / method / f"seed{seed}", test_images, options, train_images, store)
+            if value is not None:
+                ivoms[method, seed] = value
+                print(f"IvOM {method} seed {seed}: {value:.5f}", file=sys.stderr, flush=True)
+    rows = table2_rows(finals, ivoms, methods, datasets)
     (out / "table2.csv").write_text(csv_text(rows))
-    markdown = table2_markdown(rows, budget, seeds, cifar10_source(cifar10_dir) if "cifar10" in datasets else None)
-    (out / "table2.md").write_text(markdown + "\n" + wall_time_note(wall, finals))
-    figures(out, methods, datasets)
-    print(markdown)
+    markdown = table2_markdown(rows, budget, cifar10_source(cifar10_dir) if "cifar10" in datasets else None)
+    partial = "" if len(finals) == len(jobs) else f"Partial: {len(finals)} of the {len(jobs)} runs have finished.\n"
+    (out / "table2.md").write_text(markdown + "\n" + partial + wall_time_note(wall, finals))
+    table2_figures(out, [m for m in methods if (m, datasets[0], 0) in finals], datasets, store)
+    print(markdown + partial)
     print(f"total wall time: {wall:.0f} s ({wall / 60:.1f} min)")
     return rows
 
 
-def table2_rows(finals: dict, ivoms: dict, methods: Sequence[str], datasets: Sequence[str], seeds: int) -> list[dict[str, Any]]:
-    """One record per method and for real data: modes, KL and IvOM (mean, std over seeds)."""
+def table2_rows(finals: dict, ivoms: dict, methods: Sequence[str], datasets: Sequence[str]) -> list[dict[str, Any]]:
+    """One record per method and for real data: the runs finished, modes, KL, digits % and IvOM
+    (mean, std over the seeds that finished)."""
     rows = []
     for name in list(methods) + ["real data"]:
         row: dict[str, Any] = {"method": name}
         if "stacked_mnist" in datasets:
-            if name == "real data":  # the real samples drawn beside every run's evaluation
-                runs = [finals[(m, "stacked_mnist", s)]["real"] for m in methods for s in range(seeds)]
-            else:
-                runs = [finals[(name, "stacked_mnist", s)] for s in range(seeds)]
+            runs = [final.get("real", {}) if name == "real data" else final for (method, dataset, _), final in finals.items()
+                    if dataset == "stacked_mnist" and (name == "real data" or method == name)]
+            row["runs"] = len(runs)
             for key in ("modes", "kl", "digits_pct"):
                 row[f"{key}_mean"], row[f"{key}_std"] = mean_std([r.get(key) for r in runs]) or (None, None)
-            row["classifier_accuracy"] = runs[0].get("classifier_accuracy")
+            row["classifier_accuracy"] = next((r.get("classifier_accuracy") for r in runs), None)
         if name != "real data" and ivoms:
-            row["ivom_mean"], row["ivom_std"] = mean_std([ivoms[(name, s)] for s in range(seeds)]) or (None, None)
+            row["ivom_mean"], row["ivom_std"] = mean_std([v for (m, _), v in ivoms.items() if m == name]) or (None, None)
         for dataset in datasets:  # the wall time of one run (training and its final evaluation)
             if name != "real data":
-                times = [finals[(name, dataset, s)].get("wall_time_s") for s in range(seeds)]
+                times = [final.get("wall_time_s") for (m, d, _), final in finals.items() if (m, d) == (name, dataset)]
                 row[f"wall_time_s_{dataset}"] = (mean_std(times) or (None,))[0]
         paper = PAPER_TABLE2.get(name)
         row["paper_modes"], row["paper_kl"], row["paper_ivom"], row["paper_ivom_std"] = paper or (None,) * 4
@@ -152,7 +175,7 @@ def cifar10_source(data_dir: str | None) -> str:
     return f"the image files in {root} (if these are a JPEG re-encoding, IvOM is not comparable with published numbers)"
 
 
-def table2_markdown(rows: list[dict[str, Any]], budget: str, seeds: int, cifar10: str | None = None) -> str:
+def table2_markdown(rows: list[dict[str, Any]], budget: str, cifar10: str | None = None) -> str:
     def cell(row: dict[str, Any], key: str, digits: int) -> str:
         m, s = row.get(f"{key}_mean"), row.get(f"{key}_std")
         return "n/a" if m is None else f"{m:.{digits}f} ± {s:.{digits}f}"
@@ -161,7 +184,7 @@ def table2_markdown(rows: list[dict[str, Any]], budget: str, seeds: int, cifar10
         return "—" if value is None else f"{value:g}"
 
     accuracy = next((r["classifier_accuracy"] for r in rows if r.get("classifier_accuracy")), None)
-    out = [f"Table 2 reproduction, budget `{budget}`, mean ± std over {seeds} seed(s)."]
+    out = [f"Table 2 reproduction, budget `{budget}`, mean ± std over the seeds that finished (runs: Stacked MNIST's)."]
     if budget != "paper":
         out.append(f"The `{budget}` budget is reduced (networks, steps, IvOM search; see veegan.experiments.table2.BUDGETS): "
                    "its figures are not the paper's protocol.")
@@ -172,34 +195,11 @@ def table2_markdown(rows: list[dict[str, Any]], budget: str, seeds: int, cifar10
                    f"{100 * accuracy:.2f} % test accuracy; digits %: the channels it labels with confidence >= 0.9.")
     datasets = [d for d in TABLE2_DATASETS if any(f"wall_time_s_{d}" in r for r in rows)]
     times = "".join(f" s per run, {d} |" for d in datasets)
-    out += ["", "| method | modes (of 1000) | paper | KL | paper | digits % | IvOM | paper |" + times,
-            "|---|---|---|---|---|---|---|---|" + "---|" * len(datasets)]
+    out += ["", "| method | runs | modes (of 1000) | paper | KL | paper | digits % | IvOM | paper |" + times,
+            "|---|---|---|---|---|---|---|---|---|" + "---|" * len(datasets)]
     for r in rows:
         paper_ivom = "—" if r["paper_ivom"] is None else f"{r['paper_ivom']:g} ± {r['paper_ivom_std']:g}"
         seconds = "".join(" |" if r.get(f"wall_time_s_{d}") is None else f" {r[f'wall_time_s_{d}']:.0f} |" for d in datasets)
-        out.append(f"| {r['method']} | {cell(r, 'modes', 1)} | {paper(r['paper_modes'])} | {cell(r, 'kl', 2)} | "
+        out.append(f"| {r['method']} | {r.get('runs', '—')} | {cell(r, 'modes', 1)} | {paper(r['paper_modes'])} | {cell(r, 'kl', 2)} | "
                    f"{paper(r['paper_kl'])} | {cell(r, 'digits_pct', 1)} | {cell(r, 'ivom', 4)} | {paper_ivom} |" + seconds)
     return "\n".join(out) + "\n"
-
-
-def figures(out: Path, methods: Sequence[str], datasets: Sequence[str], n_nearest: int = 8) -> None:
-    """samples_<dataset>.png (seed 0 of each method beside real data), inference_<dataset>.png
-    (Appendix D: real images above G(F(x)), VEEGAN seed 0) and nearest.png (Figure 3a, CIFAR-10
-    test images beside the nearest of 2,000 samples of each method)."""
-    for dataset in datasets:
-        runs: dict[str, Any] = {}  # seed 0 of each method, sharing one copy of the dataset
-        for method in methods:
-            runs[method] = load(out / dataset / method / "seed0", runs[methods[0]].dataset if runs else None)
-        panels = {"real data": torch.from_numpy(runs[methods[0]].evaluation_samples(64)[1])}
-        panels.update({m: torch.from_numpy(run.evaluation_samples(64)[0]) for m, run in runs.items()})
-        plot_sample_grids(panels, out / f"samples_{dataset}.png")
-        if "veegan" in runs:
-            veegan = runs["veegan"].method
-            real = runs["veegan"].dataset.sample(10, torch.Generator().manual_seed(0))
-            with torch.no_grad():
-                reconstructed = veegan.generator(veegan.reconstructor(real), torch.zeros(10, veegan.generator.noise_dim))
-            inference_figure(real, reconstructed, out / f"inference_{dataset}.png")
-        if dataset == "cifar10":
-            real = cifar10_test_images(runs[methods[0]].config.data_dir, n_nearest)
-            generated = {m: torch.from_numpy(run.sample(2_000, seed=0)) for m, run in runs.items()}
-            nearest_figure(real, generated, out / "nearest.png")
