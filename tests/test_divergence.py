@@ -3,6 +3,7 @@ and exit status 3, its last good checkpoint untouched; --resume (with a sane lea
 goes on from there; schedule.on_divergence=continue keeps the old behaviour."""
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
@@ -120,3 +121,24 @@ def test_a_sweep_finishes_its_other_runs_and_then_names_the_diverged_one(tmp_pat
     with pytest.raises(DivergedError, match=r"1 run\(s\) diverged: .*huge \(diverged at step \d+\); the other runs"):
         run_jobs(jobs, workers=1)
     assert (tmp_path / "sane" / "metrics.json").is_file() and not (tmp_path / "huge" / "metrics.json").exists()
+
+
+def test_a_sweep_that_counts_divergence_as_an_outcome_records_it_and_never_trains_it_again(tmp_path, tiny):
+    from veegan.experiments.result_store import ResultStore
+    from veegan.experiments.sweep import Job, run_jobs
+
+    huge = resolve_config(method="veegan", dataset="ring", steps=40, seed=4, overrides={
+        **_config_overrides(tiny), "optim": {f"lr_{n}": 1e30 for n in ("generator", "reconstructor", "discriminator")}})
+    jobs = [Job("huge", huge, tmp_path / "out" / "huge"), Job("sane", _config(tiny), tmp_path / "out" / "sane")]
+    store = ResultStore(tmp_path / "kept", tmp_path / "out")
+    finals, _ = run_jobs(jobs, workers=1, store=store, diverged_ok=True)
+    assert finals["huge"]["diverged"].startswith("training diverged at step") and finals["huge"]["steps"] == 40
+    assert "modes" in finals["sane"]
+    assert (tmp_path / "kept" / "huge" / "diverged.json").is_file() and (tmp_path / "kept" / "huge" / "config.yaml").is_file()
+    import shutil
+
+    shutil.rmtree(tmp_path / "out")  # another session: only the kept files remain
+    again, wall = run_jobs(jobs, workers=1, store=store, diverged_ok=True)
+    assert again["huge"] == finals["huge"] and wall == 0.0  # nothing trained
+    longer = dataclasses.replace(huge, steps=50)  # the record is of a 40-step run: not this one's outcome
+    assert run_jobs([Job("huge", longer, jobs[0].run_dir)], store=store, train=False, diverged_ok=True)[0] == {}

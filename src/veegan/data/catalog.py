@@ -2,7 +2,6 @@
 the package into ``veegan.data``."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import torch
 

@@ -33,7 +33,7 @@ from .sweep import Job, Launch, run_jobs
 from .table1 import BUDGETS
 from .tables import mean_std, wall_time_note
 
-RECIPE_METHODS = ("gan", "ali", "unrolled", "veegan", "pacgan")
+RECIPE_METHODS = ("veegan", "gan", "pacgan", "ali", "unrolled")  # the screen trains them in this order
 # the objectives and penalties screened (docs/recipe.md): the paper's; R1 alone with robust's
 # gamma; R3GAN's RpGAN with R1 and R2 at two gammas. Each with and without EMA (EMA below).
 OBJECTIVES: dict[str, dict[str, Any]] = {
@@ -83,7 +83,9 @@ def pick(scores: Mapping[str, tuple[float, float]], margin: float = MARGIN) -> s
 
 def screen_score(final: Mapping[str, Any]) -> tuple[float, float]:
     """(coverage, quality) of one run: modes captured / K and the high-quality share on a
-    mixture; k-NN coverage and precision on a table."""
+    mixture; k-NN coverage and precision on a table; a run that diverged scores (0, 0)."""
+    if "diverged" in final:
+        return 0.0, 0.0
     if "coverage" in final:
         return float(final["coverage"]), float(final["precision"])
     return final["modes"] / final["max_modes"], final["high_quality_pct"] / 100
@@ -117,6 +119,7 @@ def screen_picks(jobs: Sequence[Job], finals: Mapping[Any, Mapping[str, Any]]) -
         cell["of"] += 1
         if job.key in finals:
             cell["runs"] += 1
+            cell["diverged"] = cell.get("diverged", 0) + ("diverged" in finals[job.key])
             cell["sets"].setdefault(name, []).append(screen_score(finals[job.key]))
     picks = {}
     for label, cells in table.items():
@@ -176,7 +179,7 @@ def reproduce_recipe(
     out.mkdir(parents=True, exist_ok=True)
     store = ResultStore(results, out) if results is not None else None
     jobs = screen_jobs(methods, seeds, SCREEN_STEPS, extra, out, tables)
-    finals, wall = run_jobs(jobs, workers, store=store, train=train and "screen" in stages, launch=launch)
+    finals, wall = run_jobs(jobs, workers, store=store, train=train and "screen" in stages, launch=launch, diverged_ok=True)
     table, picks = screen_picks(jobs, finals)
     markdown = screen_markdown(table, picks, SCREEN_SETS, jobs[0].config.steps, seeds)
     (out / "screen.md").write_text(markdown + wall_time_note(wall, finals))
@@ -188,9 +191,12 @@ def reproduce_recipe(
               "so nothing is evaluated"), file=sys.stderr)
         return picks
     eval_jobs = evaluation_jobs(methods, picks, sets, seeds, extra, out, tables)
-    eval_finals, eval_wall = run_jobs(eval_jobs, workers, store=store, train=train, launch=launch)
+    eval_finals, eval_wall = run_jobs(eval_jobs, workers, store=store, train=train, launch=launch, diverged_ok=True)
+    diverged = [job.run_dir for job in eval_jobs if "diverged" in eval_finals.get(job.key, {})]
+    eval_finals = {key: final for key, final in eval_finals.items() if "diverged" not in final}
     if eval_finals:
         markdown = evaluation_markdown(eval_finals, [job.key[0] for job in eval_jobs], list(sets), len(eval_jobs))
+        markdown += "".join(f"Diverged (left out of the table): {run_dir}\n" for run_dir in diverged)
         (out / "evaluation.md").write_text(markdown + wall_time_note(eval_wall, eval_finals))
         print(markdown)
     print(f"wrote {out / 'screen.md'}, {out / 'picks.json'}" + (f" and {out / 'evaluation.md'}" if eval_finals else ""),

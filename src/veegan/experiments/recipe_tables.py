@@ -23,7 +23,7 @@ def screen_markdown(table: Mapping[str, Mapping[str, Mapping[str, Any]]], picks:
     and per set the mean of each; the pick in bold."""
     out = [f"Screen: {steps:,} steps per run, {seeds} seeds per set. Coverage: modes captured / K on a mixture, "
            "k-NN coverage on a table; quality: the high-quality share on a mixture, k-NN precision on a table. "
-           "Each set's cell: coverage / quality (mean over seeds).\n"]
+           "Each set's cell: coverage / quality (mean over seeds). A run that diverged scores 0 / 0 (runs: '(N diverged)').\n"]
     for label, cells in table.items():
         state = f"pick: **{picks[label]}**" if label in picks else "not picked yet: the screen is partial"
         out.append(f"\n**{label}** ({state})\n")
@@ -36,7 +36,8 @@ def screen_markdown(table: Mapping[str, Mapping[str, Mapping[str, Any]]], picks:
                 per_set.append("—" if not scores else "{:.2f} / {:.2f}".format(*(sum(s[i] for s in scores) / len(scores)
                                                                                   for i in (0, 1))))
             shown = f"**{name}**" if picks.get(label) == name else name
-            out.append(f"| {shown} | {cell['runs']} of {cell['of']} | {_pair(cell['coverage'])} | {_pair(cell['quality'])} | "
+            diverged = f" ({cell['diverged']} diverged)" if cell.get("diverged") else ""
+            out.append(f"| {shown} | {cell['runs']} of {cell['of']}{diverged} | {_pair(cell['coverage'])} | {_pair(cell['quality'])} | "
                        + " | ".join(per_set) + " |")
     return "\n".join(out) + "\n"
 

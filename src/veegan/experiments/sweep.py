@@ -83,8 +83,38 @@ def finished(job: Job) -> dict[str, Any] | None:
     return final if final.get("step") == job.config.steps else None
 
 
-def _finished_anywhere(job: Job, store: ResultStore | None) -> dict[str, Any] | None:
-    """Finished in its run directory (then kept in ``store`` too, if not yet) or in ``store``."""
+DIVERGED_NAME = "diverged.json"  # a run that diverged, when the sweep counts that as its outcome
+
+
+def _diverged_record(job: Job, store: ResultStore | None) -> dict[str, Any] | None:
+    """The record of ``job``'s divergence, in its run directory or kept in ``store``, if any."""
+    for place in (job.run_dir, store.place(job.run_dir) if store else None):
+        path = place / DIVERGED_NAME if place is not None else None
+        if path is not None and path.is_file():
+            record = json.loads(path.read_text())
+            if record.get("steps") == job.config.steps:
+                return record
+    return None
+
+
+def _record_divergence(job: Job, store: ResultStore | None, message: str) -> dict[str, Any]:
+    """Write (and keep, with the run's configuration) the outcome of a run that diverged."""
+    record = {"diverged": message, "steps": job.config.steps}
+    (job.run_dir / DIVERGED_NAME).write_text(json.dumps(record) + "\n")
+    if store is not None:
+        place = store.place(job.run_dir)
+        place.mkdir(parents=True, exist_ok=True)
+        for name in (runs.CONFIG_NAME, DIVERGED_NAME):
+            if (job.run_dir / name).is_file():
+                (place / name).write_bytes((job.run_dir / name).read_bytes())
+    return record
+
+
+def _finished_anywhere(job: Job, store: ResultStore | None, diverged_ok: bool = False) -> dict[str, Any] | None:
+    """Finished in its run directory (then kept in ``store`` too, if not yet) or in ``store``;
+    with ``diverged_ok``, a recorded divergence counts as the run's outcome."""
+    if diverged_ok and (record := _diverged_record(job, store)) is not None:
+        return record
     final = finished(job)
     if store is None:
         return final
@@ -132,13 +162,15 @@ def _on(config: TrainConfig, device: str | None) -> TrainConfig:
 
 def run_jobs(
     jobs: Sequence[Job], workers: int | None = None, store: ResultStore | None = None, train: bool = True,
-    launch: Launch = Launch(),
+    launch: Launch = Launch(), diverged_ok: bool = False,
 ) -> tuple[dict[Hashable, dict[str, Any]], float]:
     """Run every job not yet finished; return (final metrics by key, wall time in seconds).
     Shows one progress bar over all the runs' steps, and one line per finished run.
     ``store``: a run kept there counts as finished, and every finished run is kept there.
-    ``train=False`` trains nothing and returns the runs finished so far."""
-    results = {job.key: done for job in jobs if (done := _finished_anywhere(job, store)) is not None}
+    ``train=False`` trains nothing and returns the runs finished so far. A run that diverges
+    fails the sweep once the others finish, unless ``diverged_ok``: then its outcome is
+    ``{"diverged": message, "steps": N}``, recorded so that it is not trained again."""
+    results = {job.key: done for job in jobs if (done := _finished_anywhere(job, store, diverged_ok)) is not None}
     todo = [job for job in jobs if job.key not in results] if train else []
     for source in {repr(source): source for source in ((j.config.dataset, j.config.data_file, j.config.data_dir, j.config.table)
                                                         for j in todo)}.values():
@@ -165,6 +197,10 @@ def run_jobs(
                 try:
                     results[job.key] = final = engine.result(handle)
                 except DivergedError as exc:  # the other runs go on; the sweep reports it at the end
+                    if diverged_ok:
+                        results[job.key] = _record_divergence(job, store, str(exc))
+                        progress.run_finished(job.run_dir, f"{count}: diverged ({str(exc).split(';')[0]})")
+                        continue
                     diverged.append(f"{job.run_dir} ({str(exc).split(':')[0].removeprefix('training ')})")
                     progress.run_finished(job.run_dir, f"{count}: {exc}")
                     continue
