@@ -2,7 +2,6 @@
 the package into ``veegan.data``."""
 from __future__ import annotations
 
-
 import torch
 
 # each module registers its datasets; in this order, the synthetic ones first, the CLI lists them
