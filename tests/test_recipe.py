@@ -98,6 +98,8 @@ def test_the_screen_picks_one_setting_per_method_then_only_the_picks_and_the_abl
     assert picks["gan"] in ("paper", "r1", "paper+ema", "r1+ema")
     stored = json.loads((out / "picks.json").read_text())
     assert stored["veegan"]["values"] == recipe.candidates("veegan")[picks["veegan"]]
+    assert stored["preset"]["method"] in ("gan", "veegan")
+    assert stored["preset"]["candidate"] == picks[stored["preset"]["method"]]
     screen = (out / "screen.md").read_text()
     assert f"pick: **{picks['veegan']}**" in screen and "4 of 4" not in screen and "2 of 2" in screen
     evaluated = {p.relative_to(out / "evaluation").parts[:3] for p in (out / "evaluation").glob("*/*/*/seed0")}

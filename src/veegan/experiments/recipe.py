@@ -183,8 +183,14 @@ def reproduce_recipe(
     table, picks = screen_picks(jobs, finals)
     markdown = screen_markdown(table, picks, SCREEN_SETS, jobs[0].config.steps, seeds)
     (out / "screen.md").write_text(markdown + wall_time_note(wall, finals))
-    (out / "picks.json").write_text(json.dumps({label: {"candidate": name, "values": candidates(method_labels(methods)[label])[name]}
-                                                for label, name in picks.items()}, indent=2) + "\n")
+    record: dict[str, Any] = {label: {"candidate": name, "values": candidates(method_labels(methods)[label])[name]}
+                              for label, name in picks.items()}
+    if len(picks) == len(table) > 1:  # every method's screen is complete: the preset by the same rule
+        best = pick({label: (table[label][name]["coverage"][0], table[label][name]["quality"][0])
+                     for label, name in picks.items()})
+        record["preset"] = {"method": best, **record[best]}
+        markdown += f"\nThe preset (the pick of the method that wins by the same rule): **{best} ({picks[best]})**.\n"
+    (out / "picks.json").write_text(json.dumps(record, indent=2) + "\n")
     print(markdown)
     if "evaluate" not in stages or not picks:
         print(f"wrote {out / 'screen.md'} and {out / 'picks.json'}" + ("" if picks else "; no method's screen is complete yet, "
