@@ -5,11 +5,14 @@
 # account: digits_pct >= 90 (channels labelled with confidence >= 0.9). Resumable: finished runs'
 # small files are kept in docs/results/digits-screen/. Needs `veegan classifier train --mnist DIR` once.
 #   bash scripts/digits_screen.sh            (MNIST=DIR, default ../shared/data/mnist)
+# STEPS=20000 PRECISION=bf16 WIDTHS=32 continues the width-32 run to 20,000 steps in bf16 (a run's
+# steps and precision may change when it resumes; its kept files then hold the longer run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MNIST=${MNIST:-../shared/data/mnist}
 for width in ${WIDTHS:-16 32}; do
-  .venv/bin/veegan compare --dataset stacked_mnist --methods gan --seeds 1 --steps 10000 \
+  .venv/bin/veegan compare --dataset stacked_mnist --methods gan --seeds 1 --steps "${STEPS:-10000}" \
     --set model.conv_width="$width" --set schedule.eval_every=1000 --set data_dir="$MNIST" \
+    --set runtime.precision="${PRECISION:-fp32}" \
     --results "docs/results/digits-screen/w$width" --out "runs/digits-screen/w$width" --workers 1 --quiet
 done
