@@ -130,3 +130,11 @@ def test_the_command_line_refuses_what_the_study_does_not_take(capsys, tmp_path)
     assert "'cifar10' is not an evaluation set of the recipe study" in capsys.readouterr().err
     assert main(["reproduce", "recipe", "--steps", "ring=10", "--out", str(tmp_path)]) == 2
     assert "recipe: --set steps=N" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("table, budget, expected", [("table2", "weekly", "table2 has no budget 'weekly'; choose "),
+                                                     ("recipe", "cpu", "recipe has no budget 'cpu'; choose paper or quick")])
+def test_an_unknown_budget_is_one_line_naming_the_tables_own(capsys, tmp_path, table, budget, expected):
+    assert main(["reproduce", table, "--budget", budget, "--out", str(tmp_path), "--no-train"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"veegan: error: {expected}") and err.count("\n") == 1
