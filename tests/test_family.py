@@ -125,4 +125,6 @@ def test_reproduce_beyond2d_tabulates_by_dimension_and_plots(tmp_path, monkeypat
     assert main(["reproduce", "beyond2d", "--datasets", "ring", "--out", str(tmp_path / "x")]) == 2
     assert "members of the mixture family" in capsys.readouterr().err
     assert main(["reproduce", "table1", "--set", "steps=3", "--out", str(tmp_path / "y")]) == 2
-    assert "--set, --preset and --tag are options of `reproduce beyond2d` only" in capsys.readouterr().err
+    assert "--set is an option of `reproduce beyond2d` and `reproduce recipe` only" in capsys.readouterr().err
+    assert main(["reproduce", "table1", "--tag", "t", "--out", str(tmp_path / "y")]) == 2
+    assert "--preset and --tag are options of `reproduce beyond2d` only" in capsys.readouterr().err
