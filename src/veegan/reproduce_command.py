@@ -30,9 +30,10 @@ def cmd_reproduce(args: argparse.Namespace) -> None:
             raise VeeganError("--steps is an option of table1 only (recipe: --set steps=N)")
         from .config_values import parse_assignments
         from .experiments.recipe import RECIPE_METHODS, reproduce_recipe
+        from .experiments.table1 import BUDGETS  # the evaluation's budgets: Table 1's
 
         reproduce_recipe(out=args.out, methods=args.methods or RECIPE_METHODS, datasets=args.datasets, seeds=args.seeds or 3,
-                         budget=_budget(args.budget or "paper", {"paper": 0, "quick": 0}, "recipe"),
+                         budget=_budget(args.budget or "paper", BUDGETS, "recipe"),
                          overrides=parse_assignments(args.overrides), stages=("screen",) if args.screen_only else ("screen", "evaluate"),
                          workers=args.workers, results=args.results, train=not args.no_train, launch=launch_of(args))
     elif args.table == "table1":

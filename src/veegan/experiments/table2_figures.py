@@ -33,7 +33,7 @@ def _kept_grid(store: ResultStore | None, run_dir: Path) -> dict[str, torch.Tens
     if path is None or not path.is_file():
         return None
     with np.load(path) as kept:
-        return {name: torch.from_numpy(kept[name].astype(np.float32) / 127.5 - 1) for name in ("generated", "real")}
+        return {name: pixels_to_float(torch.from_numpy(kept[name])) for name in ("generated", "real")}
 
 
 def table2_figures(out: Path, methods: Sequence[str], datasets: Sequence[str], store: ResultStore | None = None,
