@@ -96,3 +96,23 @@ def test_an_image_run_is_kept_with_a_grid_of_8_bit_samples(tmp_path):
     for name in ("generated", "real"):
         assert figure[name].dtype == np.uint8 and figure[name].shape == (64, 3, 28, 28)
     assert figure["real"].max() > figure["real"].min()  # real digits, not a blank
+
+
+def test_a_run_continued_for_more_steps_keeps_samples_of_its_final_step(tmp_path):
+    """A kept run resumed with more steps (as a screen is extended) gets new figure samples; the
+    shorter run's samples must not stay beside the longer run's metrics."""
+    from veegan.experiments.compare import compare
+
+    def run(steps):
+        compare(dataset="ring", methods=["gan"], seeds=1, steps=steps, out=tmp_path / "out", results=tmp_path / "kept",
+                workers=1, overrides=["batch_size=16", "schedule.eval_samples=200", "schedule.tensorboard=false",
+                                  "runtime.threads=1"])
+        return np.load(tmp_path / "kept" / "gan" / "seed0" / FIGURE_NAME)
+
+    first = run(4)
+    assert int(first["step"]) == 4
+    longer = run(8)
+    assert int(longer["step"]) == 8
+    assert json.loads((tmp_path / "kept" / "gan" / "seed0" / "metrics.json").read_text())["step"] == 8
+    assert not np.array_equal(first["generated"], longer["generated"])
+

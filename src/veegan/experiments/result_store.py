@@ -16,7 +16,7 @@ from ..training import checkpoint
 from ..training import run_dir as runs
 from .curves import CURVE_NAME, evaluation_curve
 
-FIGURE_NAME = "figure.npz"  # the final evaluation's samples, as a density panel needs them
+FIGURE_NAME = "figure.npz"  # the final evaluation's samples, as a density panel needs them, and their step
 IMAGE_SAMPLES = 64  # images kept for a sample grid (8 x 8)
 COPIED_FILES = (runs.CONFIG_NAME, runs.FINAL_METRICS_NAME, FIGURE_NAME)
 KEPT_FILES = (*COPIED_FILES, CURVE_NAME)  # the curve is extracted from the run's log
@@ -26,21 +26,22 @@ def write_figure_samples(run_dir: Path) -> Path:
     """Save the final evaluation's generated and real samples of a finished run (float16), in
     the plane its density plot uses: data above 2-D is stored projected (with the basis), so
     that hd1200's 1200-D samples cost kilobytes, not megabytes. Images: 64 of each, as 8-bit
-    pixels, for a sample grid."""
+    pixels, for a sample grid. ``step`` says which checkpoint they were drawn from."""
     from ..api import load
 
     run = load(run_dir)
     path = Path(run_dir) / FIGURE_NAME
+    arrays: dict[str, np.ndarray] = {"step": np.int64(run.step)}
     if len(run.dataset.shape) > 1:
         images = run.evaluation_samples(IMAGE_SAMPLES)  # pixels in [-1, 1]
-        pixels = {name: np.clip(np.rint((x + 1) * 127.5), 0, 255).astype(np.uint8) for name, x in zip(("generated", "real"), images)}
-        np.savez_compressed(path, **pixels)
+        for name, x in zip(("generated", "real"), images):
+            arrays[name] = np.clip(np.rint((x + 1) * 127.5), 0, 255).astype(np.uint8)
+        np.savez_compressed(path, **arrays)
         return path
     generated, real = run.evaluation_samples()
     means = getattr(run.dataset, "means", None)
     means = None if means is None else means.numpy()
     basis = projection_basis(means, real)
-    arrays: dict[str, np.ndarray] = {}
     for name, points in (("generated", generated), ("real", real), ("means", means)):
         if points is not None:
             arrays[name] = (points if basis is None else points @ basis).astype(np.float16 if name != "means" else np.float64)
@@ -48,6 +49,17 @@ def write_figure_samples(run_dir: Path) -> Path:
         arrays["basis"] = basis.astype(np.float32)
     np.savez_compressed(path, **arrays)
     return path
+
+
+def figure_is_current(run_dir: Path) -> bool:
+    """Whether a finished run's figure samples were drawn at its final step: a run continued for
+    more steps (``--steps`` raised on a resumed sweep) needs new ones, not the shorter run's."""
+    path, final = Path(run_dir) / FIGURE_NAME, Path(run_dir) / runs.FINAL_METRICS_NAME
+    if not (path.is_file() and final.is_file()):
+        return False
+    with np.load(path) as figure:
+        step = int(figure["step"]) if "step" in figure.files else None
+    return step == json.loads(final.read_text()).get("step")
 
 
 class ResultStore:
@@ -78,7 +90,7 @@ class ResultStore:
         """Copy a finished run's small files here (writing its figure samples first, and its
         package version into the kept metrics, which the data-definition check reads)."""
         run_dir = Path(run_dir)
-        if not (run_dir / FIGURE_NAME).is_file():
+        if not figure_is_current(run_dir):
             write_figure_samples(run_dir)
         place = self.place(run_dir)
         place.mkdir(parents=True, exist_ok=True)
@@ -104,10 +116,11 @@ class ResultStore:
 
     def figure_panel(self, run_dir: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]] | None:
         """(the figure samples, the final metrics) of a finished run, kept or in its directory
-        (written from its checkpoint where needed); None if neither is at hand."""
+        (written from its checkpoint where missing or drawn before the final step); None if
+        neither is at hand."""
+        if (Path(run_dir) / checkpoint.CHECKPOINT_NAME).is_file() and not figure_is_current(run_dir):
+            write_figure_samples(run_dir)
         source = self.figure_source(run_dir)
         if source is None:
-            if not (Path(run_dir) / checkpoint.CHECKPOINT_NAME).is_file():
-                return None
-            source = write_figure_samples(run_dir)
+            return None
         return dict(np.load(source)), json.loads((source.parent / runs.FINAL_METRICS_NAME).read_text())
