@@ -116,3 +116,15 @@ def test_a_run_continued_for_more_steps_keeps_samples_of_its_final_step(tmp_path
     assert json.loads((tmp_path / "kept" / "gan" / "seed0" / "metrics.json").read_text())["step"] == 8
     assert not np.array_equal(first["generated"], longer["generated"])
 
+
+
+def test_runtime_settings_do_not_make_another_run():
+    """A study continued with another thread count, device or code route (every ``runtime.*``
+    key) counts its kept runs as its own; a change to the maths does not."""
+    from veegan.configure import resolve_config
+    from veegan.training.run_dir import check_same_run
+
+    kept = resolve_config(method="gan", dataset="ring", overrides=["runtime.threads=1", "runtime.cpu_routes=false"])
+    check_same_run(kept.to_dict(), resolve_config(method="gan", dataset="ring", steps=5), "kept")
+    with pytest.raises(VeeganError, match="batch_size"):
+        check_same_run(kept.to_dict(), resolve_config(method="gan", dataset="ring", overrides=["batch_size=7"]), "kept")

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from ..backend.device import saved_device_kind
-from ..config import TrainConfig
+from ..config import RuntimeConfig, TrainConfig
 from ..config_values import read_yaml
 from ..configure import build_config
 from ..data.catalog import DATASETS
@@ -28,8 +28,8 @@ RUN_FILES = (CONFIG_NAME, CHECKPOINT_NAME, METRICS_LOG_NAME, FINAL_METRICS_NAME,
 
 # Keys that --resume may change: extending a run's length is the only change that keeps it one run.
 # a longer or shorter run of the same configuration is the same run, and so is one on another
-# device (the same maths, rounded in another order)
-RESUMABLE_CHANGES = {"steps", "runtime.device", "runtime.tf32", "runtime.precision", "runtime.channels_last"}
+# device, thread count or code route: every runtime.* key (the same maths, rounded in another order)
+RESUMABLE_CHANGES = {"steps", *(f"runtime.{name}" for name in RuntimeConfig.__dataclass_fields__)}
 # what `--resume` may also change, e.g. after a divergence: the run goes on from its checkpoint
 # with the new values (and is, from then on, a run of the new configuration)
 RESUME_ADJUSTABLE = {"optim.lr_generator", "optim.lr_reconstructor", "optim.lr_discriminator", "schedule.on_divergence"}
