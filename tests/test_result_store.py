@@ -117,7 +117,6 @@ def test_a_run_continued_for_more_steps_keeps_samples_of_its_final_step(tmp_path
     assert not np.array_equal(first["generated"], longer["generated"])
 
 
-
 def test_runtime_settings_do_not_make_another_run():
     """A study continued with another thread count, device or code route (every ``runtime.*``
     key) counts its kept runs as its own; a change to the maths does not."""

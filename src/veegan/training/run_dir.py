@@ -26,9 +26,9 @@ TENSORBOARD_DIR = "tensorboard"
 RUN_FILES = (CONFIG_NAME, CHECKPOINT_NAME, METRICS_LOG_NAME, FINAL_METRICS_NAME, DENSITY_NAME, SAMPLES_NAME, IVOM_NAME,
              TABLE_NAME, TENSORBOARD_DIR)
 
-# Keys that --resume may change: extending a run's length is the only change that keeps it one run.
-# a longer or shorter run of the same configuration is the same run, and so is one on another
-# device, thread count or code route: every runtime.* key (the same maths, rounded in another order)
+# Keys in which a resumed or kept run may differ and still be the same run: a longer or shorter
+# run of the same configuration, and one on another device, thread count or code route (every
+# runtime.* key: the same maths, rounded in another order)
 RESUMABLE_CHANGES = {"steps", *(f"runtime.{name}" for name in RuntimeConfig.__dataclass_fields__)}
 # what `--resume` may also change, e.g. after a divergence: the run goes on from its checkpoint
 # with the new values (and is, from then on, a run of the new configuration)
