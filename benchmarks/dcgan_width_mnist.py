@@ -25,6 +25,7 @@ from torch import nn
 from veegan.data.mnist import load_mnist
 from veegan.data.stacked_mnist import CONFIDENT
 from veegan.evaluation.classifier import load_classifier
+from veegan.methods.base import frozen
 from veegan.methods.losses import logistic_discriminator_loss, non_saturating_generator_loss
 from veegan.nets.dcgan import LEAK, DcganDiscriminator, DcganGenerator
 
@@ -86,11 +87,7 @@ def main() -> None:
         x = real[torch.randint(len(real), (64,))]
         fake = G(torch.randn(64, LATENT))
         loss_d = logistic_discriminator_loss(D(fake.detach()), D(x))
-        for p in D.parameters():  # G's gradient through D as it was before D's update (Algorithm 1)
-            p.requires_grad_(False)
-        loss_g = non_saturating_generator_loss(D(fake))
-        for p in D.parameters():
-            p.requires_grad_(True)
+        loss_g = non_saturating_generator_loss(frozen(D, fake))  # through D before its update (Algorithm 1)
         opt_d.zero_grad()
         opt_g.zero_grad()
         (loss_d + loss_g).backward()
