@@ -111,3 +111,35 @@ def test_reproduce_beyond2d_trains_every_run_with_the_preset(tmp_path):
     jobs += beyond2d_jobs(["unrolled"], ["mix-d5-k10-equal-s4"], 1, 10, [], "robust", tmp_path, preset="robust")
     assert [job.config.loss.r1_gamma for job in jobs] == [10.0, 10.0, 10.0, 10.0, 0.0]  # unrolled: none declared
     assert all(job.run_dir.parent.parent.parent.name == "robust" for job in jobs)
+
+
+@pytest.mark.parametrize("method", [m for m in method_names() if method_class(m).best_preset is not None])
+def test_best_sets_the_methods_picked_values_and_nothing_else(method):
+    paper = _flat(resolve_config(method=method, dataset="ring", preset="paper").to_dict())
+    best = _flat(resolve_config(method=method, dataset="ring", preset="best").to_dict())
+    declared = _flat(method_class(method).best_preset)
+    assert {key for key in paper if paper[key] != best[key]} == {key for key, value in declared.items() if paper[key] != value}
+    assert all(best[key] == value for key, value in declared.items())
+
+
+def test_best_is_each_methods_pick_in_the_kept_screen(tmp_path, capsys):
+    """The contract between the code and the evidence: a method's ``best_preset`` is exactly the
+    candidate the study's rule picks from the kept screen (docs/results/recipe), and a method whose
+    screen is not complete there has none."""
+    from veegan.experiments.recipe import RECIPE_METHODS, candidates, reproduce_recipe
+
+    kept = Path(__file__).resolve().parents[1] / "docs" / "results" / "recipe"
+    picks = reproduce_recipe(out=tmp_path / "tab", results=kept, stages=("screen",), train=False, tables=tmp_path / "tables")
+    assert "veegan" in picks  # its screen is complete
+    for method in RECIPE_METHODS:
+        expected = candidates(method)[picks[method]] if method in picks else None
+        assert method_class(method).best_preset == expected, method
+
+
+def test_best_refuses_a_method_the_study_did_not_pick_for_in_one_line(capsys):
+    unpicked = next(m for m in method_names() if method_class(m).best_preset is None)
+    with pytest.raises(VeeganError, match=f"made no pick for {unpicked}"):
+        preset_values("best", unpicked)
+    assert main(["config", "--method", unpicked, "--preset", "best"]) != 0
+    err = capsys.readouterr().err
+    assert "made no pick" in err and "Traceback" not in err

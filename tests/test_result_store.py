@@ -127,3 +127,28 @@ def test_runtime_settings_do_not_make_another_run():
     check_same_run(kept.to_dict(), resolve_config(method="gan", dataset="ring", steps=5), "kept")
     with pytest.raises(VeeganError, match="batch_size"):
         check_same_run(kept.to_dict(), resolve_config(method="gan", dataset="ring", overrides=["batch_size=7"]), "kept")
+
+
+def test_a_kept_table_run_is_found_wherever_the_same_table_lies(tiny, tmp_path):
+    """A user's table is named by its absolute path, which differs between machines: a kept run
+    of it counts as finished for the same content under another path, and not for other content."""
+    import pandas as pd
+
+    import veegan
+    from veegan.configure import resolve_config
+    from veegan.experiments.result_store import DATA_DIGEST, ResultStore
+
+    frame = pd.DataFrame(np.random.default_rng(0).normal(size=(300, 3)), columns=["a", "b", "c"])
+    here, there = tmp_path / "here" / "t.csv", tmp_path / "there" / "t.csv"
+    for path in (here, there):
+        path.parent.mkdir()
+        frame.to_csv(path, index=False)
+    out, kept = tmp_path / "out", tmp_path / "kept"
+    veegan.train("gan", out=out / "run", data=here, steps=4, overrides=tiny, progress=False)
+    store = ResultStore(kept, out)
+    assert DATA_DIGEST in json.loads((store.keep(out / "run") / "metrics.json").read_text())
+    elsewhere = resolve_config(method="gan", data=there, steps=4, overrides=tiny)
+    assert store.finished(out / "run", elsewhere)["step"] == 4
+    frame.iloc[:10].to_csv(there, index=False)
+    with pytest.raises(VeeganError, match="data_file"):
+        store.finished(out / "run", elsewhere)

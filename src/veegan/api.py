@@ -150,7 +150,7 @@ def train(
 ) -> Run:
     """Train a model into ``out`` and return it loaded. ``data``: a table file, or a DataFrame or
     N x D array (kept in ``out/data.parquet``); ``overrides={"table": {"labels": "species"}}``
-    and the like say how it is read. ``preset``: ``paper`` or ``robust`` (default: robust for
+    and the like say how it is read. ``preset``: ``paper``, ``robust`` or ``best`` (default: robust for
     ``data``, else paper; :mod:`veegan.presets`). With ``resume`` the run's stored configuration
     is the base that the other arguments may only extend (``steps``)."""
     data = _data_file(data, Path(out), resume or overwrite)

@@ -13,7 +13,8 @@ if TYPE_CHECKING:
     from .experiments.sweep import Launch
 
 PRESET_HELP = ("paper: the authors' settings; robust: the setting that keeps VEEGAN's modes beyond 2-D "
-               "(docs/beyond-2d.md). Default: robust with --data, paper for a built-in dataset")
+               "(docs/beyond-2d.md); best: the method's pick in the recipe study's screen (docs/recipe.md). "
+               "Default: robust with --data, paper for a built-in dataset")
 
 
 class Parser(argparse.ArgumentParser):
@@ -244,6 +245,6 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("config", help="print the resolved configuration as YAML (with the dataset's preset)")
     p.add_argument("--method", type=method_argument, metavar="METHOD", default="veegan", help=methods)
     p.add_argument("--dataset", type=dataset_argument, metavar="DATASET", default="ring", help=f"{datasets} (default: ring)")
-    p.add_argument("--preset", choices=PRESETS, help="paper (default) or robust")
+    p.add_argument("--preset", choices=PRESETS, help="paper (default), robust or best")
     p.add_argument("--set", dest="overrides", metavar="KEY=VALUE", action="append", default=[])
     return parser

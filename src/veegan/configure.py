@@ -4,7 +4,7 @@
 2. the dataset's preset (:class:`veegan.data.base.DatasetSpec`: the paper's DCGAN settings for
    image datasets; nothing for the synthetic ones or the user's own array);
 3. the named preset (:mod:`veegan.presets`): ``paper`` (nothing) for a built-in dataset,
-   ``robust`` for the user's own array, unless ``--preset`` names the other;
+   ``robust`` for the user's own array, unless ``--preset`` names another (``best``: the recipe study's pick);
 4. a stored run configuration (``--resume``), a configuration file, explicit arguments, ``--set``.
 
 Every key, type and value is checked, ``method_options`` against the method's own ``Options``.
@@ -52,7 +52,7 @@ def resolve_config(
     overrides: Mapping[str, Any] | list[str] | None = None, base: Mapping[str, Any] | None = None,
     preset: str | None = None,
 ) -> TrainConfig:
-    """Defaults <- the dataset's preset <- the named ``preset`` (paper or robust; by default
+    """Defaults <- the dataset's preset <- the named ``preset`` (paper, robust or best; by default
     robust for ``data``, else paper) <- ``base`` <- config file <- explicit arguments <-
     overrides (``key=value`` strings or a nested mapping)."""
     explicit = {k: v for k, v in {"method": method, "dataset": dataset, "steps": steps, "seed": seed}.items() if v is not None}

@@ -4,7 +4,11 @@
   built-in datasets, which are the paper's or stand in for them);
 - ``robust``: each method's ``robust_preset`` (declared in its own file), the setting that
   keeps its modes beyond two dimensions (docs/beyond-2d.md); the default for the user's own
-  data (``--data``). A method that declares none trains as with ``paper``.
+  data (``--data``). A method that declares none trains as with ``paper``;
+- ``best``: each method's ``best_preset`` (declared in its own file), its pick in the recipe
+  study's screen (docs/recipe.md), made by a rule fixed before the screen ran. A method the
+  study has not picked for (``best_preset`` is None) refuses it, rather than train with
+  values nobody chose.
 
 A preset sits above the dataset's own preset and below a stored run configuration, a
 configuration file, explicit arguments and ``--set`` (:mod:`veegan.configure`), so any of its
@@ -17,7 +21,7 @@ from typing import Any
 
 from .errors import VeeganError
 
-PRESETS = ("paper", "robust")
+PRESETS = ("paper", "robust", "best")
 
 
 def default_preset(own_data: bool) -> str:
@@ -29,5 +33,11 @@ def preset_values(name: str, method: str) -> dict[str, Any]:
     """The configuration values that preset ``name`` brings for ``method``."""
     if name not in PRESETS:
         raise VeeganError(f"preset must be one of {', '.join(PRESETS)}, got {name!r}")
-    from .methods import method_class  # here: the command line's grammar imports PRESETS without torch
-    return {} if name == "paper" else copy.deepcopy(dict(method_class(method).robust_preset))
+    if name == "paper":
+        return {}
+    from .methods import method_class, method_label  # here: the command line's grammar imports PRESETS without torch
+    values = method_class(method).robust_preset if name == "robust" else method_class(method).best_preset
+    if values is None:
+        raise VeeganError(f"--preset best: the recipe study (docs/recipe.md) has made no pick for {method_label(method)} "
+                          "yet; use --preset robust or paper")
+    return copy.deepcopy(dict(values))

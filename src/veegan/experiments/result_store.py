@@ -7,10 +7,11 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 
+from ..data.download import file_md5
 from ..evaluation.plots import projection_basis
 from ..training import checkpoint
 from ..training import run_dir as runs
@@ -20,6 +21,7 @@ FIGURE_NAME = "figure.npz"  # the final evaluation's samples, as a density panel
 IMAGE_SAMPLES = 64  # images kept for a sample grid (8 x 8)
 COPIED_FILES = (runs.CONFIG_NAME, runs.FINAL_METRICS_NAME, FIGURE_NAME)
 KEPT_FILES = (*COPIED_FILES, CURVE_NAME)  # the curve is extracted from the run's log
+DATA_DIGEST = "data_md5"  # in a kept run of a user's table: its file's md5, which the path alone does not pin
 
 
 def write_figure_samples(run_dir: Path) -> Path:
@@ -62,6 +64,13 @@ def figure_is_current(run_dir: Path) -> bool:
     return step == json.loads(final.read_text()).get("step")
 
 
+def _same_data(final: Mapping[str, Any], config: Any) -> bool:
+    """Whether a kept run of a user's table was trained on the same file's content as ``config``
+    names, wherever that file now lies (a table's absolute path differs between machines)."""
+    return (config.data_file is not None and DATA_DIGEST in final and Path(config.data_file).is_file()
+            and file_md5(config.data_file) == final[DATA_DIGEST])
+
+
 class ResultStore:
     """``root/<run name>/`` mirrors ``out/<run name>/`` with the KEPT_FILES only."""
 
@@ -78,8 +87,9 @@ class ResultStore:
         if not (place / runs.FINAL_METRICS_NAME).is_file():
             return None
         stored = runs.read_run_config(place).to_dict()
-        runs.check_same_run(stored, config, f"{place} keeps a run trained")
         final = json.loads((place / runs.FINAL_METRICS_NAME).read_text())
+        runs.check_same_run(stored, config, f"{place} keeps a run trained",
+                            allowed=runs.RESUMABLE_CHANGES | ({"data_file"} if _same_data(final, config) else set()))
         runs.check_data_definition(config, lambda: final)
         return final if final.get("step") == config.steps else None
 
@@ -100,6 +110,8 @@ class ResultStore:
         final = json.loads((place / runs.FINAL_METRICS_NAME).read_text())
         state = checkpoint.load(run_dir / checkpoint.CHECKPOINT_NAME)
         final.setdefault("veegan_version", str(state.get("veegan_version", "0")))
+        if data_file := runs.read_run_config(run_dir).data_file:
+            final[DATA_DIGEST] = file_md5(data_file)
         (place / runs.FINAL_METRICS_NAME).write_text(json.dumps(final, indent=2) + "\n")
         return place
 

@@ -80,6 +80,9 @@ class Method(nn.Module):
     # the values ``--preset robust`` sets for this method (veegan.presets), nested as in
     # config.yaml; empty: none measured, the method trains as with the paper's settings
     robust_preset: ClassVar[dict[str, dict[str, object]]] = {}
+    # the values ``--preset best`` sets: the method's pick in the recipe study's screen
+    # (docs/recipe.md); None: the study made no pick for it, and ``--preset best`` refuses it
+    best_preset: ClassVar[dict[str, dict[str, object]] | None] = None
     # True for a method whose D's loss comes from :meth:`discriminator_loss`, which is where R1 is
     # added: ``loss.r1_gamma`` refuses a method that does not declare it
     uses_discriminator_loss: ClassVar[bool] = False

@@ -65,6 +65,9 @@ class Veegan(Method):
     # that its gradient no longer swamps the adversarial one; F also trained through D; R1 on D
     robust_preset = {"method_options": {"reconstruction_loss": "mse", "reconstructor_adversarial_weight": 1.0},
                      "loss": {"r1_gamma": 10.0}}
+    # --preset best (docs/recipe.md, VEEGAN's screen): robust plus EMA of G's weights, the
+    # candidate `r1+ema+terms` that the study's rule picked
+    best_preset = {**robust_preset, "ema": {"decay": 0.999}}
     uses_discriminator_loss = True
     autoencoder_name = "reconstruction"  # the name of the autoencoder term in the logs
     trains = {"discriminator": ("discriminator",), "adversarial": ("generator",),

@@ -29,6 +29,7 @@ class VeeganDae(Veegan):
 
     Options = VeeganDaeOptions
     robust_preset = {}  # VEEGAN's (veegan.py) has not been measured with the data autoencoder
+    best_preset = None  # nor screened in the recipe study (docs/recipe.md)
     autoencoder_name = "data_reconstruction"
     trains = {"discriminator": ("discriminator",), "adversarial": ("generator",),
               "data_reconstruction": ("generator", "reconstructor")}
