@@ -102,6 +102,14 @@ def test_the_screen_picks_one_setting_per_method_then_only_the_picks_and_the_abl
     assert stored["preset"]["candidate"] == picks[stored["preset"]["method"]]
     screen = (out / "screen.md").read_text()
     assert f"pick: **{picks['veegan']}**" in screen and "4 of 4" not in screen and "2 of 2" in screen
+    # the ceiling: the held-out real samples of each (set, seed), scored as the runs are, once
+    real = [json.loads((tmp_path / "kept" / "screen" / name / "gan" / "paper" / "seed0" / "metrics.json").read_text())["real"]
+            for name in recipe.SCREEN_SETS]
+    coverage = (real[0]["modes"] / real[0]["max_modes"] + real[1]["coverage"]) / 2
+    quality = (real[0]["high_quality_pct"] / 100 + real[1]["precision"]) / 2
+    assert screen.count("| real data (held out, scored the same way) | 2 of 2 | ") == 2
+    assert f"| real data (held out, scored the same way) | 2 of 2 | {coverage:.3f} ± " in screen
+    assert f" | {quality:.3f} ± " in screen.split("**veegan**")[0].split("real data")[1]
     evaluated = {p.relative_to(out / "evaluation").parts[:3] for p in (out / "evaluation").glob("*/*/*/seed0")}
     expected = {(name, "gan", picks["gan"]) for name in ("ring", "wine")} | {
         (name, "veegan", picks["veegan"]) for name in ("ring", "wine")}

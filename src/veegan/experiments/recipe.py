@@ -124,11 +124,37 @@ def screen_picks(jobs: Sequence[Job], finals: Mapping[Any, Mapping[str, Any]]) -
     picks = {}
     for label, cells in table.items():
         for cell in cells.values():
-            scores = [score for per_set in cell["sets"].values() for score in per_set]
-            cell["coverage"], cell["quality"] = (mean_std([s[i] for s in scores]) for i in (0, 1))
+            _summarise(cell)
         if all(cell["runs"] == cell["of"] for cell in cells.values()):
             picks[label] = pick({name: (cell["coverage"][0], cell["quality"][0]) for name, cell in cells.items()})
     return table, picks
+
+
+def real_scores(jobs: Sequence[Job], finals: Mapping[Any, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per method, the held-out real samples scored as its runs are (each run's ``real``
+    section, once per set and seed): the ceiling of the screen's coverage and quality."""
+    real: dict[tuple[str, str, int], tuple[float, float]] = {}
+    everything: set[tuple[str, str, int]] = set()
+    for job in jobs:
+        label, _, name, seed = job.key
+        everything.add((label, name, seed))
+        if "real" in finals.get(job.key, {}):
+            real[label, name, seed] = screen_score(finals[job.key]["real"])
+    cells: dict[str, dict[str, Any]] = {}
+    for label, name, seed in sorted(everything):
+        cell = cells.setdefault(label, {"runs": 0, "of": 0, "sets": {}})
+        cell["of"] += 1
+        if (label, name, seed) in real:
+            cell["runs"] += 1
+            cell["sets"].setdefault(name, []).append(real[label, name, seed])
+    return {label: _summarise(cell) for label, cell in cells.items()}
+
+
+def _summarise(cell: dict[str, Any]) -> dict[str, Any]:
+    """Add a cell's mean ± std of coverage and quality over its runs (None without runs)."""
+    scores = [score for per_set in cell["sets"].values() for score in per_set]
+    cell["coverage"], cell["quality"] = (mean_std([s[i] for s in scores]) for i in (0, 1))
+    return cell
 
 
 def evaluation_sets(budget: str) -> dict[str, tuple[int, dict[str, Any]]]:
@@ -181,7 +207,7 @@ def reproduce_recipe(
     jobs = screen_jobs(methods, seeds, SCREEN_STEPS, extra, out, tables)
     finals, wall = run_jobs(jobs, workers, store=store, train=train and "screen" in stages, launch=launch, diverged_ok=True)
     table, picks = screen_picks(jobs, finals)
-    markdown = screen_markdown(table, picks, SCREEN_SETS, jobs[0].config.steps, seeds)
+    markdown = screen_markdown(table, picks, SCREEN_SETS, jobs[0].config.steps, seeds, real_scores(jobs, finals))
     (out / "screen.md").write_text(markdown + wall_time_note(wall, finals))
     record: dict[str, Any] = {label: {"candidate": name, "values": candidates(method_labels(methods)[label])[name]}
                               for label, name in picks.items()}

@@ -13,14 +13,18 @@ from .compare import table_metrics_table
 from .tables import mean_std, metric_rows
 
 
+REAL_ROW = "real data (held out, scored the same way)"
+
+
 def _pair(stats: tuple[float, float] | None) -> str:
     return "—" if stats is None else f"{stats[0]:.3f} ± {stats[1]:.3f}"
 
 
 def screen_markdown(table: Mapping[str, Mapping[str, Mapping[str, Any]]], picks: Mapping[str, str], sets: Sequence[str],
-                    steps: int, seeds: int) -> str:
+                    steps: int, seeds: int, real: Mapping[str, Mapping[str, Any]] | None = None) -> str:
     """Per method, a row per candidate: mean ± std over sets and seeds of coverage and quality,
-    and per set the mean of each; the pick in bold."""
+    and per set the mean of each; the pick in bold; last, the method's ``real`` cell (held-out
+    real samples scored the same way), the ceiling of both."""
     out = [f"Screen: {steps:,} steps per run, {seeds} seeds per set. Coverage: modes captured / K on a mixture, "
            "k-NN coverage on a table; quality: the high-quality share on a mixture, k-NN precision on a table. "
            "Each set's cell: coverage / quality (mean over seeds). A run that diverged scores 0 / 0 (runs: '(N diverged)').\n"]
@@ -29,7 +33,8 @@ def screen_markdown(table: Mapping[str, Mapping[str, Mapping[str, Any]]], picks:
         out.append(f"\n**{label}** ({state})\n")
         out.append("| candidate | runs | coverage | quality | " + " | ".join(sets) + " |")
         out.append("|---|---|---|---|" + "---|" * len(sets))
-        for name, cell in cells.items():
+        rows = list(cells.items()) + ([(REAL_ROW, real[label])] if real and label in real else [])
+        for name, cell in rows:
             per_set = []
             for dataset in sets:
                 scores = cell["sets"].get(dataset)

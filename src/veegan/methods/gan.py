@@ -35,6 +35,9 @@ class Gan(Method):
     # --preset robust (docs/beyond-2d.md): R1 on D, which alone took a GAN to every mode of a
     # 50-D mixture in the screen
     robust_preset = {"loss": {"r1_gamma": 10.0}}
+    # --preset best (docs/recipe.md, the GAN's screen): R3GAN's RpGAN with R1 and R2 (gamma 10)
+    # and EMA of G's weights, the candidate `rpgan_r1_r2_g10+ema` that the study's rule picked
+    best_preset = {"loss": {"objective": "rpgan", "r1_gamma": 10.0, "r2_gamma": 10.0}, "ema": {"decay": 0.999}}
     uses_discriminator_loss = True
     trains = {"discriminator": ("discriminator",), "generator": ("generator",)}
 

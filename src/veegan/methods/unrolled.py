@@ -54,6 +54,7 @@ class Unrolled(Gan):
 
     Options = UnrolledOptions
     robust_preset = {}  # the GAN's (gan.py) has not been measured with look-ahead steps
+    best_preset = None  # its own screen in the recipe study (docs/recipe.md) picks it, not the GAN's
 
     def __init__(self, data_shape: tuple[int, ...], model: ModelConfig, options: UnrolledOptions) -> None:
         super().__init__(data_shape, model, options)
