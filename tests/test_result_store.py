@@ -150,5 +150,8 @@ def test_a_kept_table_run_is_found_wherever_the_same_table_lies(tiny, tmp_path):
     elsewhere = resolve_config(method="gan", data=there, steps=4, overrides=tiny)
     assert store.finished(out / "run", elsewhere)["step"] == 4
     frame.iloc[:10].to_csv(there, index=False)
-    with pytest.raises(VeeganError, match="data_file"):
+    with pytest.raises(VeeganError, match="keeps a run trained on other data than .*there.t.csv"):
         store.finished(out / "run", elsewhere)
+    frame.iloc[:10].to_csv(here, index=False)  # the same path, other content: refused too
+    with pytest.raises(VeeganError, match="other data than .*here.t.csv"):
+        store.finished(out / "run", resolve_config(method="gan", data=here, steps=4, overrides=tiny))

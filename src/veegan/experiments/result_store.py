@@ -12,6 +12,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..data.download import file_md5
+from ..errors import VeeganError
 from ..evaluation.plots import projection_basis
 from ..training import checkpoint
 from ..training import run_dir as runs
@@ -64,11 +65,16 @@ def figure_is_current(run_dir: Path) -> bool:
     return step == json.loads(final.read_text()).get("step")
 
 
-def _same_data(final: Mapping[str, Any], config: Any) -> bool:
-    """Whether a kept run of a user's table was trained on the same file's content as ``config``
-    names, wherever that file now lies (a table's absolute path differs between machines)."""
-    return (config.data_file is not None and DATA_DIGEST in final and Path(config.data_file).is_file()
-            and file_md5(config.data_file) == final[DATA_DIGEST])
+def _same_data(place: Path, final: Mapping[str, Any], config: Any) -> bool:
+    """Whether a kept run of a user's table was trained on the content of the file ``config``
+    names, wherever that file now lies (a table's absolute path differs between machines);
+    a kept run of other content under the same name is an error. False where that cannot be
+    told (no table, no digest kept, no file): the paths are then compared as they are."""
+    if config.data_file is None or DATA_DIGEST not in final or not Path(config.data_file).is_file():
+        return False
+    if file_md5(config.data_file) != final[DATA_DIGEST]:
+        raise VeeganError(f"{place} keeps a run trained on other data than {config.data_file} (its md5 differs)")
+    return True
 
 
 class ResultStore:
@@ -89,7 +95,7 @@ class ResultStore:
         stored = runs.read_run_config(place).to_dict()
         final = json.loads((place / runs.FINAL_METRICS_NAME).read_text())
         runs.check_same_run(stored, config, f"{place} keeps a run trained",
-                            allowed=runs.RESUMABLE_CHANGES | ({"data_file"} if _same_data(final, config) else set()))
+                            allowed=runs.RESUMABLE_CHANGES | ({"data_file"} if _same_data(place, final, config) else set()))
         runs.check_data_definition(config, lambda: final)
         return final if final.get("step") == config.steps else None
 
