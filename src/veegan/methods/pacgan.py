@@ -38,6 +38,9 @@ class Pacgan(Method):
     method sees the same number of samples per step."""
 
     Options = PacganOptions
+    # --preset best (docs/recipe.md, PacGAN's screen): R3GAN's RpGAN with R1 and R2 (gamma 1) and
+    # EMA of G's weights, the candidate `rpgan_r1_r2_g1+ema` that the study's rule picked
+    best_preset = {"loss": {"objective": "rpgan", "r1_gamma": 1.0, "r2_gamma": 1.0}, "ema": {"decay": 0.999}}
     uses_discriminator_loss = True
     trains = {"discriminator": ("discriminator",), "generator": ("generator",)}
 
