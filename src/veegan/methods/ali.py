@@ -17,6 +17,9 @@ class Ali(Method):
     """G (generator), E (encoder) and D(z, x) (joint discriminator)."""
 
     Options = NoOptions
+    # --preset best (docs/recipe.md, ALI's screen): R1 on the joint D (gamma 10) and EMA of G's
+    # weights, the candidate `r1+ema` that the study's rule picked
+    best_preset = {"loss": {"r1_gamma": 10.0}, "ema": {"decay": 0.999}}
     uses_discriminator_loss = True
     trains = {"discriminator": ("discriminator",), "generator": ("generator",), "encoder": ("encoder",)}
     learning_rate_of = {"encoder": "lr_reconstructor"}  # E has the reconstructor's architecture and rate
