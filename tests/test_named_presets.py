@@ -1,6 +1,7 @@
 """Named presets (veegan.presets): ``paper`` changes nothing, ``robust`` sets exactly a method's
 declared values and nothing else, it is the default for the user's own data only, and every
 later layer still overrides it."""
+import json
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ from veegan.cli import main
 from veegan.configure import resolve_config
 from veegan.errors import VeeganError
 from veegan.methods import method_class, method_names
-from veegan.presets import preset_values
+from veegan.presets import BEST_METHOD, preset_values
 
 
 def _flat(mapping, prefix=""):
@@ -130,10 +131,11 @@ def test_best_is_each_methods_pick_in_the_kept_screen(tmp_path, capsys):
 
     kept = Path(__file__).resolve().parents[1] / "docs" / "results" / "recipe"
     picks = reproduce_recipe(out=tmp_path / "tab", results=kept, stages=("screen",), train=False, tables=tmp_path / "tables")
-    assert "veegan" in picks  # its screen is complete
     for method in RECIPE_METHODS:
         expected = candidates(method)[picks[method]] if method in picks else None
         assert method_class(method).best_preset == expected, method
+    assert set(picks) == set(RECIPE_METHODS)  # every screen is complete: the winner the docs and --help name
+    assert json.loads((tmp_path / "tab" / "picks.json").read_text())["preset"]["method"] == BEST_METHOD
 
 
 def test_best_refuses_a_method_the_study_did_not_pick_for_in_one_line(capsys):

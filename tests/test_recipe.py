@@ -130,11 +130,21 @@ def test_a_partial_screen_picks_nothing_and_evaluates_nothing(small_study, tmp_p
     assert "not picked yet" in (out / "screen.md").read_text()
 
 
+def test_candidates_screens_those_alone_and_picks_among_them(small_study, tmp_path):
+    out = tmp_path / "study"
+    picks = recipe.reproduce_recipe(out=out, stages=("screen",), only=["r1+ema"], **small_study)
+    assert picks == {"gan": "r1+ema", "veegan": "r1+ema"}
+    assert sorted(p.parent.name for p in (out / "screen").glob("*/*/*/seed0")) == ["r1+ema"] * 4
+    assert "preset" not in json.loads((out / "picks.json").read_text())  # a pick among some candidates names no preset
+
+
 def test_the_command_line_refuses_what_the_study_does_not_take(capsys, tmp_path):
     assert main(["reproduce", "table1", "--datasets", "wine", "--out", str(tmp_path)]) == 2
     assert "an evaluation set of `reproduce recipe` only" in capsys.readouterr().err
     assert main(["reproduce", "table1", "--screen-only", "--out", str(tmp_path)]) == 2
-    assert "--screen-only is an option of `reproduce recipe` only" in capsys.readouterr().err
+    assert "--screen-only and --candidates are options of `reproduce recipe` only" in capsys.readouterr().err
+    assert main(["reproduce", "recipe", "--methods", "gan", "--candidates", "r1+terms", "--no-train", "--out", str(tmp_path)]) == 2
+    assert "'r1+terms' is not a candidate of gan (its candidates: paper, paper+ema, r1, " in capsys.readouterr().err
     assert main(["reproduce", "recipe", "--datasets", "cifar10", "--no-train", "--out", str(tmp_path)]) == 2
     assert "'cifar10' is not an evaluation set of the recipe study" in capsys.readouterr().err
     assert main(["reproduce", "recipe", "--steps", "ring=10", "--out", str(tmp_path)]) == 2

@@ -7,13 +7,14 @@ from typing import TYPE_CHECKING
 
 from .errors import VeeganError
 from .evaluation.modes import HQ_RULES
-from .presets import PRESETS
+from .presets import BEST_METHOD, PRESETS
 
 if TYPE_CHECKING:
     from .experiments.sweep import Launch
 
 PRESET_HELP = ("paper: the authors' settings; robust: the setting that keeps VEEGAN's modes beyond 2-D "
-               "(docs/beyond-2d.md); best: the method's pick in the recipe study's screen (docs/recipe.md). "
+               "(docs/beyond-2d.md); best: the method's pick in the recipe study's screen (docs/recipe.md; the "
+               f"study's winner: --method {BEST_METHOD} --preset best). "
                "Default: robust with --data, paper for a built-in dataset")
 
 
@@ -206,6 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="beyond2d, recipe: a configuration value for every run (repeatable; steps=N trains N steps "
                         "instead of the budget's)")
     p.add_argument("--screen-only", action="store_true", help="recipe: screen and pick, evaluate nothing")
+    p.add_argument("--candidates", nargs="+", metavar="NAME", help="recipe: screen these candidates only (default: all; "
+                   "the pick is then among them), e.g. a pick again with --set loss.penalty_every=16")
     p.add_argument("--preset", choices=PRESETS, nargs="+", help="beyond2d: the preset of every run (default: paper); "
                    "several: each one's runs in its own folder, and one table and plot of them all")
     p.add_argument("--tag", help="beyond2d: the name of this configuration's folder and table (default: defaults, "

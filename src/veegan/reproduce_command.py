@@ -17,8 +17,8 @@ def cmd_reproduce(args: argparse.Namespace) -> None:
         raise VeeganError("--preset and --tag are options of `reproduce beyond2d` only")
     if args.overrides and args.table not in ("beyond2d", "recipe"):
         raise VeeganError("--set is an option of `reproduce beyond2d` and `reproduce recipe` only")
-    if args.screen_only and args.table != "recipe":
-        raise VeeganError("--screen-only is an option of `reproduce recipe` only")
+    if (args.screen_only or args.candidates) and args.table != "recipe":
+        raise VeeganError("--screen-only and --candidates are options of `reproduce recipe` only")
     if args.table != "recipe" and args.datasets:
         from .data.bundled_tables import BUNDLED_TABLES
 
@@ -35,7 +35,8 @@ def cmd_reproduce(args: argparse.Namespace) -> None:
         reproduce_recipe(out=args.out, methods=args.methods or RECIPE_METHODS, datasets=args.datasets, seeds=args.seeds or 3,
                          budget=_budget(args.budget or "paper", BUDGETS, "recipe"),
                          overrides=parse_assignments(args.overrides), stages=("screen",) if args.screen_only else ("screen", "evaluate"),
-                         workers=args.workers, results=args.results, train=not args.no_train, launch=launch_of(args))
+                         workers=args.workers, results=args.results, train=not args.no_train, launch=launch_of(args),
+                         only=args.candidates)
     elif args.table == "table1":
         from .experiments.table1 import BUDGETS, TABLE1_DATASETS, TABLE1_METHODS, reproduce_table1
 

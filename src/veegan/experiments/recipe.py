@@ -100,12 +100,23 @@ def run_config(method: str, name: str, seed: int, steps: int, values: Mapping[st
     return resolve_config(method=method, dataset=name, seed=seed, steps=steps, preset="paper", overrides=dict(values))
 
 
+def screened(method: str, only: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
+    """The method's candidates to screen: all of them, or the ``only`` ones (each must be a
+    candidate of the method; a re-screen of a pick under other settings, as the lazy check)."""
+    every = candidates(method)
+    unknown = [name for name in only or () if name not in every]
+    if unknown:
+        raise VeeganError(f"{unknown[0]!r} is not a candidate of {method} (its candidates: {', '.join(every)})")
+    return {name: values for name, values in every.items() if not only or name in only}
+
+
 def screen_jobs(methods: Sequence[str], seeds: int, steps: int, extra: Mapping[str, Any], out: Path,
-                tables: Path | None) -> list[Job]:
-    """One job per (method, candidate, screening set, seed) in ``out/screen/<set>/<method>/<candidate>/seed<k>``."""
+                tables: Path | None, only: Sequence[str] | None = None) -> list[Job]:
+    """One job per (method, candidate, screening set, seed) in ``out/screen/<set>/<method>/<candidate>/seed<k>``
+    (the candidates: :func:`screened`)."""
     return [Job((label, candidate, name, seed), run_config(method, name, seed, steps, merge(values, extra), tables),
                 out / "screen" / name / label / candidate / f"seed{seed}")
-            for label, method in method_labels(methods).items() for candidate, values in candidates(method).items()
+            for label, method in method_labels(methods).items() for candidate, values in screened(method, only).items()
             for name in SCREEN_SETS for seed in range(seeds)]
 
 
@@ -189,11 +200,13 @@ def reproduce_recipe(
     seeds: int = SCREEN_SEEDS, budget: str = "paper", overrides: Mapping[str, Any] | None = None,
     stages: Sequence[str] = ("screen", "evaluate"), workers: int | None = None, results: str | Path | None = None,
     train: bool = True, launch: Launch = Launch(), tables: str | Path | None = None,
+    only: Sequence[str] | None = None,
 ) -> dict[str, str]:
     """Run the screen, pick, then evaluate the picks (only on ``datasets``, if given); write
     ``screen.md``, ``picks.json`` and ``evaluation.md`` under ``out``. ``overrides`` apply to
     every run (``steps`` among them replaces every budget); ``tables``: where the bundled
-    tables are written (default: the cache). Returns the picks."""
+    tables are written (default: the cache); ``only``: screen these candidates alone (the pick
+    is then among them). Returns the picks."""
     out, extra = Path(out), dict(overrides or {})
     sets = evaluation_sets(budget)
     unknown = [name for name in datasets or () if name not in sets]
@@ -204,14 +217,14 @@ def reproduce_recipe(
     tables = Path(tables) if tables else None
     out.mkdir(parents=True, exist_ok=True)
     store = ResultStore(results, out) if results is not None else None
-    jobs = screen_jobs(methods, seeds, SCREEN_STEPS, extra, out, tables)
+    jobs = screen_jobs(methods, seeds, SCREEN_STEPS, extra, out, tables, only)
     finals, wall = run_jobs(jobs, workers, store=store, train=train and "screen" in stages, launch=launch, diverged_ok=True)
     table, picks = screen_picks(jobs, finals)
     markdown = screen_markdown(table, picks, SCREEN_SETS, jobs[0].config.steps, seeds, real_scores(jobs, finals))
     (out / "screen.md").write_text(markdown + wall_time_note(wall, finals))
     record: dict[str, Any] = {label: {"candidate": name, "values": candidates(method_labels(methods)[label])[name]}
                               for label, name in picks.items()}
-    if len(picks) == len(table) > 1:  # every method's screen is complete: the preset by the same rule
+    if len(picks) == len(table) > 1 and not only:  # every method's full screen is complete: the preset by the same rule
         best = pick({label: (table[label][name]["coverage"][0], table[label][name]["quality"][0])
                      for label, name in picks.items()})
         record["preset"] = {"method": best, **record[best]}

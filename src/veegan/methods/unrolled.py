@@ -54,7 +54,9 @@ class Unrolled(Gan):
 
     Options = UnrolledOptions
     robust_preset = {}  # the GAN's (gan.py) has not been measured with look-ahead steps
-    best_preset = None  # its own screen in the recipe study (docs/recipe.md) picks it, not the GAN's
+    # --preset best (docs/recipe.md, Unrolled GAN's own screen): R3GAN's RpGAN with R1 and R2
+    # (gamma 1) and EMA of G's weights, the candidate `rpgan_r1_r2_g1+ema` that the study's rule picked
+    best_preset = {"loss": {"objective": "rpgan", "r1_gamma": 1.0, "r2_gamma": 1.0}, "ema": {"decay": 0.999}}
 
     def __init__(self, data_shape: tuple[int, ...], model: ModelConfig, options: UnrolledOptions) -> None:
         super().__init__(data_shape, model, options)
