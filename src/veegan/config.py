@@ -51,10 +51,14 @@ class OptimConfig:
     beta1: float = 0.5
     beta2: float = 0.999
     fused: bool = True  # torch's fused Adam kernel: the same update, fewer kernel launches
+    # beyond the paper: the learning rates fall along a half cosine to this fraction of their
+    # values by the last step (veegan.training.annealing; R3GAN's configurations: 0.25); 1 = constant
+    final_lr_fraction: float = 1.0
 
     def __post_init__(self) -> None:
         for name in ("lr_generator", "lr_reconstructor", "lr_discriminator"):
             _check(0 < getattr(self, name) < math.inf, f"optim.{name} must be a finite number > 0")
+        _check(0 <= self.final_lr_fraction <= 1, "optim.final_lr_fraction must be in [0, 1]")
         _check(0 <= self.beta1 < 1 and 0 <= self.beta2 < 1, "optim.beta1 and beta2 must be in [0, 1)")
 
 
@@ -76,9 +80,13 @@ class LossConfig:
     # lazy regularisation (StyleGAN2, Karras et al. 2020, Section 3.1): R1 and R2 every k-th step
     # only, with their gammas times k; 1 = every step
     penalty_every: int = 1
+    # R1's and R2's gammas fall along a half cosine to this fraction of their values by the last
+    # step (veegan.training.annealing; R3GAN's configurations: 0.1); 1 = constant
+    final_gamma_fraction: float = 1.0
 
     def __post_init__(self) -> None:
         _check(self.penalty_every >= 1, "loss.penalty_every must be >= 1")
+        _check(0 <= self.final_gamma_fraction <= 1, "loss.final_gamma_fraction must be in [0, 1]")
         _check(0 <= self.r1_gamma < math.inf, "loss.r1_gamma must be a finite number >= 0")
         _check(0 <= self.r2_gamma < math.inf, "loss.r2_gamma must be a finite number >= 0")
         _check(self.objective in OBJECTIVES, f"loss.objective must be one of {', '.join(OBJECTIVES)}, not {self.objective!r}")

@@ -72,6 +72,9 @@ class Method(nn.Module):
     objective: str = "paper"
     # ``loss.penalty_every`` (set by build_method): R1 and R2 on every k-th step, gammas times k
     penalty_every: int = 1
+    # the gammas' fraction at this step, set before each update by the trainer's annealing
+    # (``loss.final_gamma_fraction``, veegan.training.annealing); 1 = as configured
+    penalty_scale: float = 1.0
     # the step being trained (set by :meth:`forward`; lazy regularisation reads it)
     current_step: int = 0
     # D's logits of this step's generated and real samples, detached, kept by discriminator_loss
@@ -112,12 +115,13 @@ class Method(nn.Module):
         where a gamma is > 0, R1 on the real inputs (``r1_latent_gamma`` on a joint D's z,
         ``r1_gamma`` on x) and R2 on the generated ones (``r2_gamma`` on each); with none, exactly
         eq. (6) as before. With ``penalty_every`` k > 1 the penalties come on every k-th step
-        only, k times as strong (lazy regularisation). ``real`` must already be cut from any network
+        only, k times as strong (lazy regularisation); every gamma is times ``penalty_scale`` (the
+        annealing's fraction, 1 unless ``loss.final_gamma_fraction`` < 1). ``real`` must already be cut from any network
         that D's loss may not train. Keeps both logits, detached, in ``paired_logits`` for
         :meth:`player_loss`."""
         D = self.discriminator
         lazy = self.penalty_every
-        weight = lazy if self.current_step % lazy == 0 else 0  # 0: not a penalty step
+        weight = lazy * self.penalty_scale if self.current_step % lazy == 0 else 0  # 0: not a penalty step
         r1 = tuple(weight * g for g in ((self.r1_latent_gamma, self.r1_gamma) if len(real) == 2 else (self.r1_gamma,)))
         r2 = (weight * self.r2_gamma,) * len(generated)
         generated = tuple(x.detach().requires_grad_(bool(any(r2))) for x in generated)

@@ -27,6 +27,7 @@ from ..evaluation.report import final_report
 from ..methods import Method, build_method, method_label
 from ..nets.categorical import CategoricalOutput
 from . import checkpoint, distributed, run_dir
+from .annealing import Annealing
 from .divergence import diverged, nonfinite_networks, nonfinite_terms
 from .ema import generator_average
 from .metrics_log import MetricsLog
@@ -89,6 +90,8 @@ class Session:
         self.start = run_dir.restore_checkpoint(out_dir, config, self.method, self.optimizer, average=self.average,
                                                 precision=self.precision) if resuming else 0
         self.last_good = self.start if resuming else None  # the step of the checkpoint on disk
+        self.annealing = Annealing(self.method, self.optimizer, config) if Annealing.wanted(config) else None
+        self.anneal(self.start)
         self.model = self.method if ranks == 1 else nn.parallel.DistributedDataParallel(
             self.method, device_ids=[self.device] if self.device.type == "cuda" else None, find_unused_parameters=True)
         if self.main:
@@ -119,6 +122,11 @@ class Session:
         """Every step, with ``ema.decay`` > 0: move the generator average."""
         if self.average is not None:
             self.average.update(self.method.generator)
+
+    def anneal(self, step: int, terms: dict[str, torch.Tensor] | None = None) -> None:
+        """Every step, when ``config`` anneals: the learning rates and gammas of the next update."""
+        if self.annealing is not None:
+            self.annealing(step)
 
     def log_losses(self, step: int, terms: dict[str, torch.Tensor]) -> None:
         """Every ``log_every`` steps: the loss terms (averaged over ranks) and the step rate."""

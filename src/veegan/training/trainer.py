@@ -54,7 +54,7 @@ def train(
     keep them cheap). ``notes`` are said (with ``progress``) once the data and the
     configuration have been accepted."""
     run = Session(config, Path(out_dir), resume=resume, overwrite=overwrite, progress=progress, notes=notes)
-    intervals = (run.update_average, run.log_losses, run.evaluate, run.checkpoint)
+    intervals = (run.update_average, run.anneal, run.log_losses, run.evaluate, run.checkpoint)
     hooks, step, stop = list(hooks), run.start, StopBetweenSteps()
     try:
         while step < config.steps:
