@@ -125,17 +125,37 @@ def test_best_sets_the_methods_picked_values_and_nothing_else(method):
 
 def test_best_is_each_methods_pick_in_the_kept_screen(tmp_path, capsys):
     """The contract between the code and the evidence: a method's ``best_preset`` is exactly the
-    candidate the study's rule picks from the kept screen (docs/results/recipe), and a method whose
-    screen is not complete there has none."""
-    from veegan.experiments.recipe import RECIPE_METHODS, candidates, reproduce_recipe
+    candidate the study's rule picks from the kept screen (docs/results/recipe), with the checks
+    it passed after (``AMENDMENTS``, next test), and a method whose screen is not complete there has none."""
+    from veegan.experiments.recipe import RECIPE_METHODS, amended, reproduce_recipe
 
     kept = Path(__file__).resolve().parents[1] / "docs" / "results" / "recipe"
     picks = reproduce_recipe(out=tmp_path / "tab", results=kept, stages=("screen",), train=False, tables=tmp_path / "tables")
     for method in RECIPE_METHODS:
-        expected = candidates(method)[picks[method]] if method in picks else None
+        expected = amended(method, picks[method])[1] if method in picks else None
         assert method_class(method).best_preset == expected, method
     assert set(picks) == set(RECIPE_METHODS)  # every screen is complete: the winner the docs and --help name
     assert json.loads((tmp_path / "tab" / "picks.json").read_text())["preset"]["method"] == BEST_METHOD
+
+
+def test_each_check_a_pick_passed_wins_by_the_selection_rule_in_its_kept_runs(tmp_path):
+    """The evidence of each amendment: both arms of its check (the pick as it is, in
+    docs/results/recipe-long; with the check's values, in docs/results/recipe-<check>) complete on
+    the screening set at the check's budget, and the rule prefers the amended arm."""
+    from veegan.config_values import merge
+    from veegan.experiments.recipe import AMENDMENTS, CHECK_STEPS, pick, reproduce_recipe
+
+    kept = Path(__file__).resolve().parents[1] / "docs" / "results"
+    for (method, name), checks in AMENDMENTS.items():
+        for check, values in checks.items():
+            scores = {}
+            for arm, results, extra in (("as it is", "recipe-long", {}), (check, f"recipe-{check}", values)):
+                out = tmp_path / check / results
+                reproduce_recipe(out=out, methods=[method], only=[name], overrides=merge({"steps": CHECK_STEPS}, extra),
+                                 results=kept / results, stages=("screen",), train=False, tables=tmp_path / "tables")
+                record = json.loads((out / "picks.json").read_text())[method]  # absent unless every run is kept
+                scores[arm] = (record["coverage"][0], record["quality"][0])
+            assert pick(scores) == check, (method, name, check, scores)
 
 
 def test_best_refuses_a_method_the_study_did_not_pick_for_in_one_line(capsys):

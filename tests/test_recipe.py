@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from veegan.cli import main
 from veegan.configure import resolve_config
@@ -121,6 +122,19 @@ def test_the_screen_picks_one_setting_per_method_then_only_the_picks_and_the_abl
     assert evaluated == expected
     table = (out / "evaluation.md").read_text()
     assert "real data" in table and "Gaussian mixture (BIC)" in table and f"veegan ({picks['veegan']})" in table
+
+
+def test_a_pick_that_passed_a_check_is_evaluated_with_its_values_under_its_amended_name(small_study, tmp_path, monkeypatch):
+    monkeypatch.setattr(recipe, "AMENDMENTS", {("gan", "r1"): {"anneal": recipe.ANNEALING}})
+    out = tmp_path / "study"
+    picks = recipe.reproduce_recipe(out=out, datasets=["ring"], only=["r1"], **{**small_study, "methods": ["gan"]})
+    stored = json.loads((out / "picks.json").read_text())["gan"]
+    assert picks == {"gan": "r1"} and stored["candidate"] == "r1" and stored["evaluated_as"] == "r1+anneal"
+    assert stored["values"] == {"loss": {"r1_gamma": 10.0, "final_gamma_fraction": 0.1}, "optim": {"final_lr_fraction": 0.25}}
+    assert len(stored["coverage"]) == len(stored["quality"]) == 2  # the pick's screen scores, mean and std
+    config = yaml.safe_load((out / "evaluation" / "ring" / "gan" / "r1+anneal" / "seed0" / "config.yaml").read_text())
+    assert (config["loss"]["r1_gamma"], config["loss"]["final_gamma_fraction"], config["optim"]["final_lr_fraction"]) == (10.0, 0.1, 0.25)
+    assert "gan (r1+anneal)" in (out / "evaluation.md").read_text()
 
 
 def test_a_partial_screen_picks_nothing_and_evaluates_nothing(small_study, tmp_path, capsys):

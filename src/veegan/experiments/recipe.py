@@ -49,6 +49,13 @@ SCREEN_SEEDS = 3
 MARGIN = 0.02  # the pick: highest quality among candidates within this much of the best coverage
 EVALUATION_TABLES = ("wine", "penguins", "digits")
 ABLATION = "gan (veegan's pick)"
+# R3GAN's annealing ratios (docs/recipe.md, the annealing check): learning rate to 1/4, gammas to 1/10
+ANNEALING: dict[str, Any] = {"optim": {"final_lr_fraction": 0.25}, "loss": {"final_gamma_fraction": 0.1}}
+CHECK_STEPS = 100_000  # a check's budget: the evaluation's, as what it tests shows late in a run
+# The checks a pick passed after the screen, each fixed in docs/recipe.md before its runs and judged
+# by the selection rule against the pick as it is (kept in docs/results/recipe-long and
+# docs/results/recipe-<check>): the evaluation and ``--preset best`` use the pick with their values.
+AMENDMENTS: dict[tuple[str, str], dict[str, dict[str, Any]]] = {("gan", "rpgan_r1_r2_g10+ema"): {"anneal": ANNEALING}}
 
 
 def method_terms(method: str) -> dict[str, Any]:
@@ -65,6 +72,15 @@ def candidates(method: str) -> dict[str, dict[str, Any]]:
     if method_terms(method):
         switches += [(name + "+terms", merge(values, method_terms(method))) for name, values in switches]
     return {objective + suffix: merge(values, extra) for objective, values in OBJECTIVES.items() for suffix, extra in switches}
+
+
+def amended(method: str, name: str) -> tuple[str, dict[str, Any]]:
+    """The pick ``name`` of ``method`` with the checks it passed (:data:`AMENDMENTS`): the name
+    it is evaluated under ("<pick>+<check>") and its values."""
+    values = candidates(method)[name]
+    for check, extra in AMENDMENTS.get((method, name), {}).items():
+        name, values = f"{name}+{check}", merge(values, extra)
+    return name, values
 
 
 def _settings(name: str) -> int:
@@ -181,11 +197,11 @@ def evaluation_sets(budget: str) -> dict[str, tuple[int, dict[str, Any]]]:
 
 def evaluation_jobs(methods: Sequence[str], picks: Mapping[str, str], sets: Mapping[str, tuple[int, dict]], seeds: int,
                     extra: Mapping[str, Any], out: Path, tables: Path | None) -> list[Job]:
-    """Each picked method's pick on every set, and the ablation (the GAN with VEEGAN's pick, less
+    """Each picked method's pick (with the checks it passed) on every set, and the ablation (the GAN with VEEGAN's pick, less
     VEEGAN's own terms) unless the GAN's own pick is that setting; ``out/evaluation/<set>/<label>/seed<k>``."""
     labels = method_labels(methods)
-    entries = [(f"{label} ({picks[label]})", f"{label}/{picks[label]}", method, candidates(method)[picks[label]])
-               for label, method in labels.items() if label in picks]
+    entries = [(f"{label} ({name})", f"{label}/{name}", method, values)
+               for label, method in labels.items() if label in picks for name, values in [amended(method, picks[label])]]
     if "veegan" in picks:
         values = {key: value for key, value in candidates("veegan")[picks["veegan"]].items() if key != "method_options"}
         if "gan" not in picks or candidates("gan")[picks["gan"]] != values:
@@ -222,8 +238,11 @@ def reproduce_recipe(
     table, picks = screen_picks(jobs, finals)
     markdown = screen_markdown(table, picks, SCREEN_SETS, jobs[0].config.steps, seeds, real_scores(jobs, finals))
     (out / "screen.md").write_text(markdown + wall_time_note(wall, finals))
-    record: dict[str, Any] = {label: {"candidate": name, "values": candidates(method_labels(methods)[label])[name]}
-                              for label, name in picks.items()}
+    record: dict[str, Any] = {}
+    for label, name in picks.items():  # the pick, its screen scores, and what the evaluation trains
+        evaluated, values = amended(method_labels(methods)[label], name)
+        record[label] = {"candidate": name, "evaluated_as": evaluated, "values": values,
+                         "coverage": table[label][name]["coverage"], "quality": table[label][name]["quality"]}
     if len(picks) == len(table) > 1 and not only:  # every method's full screen is complete: the preset by the same rule
         best = pick({label: (table[label][name]["coverage"][0], table[label][name]["quality"][0])
                      for label, name in picks.items()})
