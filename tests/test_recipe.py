@@ -133,7 +133,8 @@ def test_a_pick_that_passed_a_check_is_evaluated_with_its_values_under_its_amend
     assert stored["values"] == {"loss": {"r1_gamma": 10.0, "final_gamma_fraction": 0.1}, "optim": {"final_lr_fraction": 0.25}}
     assert len(stored["coverage"]) == len(stored["quality"]) == 2  # the pick's screen scores, mean and std
     config = yaml.safe_load((out / "evaluation" / "ring" / "gan" / "r1+anneal" / "seed0" / "config.yaml").read_text())
-    assert (config["loss"]["r1_gamma"], config["loss"]["final_gamma_fraction"], config["optim"]["final_lr_fraction"]) == (10.0, 0.1, 0.25)
+    trained = (config["loss"]["r1_gamma"], config["loss"]["final_gamma_fraction"], config["optim"]["final_lr_fraction"])
+    assert trained == (10.0, 0.1, 0.25)
     assert "gan (r1+anneal)" in (out / "evaluation.md").read_text()
 
 

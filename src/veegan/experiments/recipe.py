@@ -197,8 +197,9 @@ def evaluation_sets(budget: str) -> dict[str, tuple[int, dict[str, Any]]]:
 
 def evaluation_jobs(methods: Sequence[str], picks: Mapping[str, str], sets: Mapping[str, tuple[int, dict]], seeds: int,
                     extra: Mapping[str, Any], out: Path, tables: Path | None) -> list[Job]:
-    """Each picked method's pick (with the checks it passed) on every set, and the ablation (the GAN with VEEGAN's pick, less
-    VEEGAN's own terms) unless the GAN's own pick is that setting; ``out/evaluation/<set>/<label>/seed<k>``."""
+    """Each picked method's pick, with the checks it passed (:func:`amended`), on every set, and the
+    ablation (the GAN with VEEGAN's pick, less VEEGAN's own terms) unless the GAN's own pick is
+    that setting; ``out/evaluation/<set>/<label>/<pick>/seed<k>``."""
     labels = method_labels(methods)
     entries = [(f"{label} ({name})", f"{label}/{name}", method, values)
                for label, method in labels.items() if label in picks for name, values in [amended(method, picks[label])]]
