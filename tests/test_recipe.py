@@ -82,6 +82,20 @@ def test_penguins_without_its_package_is_one_clear_line(monkeypatch):
         bundled_tables.bundled_frame("penguins")
 
 
+def test_the_screen_read_objective_by_objective_puts_each_method_and_its_terms_in_a_column():
+    def cell(coverage, quality, runs=3):
+        return {"runs": runs, "of": 3, "coverage": (coverage, 0.1), "quality": (quality, 0.1)}
+
+    table = {"veegan": {"paper": cell(0.5, 0.6), "r1": cell(0.3, 0.4), "paper+terms": cell(0.2, 0.9), "r1+terms": cell(0.8, 0.7)},
+             "gan": {"paper": cell(0.4, 0.5), "r1": cell(0.95, 0.65)},
+             "ali": {"paper": cell(0.1, 0.1, runs=2), "r1": cell(0.2, 0.2)}}  # partial: left out
+    lines = recipe.objective_markdown(table).strip().splitlines()
+    assert lines[-4:] == ["| objective | gan | veegan | veegan+terms |", "|---|---|---|---|",
+                          "| paper | 0.400 / 0.500 | 0.500 / 0.600 | 0.200 / 0.900 |",
+                          "| r1 | 0.950 / 0.650 | 0.300 / 0.400 | 0.800 / 0.700 |"]
+    assert recipe.objective_markdown({"gan": table["gan"]}) == ""  # one method: nothing to read across
+
+
 @pytest.fixture
 def small_study(monkeypatch, tmp_path):
     """Two objectives, two screening sets (a mixture and a table), tiny networks."""
@@ -112,6 +126,7 @@ def test_the_screen_picks_one_setting_per_method_then_only_the_picks_and_the_abl
     row = ("| real data (held out, scored the same way) | 2 of 2 | "
            + " | ".join(f"{np.mean(v):.3f} ± {np.std(v, ddof=1):.3f}" for v in (coverage, quality)) + " | ")
     assert screen.count(row) == 2  # under each method's table
+    assert "| objective | gan | veegan | veegan+terms |" in screen  # the screen read objective by objective
     evaluated = {p.relative_to(out / "evaluation").parts[:3] for p in (out / "evaluation").glob("*/*/*/seed0")}
     expected = {(name, "gan", picks["gan"]) for name in ("ring", "wine")} | {
         (name, "veegan", picks["veegan"]) for name in ("ring", "wine")}

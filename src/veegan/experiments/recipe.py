@@ -27,7 +27,7 @@ from ..data.family import family_names
 from ..errors import VeeganError
 from ..methods import method_class, method_labels
 from .beyond2d import BEYOND2D_BUDGETS
-from .recipe_tables import evaluation_markdown, screen_markdown
+from .recipe_tables import evaluation_markdown, objective_markdown, screen_markdown
 from .result_store import ResultStore
 from .sweep import Job, Launch, run_jobs
 from .table1 import BUDGETS
@@ -238,6 +238,7 @@ def reproduce_recipe(
     finals, wall = run_jobs(jobs, workers, store=store, train=train and "screen" in stages, launch=launch, diverged_ok=True)
     table, picks = screen_picks(jobs, finals)
     markdown = screen_markdown(table, picks, SCREEN_SETS, jobs[0].config.steps, seeds, real_scores(jobs, finals))
+    markdown += objective_markdown(table)
     (out / "screen.md").write_text(markdown + wall_time_note(wall, finals))
     record: dict[str, Any] = {}
     for label, name in picks.items():  # the pick, its screen scores, and what the evaluation trains

@@ -47,6 +47,27 @@ def screen_markdown(table: Mapping[str, Mapping[str, Mapping[str, Any]]], picks:
     return "\n".join(out) + "\n"
 
 
+def objective_markdown(table: Mapping[str, Mapping[str, Mapping[str, Any]]], terms: str = "+terms") -> str:
+    """The screen read the other way: a row per objective (a candidate name shared by every
+    method), a column per method, and one more for a method screened with its own ``terms``;
+    each cell mean coverage / quality. The GAN's column is the objective alone, so each other
+    column says what that method adds on top of it. Only the methods whose screen is complete."""
+    complete = {label: cells for label, cells in table.items() if all(c["runs"] == c["of"] for c in cells.values())}
+    shared = [name for name in next(iter(complete.values()), {}) if all(name in cells for cells in complete.values())]
+    if len(complete) < 2 or not shared:
+        return ""
+    columns = [(label, "") for label in sorted(complete, key=lambda label: label != "gan")] + [(label, terms) for label, cells in complete.items()
+                                                      if all(name + terms in cells for name in shared)]
+    out = ["\nEach objective across the methods (mean coverage / quality over the screen's sets and seeds; "
+           "the GAN's column is the objective alone):\n",
+           "| objective | " + " | ".join(label + suffix for label, suffix in columns) + " |",
+           "|---|" + "---|" * len(columns)]
+    for name in shared:
+        cells = [complete[label][name + suffix] for label, suffix in columns]
+        out.append(f"| {name} | " + " | ".join(f"{c['coverage'][0]:.3f} / {c['quality'][0]:.3f}" for c in cells) + " |")
+    return "\n".join(out) + "\n"
+
+
 def evaluation_markdown(finals: Mapping[Any, Mapping[str, Any]], labels: Sequence[str], sets: Sequence[str], total: int) -> str:
     """The picks on the evaluation sets: Table 1's datasets (under each high-quality rule where
     the two differ), the mixture family (with its rarest modes), then each real table."""
