@@ -137,6 +137,7 @@ def test_the_screen_picks_one_setting_per_method_then_only_the_picks_and_the_abl
     assert evaluated == expected
     table = (out / "evaluation.md").read_text()
     assert "real data" in table and "Gaussian mixture (BIC)" in table and f"veegan ({picks['veegan']})" in table
+    assert (out / "evaluation_curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"  # ring's and wine's curves
 
 
 def test_a_pick_that_passed_a_check_is_evaluated_with_its_values_under_its_amended_name(small_study, tmp_path, monkeypatch):

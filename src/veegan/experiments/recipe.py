@@ -23,10 +23,11 @@ from ..config import TrainConfig
 from ..config_values import merge
 from ..configure import resolve_config
 from ..data.bundled_tables import BUNDLED_TABLES, bundled_table, labels_column
-from ..data.family import family_names
+from ..data.family import FamilyMember, family_names
 from ..errors import VeeganError
 from ..methods import method_class, method_labels
 from .beyond2d import BEYOND2D_BUDGETS
+from .curves import write_curves
 from .recipe_tables import evaluation_markdown, objective_markdown, screen_markdown
 from .result_store import ResultStore
 from .sweep import Job, Launch, run_jobs
@@ -256,6 +257,7 @@ def reproduce_recipe(
         print(f"wrote {out / 'screen.md'} and {out / 'picks.json'}" + ("" if picks else "; no method's screen is complete yet, "
               "so nothing is evaluated"), file=sys.stderr)
         return picks
+    written = [out / "screen.md", out / "picks.json"]
     eval_jobs = evaluation_jobs(methods, picks, sets, seeds, extra, out, tables)
     eval_finals, eval_wall = run_jobs(eval_jobs, workers, store=store, train=train, launch=launch, diverged_ok=True)
     diverged = [job.run_dir for job in eval_jobs if "diverged" in eval_finals.get(job.key, {})]
@@ -264,7 +266,10 @@ def reproduce_recipe(
         markdown = evaluation_markdown(eval_finals, [job.key[0] for job in eval_jobs], list(sets), len(eval_jobs))
         markdown += "".join(f"Diverged (left out of the table): {run_dir}\n" for run_dir in diverged)
         (out / "evaluation.md").write_text(markdown + wall_time_note(eval_wall, eval_finals))
+        curved = [job for job in eval_jobs if job.key in eval_finals and FamilyMember.parse(job.key[1]) is None]
+        curves = write_curves({job.key: store.log_place(job.run_dir) if store else job.run_dir for job in curved},
+                              eval_finals, {job.key: job.key[1] for job in curved}, out / "evaluation_curves.png")
+        written += [out / "evaluation.md"] + ([curves] if curves else [])
         print(markdown)
-    print(f"wrote {out / 'screen.md'}, {out / 'picks.json'}" + (f" and {out / 'evaluation.md'}" if eval_finals else ""),
-          file=sys.stderr)
+    print(f"wrote {', '.join(map(str, written))}", file=sys.stderr)
     return picks

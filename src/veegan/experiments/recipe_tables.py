@@ -56,8 +56,8 @@ def objective_markdown(table: Mapping[str, Mapping[str, Mapping[str, Any]]], ter
     shared = [name for name in next(iter(complete.values()), {}) if all(name in cells for cells in complete.values())]
     if len(complete) < 2 or not shared:
         return ""
-    columns = [(label, "") for label in sorted(complete, key=lambda label: label != "gan")] + [(label, terms) for label, cells in complete.items()
-                                                      if all(name + terms in cells for name in shared)]
+    columns = [(label, "") for label in sorted(complete, key=lambda label: label != "gan")]
+    columns += [(label, terms) for label, cells in complete.items() if all(name + terms in cells for name in shared)]
     out = ["\nEach objective across the methods (mean coverage / quality over the screen's sets and seeds; "
            "the GAN's column is the objective alone):\n",
            "| objective | " + " | ".join(label + suffix for label, suffix in columns) + " |",
