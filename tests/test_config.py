@@ -113,7 +113,7 @@ def test_parse_assignments_nesting():
         "method_options": {"reconstruction_loss": "mse"},
         "data_file": "a=b.csv",  # only the first '=' separates
     }
-    c = build_config(nested)
+    c = build_config({**nested, "method": "veegan"})  # own data alone would train the GAN, which has no reconstructor
     assert c.optim.lr_generator == 2e-4
     assert c.steps == 100
     assert c.model.generator_hidden == (64, 64)

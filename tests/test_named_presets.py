@@ -54,8 +54,13 @@ def test_veegans_robust_preset_is_the_measured_setting():
     assert preset_values("robust", "unrolled") == {}  # not measured: the paper's settings
 
 
-def test_own_data_defaults_to_robust_and_paper_can_be_asked_for(tmp_path):
+def test_own_data_defaults_to_the_studys_method_and_pick_and_a_named_method_to_robust(tmp_path):
     data = _data_file(tmp_path)
+    default = resolve_config(data=data)
+    assert default.method == BEST_METHOD and default.loss.objective == "rpgan" and default.optim.final_lr_fraction == 0.25
+    assert resolve_config(method=BEST_METHOD, data=data).to_dict() == default.to_dict()
+    assert resolve_config(data=data, preset="robust").loss.objective != "rpgan"
+    assert resolve_config(dataset="ring").method == "veegan"  # a built-in dataset: VEEGAN with the paper's settings
     own = resolve_config(method="veegan", data=data)
     assert own.loss.r1_gamma == 10.0 and own.method_options["reconstruction_loss"] == "mse"
     paper = resolve_config(method="veegan", data=data, preset="paper")
@@ -89,18 +94,22 @@ def test_an_unknown_preset_is_one_line_on_stderr(capsys):
     assert "invalid choice: 'sturdy'" in err and "Traceback" not in err
 
 
-def test_the_command_line_says_when_own_data_gets_the_robust_preset(tiny, tmp_path, capsys):
+def test_the_command_line_says_what_own_data_trains_with(tiny, tmp_path, capsys):
     data = _data_file(tmp_path)
     sets = [a for key, value in (("batch_size", "16"), ("model.latent_dim", "3"), ("model.generator_hidden", "8,8"),
                                  ("model.reconstructor_hidden", "8,8"), ("model.discriminator_hidden", "8"),
                                  ("schedule.tensorboard", "false"), ("schedule.eval_samples", "200"),
                                  ("runtime.threads", "1")) for a in ("--set", f"{key}={value}")]
-    assert main(["train", "--data", str(data), "--steps", "3", "--out", str(tmp_path / "a"), *sets]) == 0
-    assert "your own data trains with the robust preset" in capsys.readouterr().err
+    assert main(["train", "--data", str(data), "--method", "veegan", "--steps", "3", "--out", str(tmp_path / "a"), *sets]) == 0
+    assert "your own data trains veegan with the robust preset" in capsys.readouterr().err
     assert "r1_gamma: 10.0" in (tmp_path / "a" / "config.yaml").read_text()
-    assert main(["train", "--data", str(data), "--steps", "3", "--preset", "paper", "--out", str(tmp_path / "b"), *sets]) == 0
-    assert "robust preset" not in capsys.readouterr().err
-    assert "r1_gamma: 0.0" in (tmp_path / "b" / "config.yaml").read_text()
+    assert main(["train", "--data", str(data), "--steps", "3", "--out", str(tmp_path / "b"), *sets]) == 0
+    assert f"your own data trains {BEST_METHOD} with the best preset" in capsys.readouterr().err
+    stored = yaml.safe_load((tmp_path / "b" / "config.yaml").read_text())
+    assert stored["method"] == BEST_METHOD and stored["loss"]["objective"] == "rpgan"
+    assert main(["train", "--data", str(data), "--steps", "3", "--preset", "paper", "--out", str(tmp_path / "c"), *sets]) == 0
+    assert "your own data trains" not in capsys.readouterr().err
+    assert "r1_gamma: 0.0" in (tmp_path / "c" / "config.yaml").read_text()
     assert main(["config", "--preset", "robust"]) == 0
     assert "reconstruction_loss: mse" in capsys.readouterr().out
 
@@ -165,3 +174,14 @@ def test_best_refuses_a_method_the_study_did_not_pick_for_in_one_line(capsys):
     assert main(["config", "--method", unpicked, "--preset", "best"]) != 0
     err = capsys.readouterr().err
     assert "made no pick" in err and "Traceback" not in err
+
+
+def test_a_stored_own_data_run_lacking_newer_keys_loads_with_their_defaults_not_a_presets(tmp_path):
+    from veegan.training.run_dir import CONFIG_NAME, read_run_config
+
+    stored = resolve_config(method=BEST_METHOD, data=_data_file(tmp_path), preset="robust").to_dict()
+    del stored["optim"]["final_lr_fraction"], stored["loss"]["final_gamma_fraction"]  # saved before they existed
+    (tmp_path / CONFIG_NAME).write_text(yaml.safe_dump(stored))
+    loaded = read_run_config(tmp_path)
+    assert loaded.optim.final_lr_fraction == 1.0 and loaded.loss.final_gamma_fraction == 1.0  # not best's annealing
+    assert loaded.loss.objective == stored["loss"]["objective"]

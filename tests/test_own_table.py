@@ -132,7 +132,7 @@ def test_categorical_output_relaxes_in_training_and_is_one_hot_in_evaluation():
 
 def test_train_sample_and_encode_a_table_with_categories(capsys, tmp_path, penguins_csv):
     out = tmp_path / "run"
-    rc, _, err = cli(capsys, "train", "--data", penguins_csv, "--labels", "species", "--out", out, *QUICK)
+    rc, _, err = cli(capsys, "train", "--data", penguins_csv, "--labels", "species", "--method", "veegan", "--out", out, *QUICK)
     assert rc == 0, err
     final = json.loads((out / "metrics.json").read_text())
     for row in (final, final["real"], final["baseline"]):

@@ -11,9 +11,6 @@ import torch
 
 from .config import TrainConfig
 from .configure import resolve_config
-
-OWN_DATA_NOTE = ("your own data trains with the robust preset (docs/beyond-2d.md); "
-                 "--preset paper (preset='paper') for the paper's settings")
 from .data.base import Dataset
 from .data.catalog import make_dataset
 from .data.table_encoding import TableEncoding
@@ -21,11 +18,20 @@ from .errors import VeeganError
 from .evaluation.evaluate import evaluate, evaluation_draw, evaluation_seed
 from .backend.device import resolve_device
 from .methods import Method
-from .methods.external import canonical_name
+from .methods.external import canonical_name, method_label
+from .presets import default_preset
 from .training import run_dir as run_dir_files
 from .training.ema import generator_average
 from .training.session import build_on
 from .training.trainer import train as run_training
+
+
+def own_data_note(method: str) -> str:
+    """What a user's own data trains with when no preset is named (:func:`default_preset`)."""
+    preset = default_preset(True, method)
+    why = "the recipe study's pick, docs/recipe.md" if preset == "best" else "docs/beyond-2d.md"
+    return (f"your own data trains {method_label(method)} with the {preset} preset ({why}); "
+            "--preset paper (preset='paper') for the paper's settings")
 
 
 class Run:
@@ -150,9 +156,10 @@ def train(
 ) -> Run:
     """Train a model into ``out`` and return it loaded. ``data``: a table file, or a DataFrame or
     N x D array (kept in ``out/data.parquet``); ``overrides={"table": {"labels": "species"}}``
-    and the like say how it is read. ``preset``: ``paper``, ``robust`` or ``best`` (default: robust for
-    ``data``, else paper; :mod:`veegan.presets`). With ``resume`` the run's stored configuration
-    is the base that the other arguments may only extend (``steps``)."""
+    and the like say how it is read. ``method``: by default the GAN for ``data``, else VEEGAN;
+    ``preset``: ``paper``, ``robust`` or ``best`` (default: :func:`veegan.presets.default_preset`).
+    With ``resume`` the run's stored configuration is the base that the other arguments may only
+    extend (``steps``)."""
     data = _data_file(data, Path(out), resume or overwrite)
     base = None
     if resume and (Path(out) / run_dir_files.CONFIG_NAME).is_file():
@@ -161,6 +168,6 @@ def train(
             del base["method_options"]  # another method's options; the resume check names the change
     config = resolve_config(method=method, dataset=dataset, data=data, data_dir=data_dir, steps=steps, seed=seed,
                             config_file=config_file, overrides=overrides, base=base, preset=preset)
-    notes = [OWN_DATA_NOTE] if data is not None and preset is None and base is None else []
+    notes = [own_data_note(config.method)] if data is not None and preset is None and base is None else []
     run_training(config, out, resume=resume, overwrite=overwrite, progress=progress, notes=notes)
     return load(out, device=config.runtime.device)

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 PRESET_HELP = ("paper: the authors' settings; robust: the setting that keeps VEEGAN's modes beyond 2-D "
                "(docs/beyond-2d.md); best: the method's pick in the recipe study's screen (docs/recipe.md; the "
                f"study's winner: --method {BEST_METHOD} --preset best). "
-               "Default: robust with --data, paper for a built-in dataset")
+               "Default: paper for a built-in dataset; with --data, best for the study's method and robust for the others")
 
 
 class Parser(argparse.ArgumentParser):
@@ -115,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
     p = commands.add_parser("train", help="train one model into a run directory")
-    p.add_argument("--method", type=method_argument, metavar="METHOD", help=f"training method: {methods} (default: veegan)")
+    p.add_argument("--method", type=method_argument, metavar="METHOD", help=f"training method: {methods} (default: {BEST_METHOD} with --data, else veegan)")
     p.add_argument("--dataset", type=dataset_argument, metavar="DATASET", help=f"built-in dataset: {datasets} (default: ring)")
     p.add_argument("--data", metavar="FILE", help=DATA_HELP)
     add_table_arguments(p)

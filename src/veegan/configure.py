@@ -3,8 +3,9 @@
 1. the defaults of :mod:`veegan.config` (the authors' synthetic-data settings);
 2. the dataset's preset (:class:`veegan.data.base.DatasetSpec`: the paper's DCGAN settings for
    image datasets; nothing for the synthetic ones or the user's own array);
-3. the named preset (:mod:`veegan.presets`): ``paper`` (nothing) for a built-in dataset,
-   ``robust`` for the user's own array, unless ``--preset`` names another (``best``: the recipe study's pick);
+3. the named preset (:mod:`veegan.presets`): ``paper`` (nothing) for a built-in dataset; for
+   the user's own array ``best`` (the recipe study's pick) with the study's method, which is
+   then the default method, and ``robust`` with any other; unless ``--preset`` names another;
 4. a stored run configuration (``--resume``), a configuration file, explicit arguments, ``--set``.
 
 Every key, type and value is checked, ``method_options`` against the method's own ``Options``.
@@ -20,7 +21,7 @@ from .config_values import build_dataclass, coerce, merge, parse_assignments, pl
 from .data.catalog import DATASETS
 from .methods import method_class
 from .methods.external import canonical_name
-from .presets import default_preset, preset_values
+from .presets import default_method, default_preset, preset_values
 
 
 def dataset_preset(dataset: str, method: str) -> dict[str, Any]:
@@ -35,10 +36,10 @@ def build_config(*layers: Mapping[str, Any], preset: str | None = None) -> Train
     for layer in layers:
         values = merge(values, layer)
     defaults = TrainConfig()
-    method = str(values.get("method", defaults.method))
     own_data = coerce(values.get("data_file"), str | None, "data_file") is not None
+    method = str(values.setdefault("method", default_method(own_data)))
     below = {} if own_data else dataset_preset(str(values.get("dataset", defaults.dataset)), method)  # an own array keeps the synthetic defaults
-    values = merge(merge(below, preset_values(preset or default_preset(own_data), method)), values)
+    values = merge(merge(below, preset_values(preset or default_preset(own_data, method), method)), values)
     config = build_dataclass(TrainConfig, values)
     config.method = canonical_name(config.method)
     options = build_dataclass(method_class(config.method).Options, config.method_options, prefix="method_options.")
@@ -53,7 +54,7 @@ def resolve_config(
     preset: str | None = None,
 ) -> TrainConfig:
     """Defaults <- the dataset's preset <- the named ``preset`` (paper, robust or best; by default
-    robust for ``data``, else paper) <- ``base`` <- config file <- explicit arguments <-
+    :func:`veegan.presets.default_preset`) <- ``base`` <- config file <- explicit arguments <-
     overrides (``key=value`` strings or a nested mapping)."""
     explicit = {k: v for k, v in {"method": method, "dataset": dataset, "steps": steps, "seed": seed}.items() if v is not None}
     if data is not None:

@@ -4,11 +4,14 @@
   built-in datasets, which are the paper's or stand in for them);
 - ``robust``: each method's ``robust_preset`` (declared in its own file), the setting that
   keeps its modes beyond two dimensions (docs/beyond-2d.md); the default for the user's own
-  data (``--data``). A method that declares none trains as with ``paper``;
+  data (``--data``) with any method but the study's. A method that declares none trains as
+  with ``paper``;
 - ``best``: each method's ``best_preset`` (declared in its own file), its pick in the recipe
   study's screen (docs/recipe.md), made by a rule fixed before the screen ran. A method the
   study has not picked for (``best_preset`` is None) refuses it, rather than train with
-  values nobody chose.
+  values nobody chose. With the study's method (:data:`BEST_METHOD`), the default for the
+  user's own data: on the real tables it beat ``robust`` VEEGAN (docs/recipe.md, "The own-data
+  default"), and own data trains that method unless another is named.
 
 A preset sits above the dataset's own preset and below a stored run configuration, a
 configuration file, explicit arguments and ``--set`` (:mod:`veegan.configure`), so any of its
@@ -28,9 +31,18 @@ PRESETS = ("paper", "robust", "best")
 BEST_METHOD = "gan"
 
 
-def default_preset(own_data: bool) -> str:
-    """``robust`` for the user's own data, ``paper`` for a built-in dataset."""
-    return "robust" if own_data else "paper"
+def default_method(own_data: bool) -> str:
+    """The method trained when none is named: the study's (:data:`BEST_METHOD`) on the user's
+    own data, VEEGAN on a built-in dataset."""
+    return BEST_METHOD if own_data else "veegan"
+
+
+def default_preset(own_data: bool, method: str) -> str:
+    """``paper`` for a built-in dataset; for the user's own data ``best`` with the study's method
+    (the setting the study compared with ``robust`` on real tables) and ``robust`` with the others."""
+    if not own_data:
+        return "paper"
+    return "best" if method == BEST_METHOD else "robust"
 
 
 def preset_values(name: str, method: str) -> dict[str, Any]:

@@ -62,7 +62,7 @@ def _train_one(config_dict: dict[str, Any], run_dir: str) -> dict[str, Any]:
     torch.set_num_threads(1)
     start = time.perf_counter()
     resume = (Path(run_dir) / runs.CONFIG_NAME).is_file()
-    train(build_config(config_dict), run_dir, resume=resume, progress=False)
+    train(build_config(config_dict, preset="paper"), run_dir, resume=resume, progress=False)
     final = json.loads((Path(run_dir) / runs.FINAL_METRICS_NAME).read_text())
     final["wall_time_s"] = time.perf_counter() - start
     (Path(run_dir) / runs.FINAL_METRICS_NAME).write_text(json.dumps(final, indent=2) + "\n")

@@ -39,7 +39,7 @@ def read_run_config(run_dir: Path) -> TrainConfig:
     path = Path(run_dir) / CONFIG_NAME
     if not path.is_file():
         raise VeeganError(f"{run_dir} is not a veegan run directory (no {CONFIG_NAME})")
-    return build_config(read_yaml(path))
+    return build_config(read_yaml(path), preset="paper")  # complete as stored: a key it lacks keeps its default
 
 
 def holds_run(run_dir: Path) -> bool:
@@ -85,7 +85,7 @@ def check_same_run(
     The stored one is completed with today's defaults first, so that a run saved before a
     configuration key existed still matches a configuration that keeps that key's default."""
     try:
-        stored = build_config(stored).to_dict()
+        stored = build_config(stored, preset="paper").to_dict()
     except VeeganError:
         pass  # a configuration that no longer builds: compare it as stored, key by key
     blocking = [d for d in config_differences(stored, config.to_dict()) if d[0] not in allowed]
