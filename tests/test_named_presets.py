@@ -114,6 +114,19 @@ def test_the_command_line_says_what_own_data_trains_with(tiny, tmp_path, capsys)
     assert "reconstruction_loss: mse" in capsys.readouterr().out
 
 
+def test_compare_trains_every_run_with_the_preset_it_is_given(tmp_path, capsys):
+    data = _data_file(tmp_path)
+    sets = [a for key, value in (("batch_size", "16"), ("model.latent_dim", "3"), ("model.generator_hidden", "8,8"),
+                                 ("model.discriminator_hidden", "8"), ("schedule.tensorboard", "false"),
+                                 ("schedule.eval_samples", "200"), ("runtime.threads", "1")) for a in ("--set", f"{key}={value}")]
+    for preset, objective in (("robust", "paper"), (None, "rpgan")):
+        out = tmp_path / str(preset)
+        args = ["compare", "--data", str(data), "--methods", "gan", "--steps", "3", "--out", str(out), "--workers", "1", *sets]
+        assert main(args + (["--preset", preset] if preset else [])) == 0, capsys.readouterr().err
+        stored = yaml.safe_load((out / "gan" / "seed0" / "config.yaml").read_text())
+        assert stored["loss"]["objective"] == objective and (stored["loss"]["r2_gamma"] == 10.0) == (preset is None)
+
+
 def test_reproduce_beyond2d_trains_every_run_with_the_preset(tmp_path):
     from veegan.experiments.beyond2d import beyond2d_jobs
 

@@ -181,6 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --data: column pairs to plot, real against generated, beside the principal components")
     p.add_argument("--seeds", type=int, default=1, help="seeds per method (0, 1, ...)")
     p.add_argument("--steps", type=int, help="training iterations per run")
+    p.add_argument("--preset", choices=PRESETS, help=f"every run's preset ({PRESET_HELP})")
     p.add_argument("--set", dest="overrides", metavar="KEY=VALUE", action="append", default=[])
     p.add_argument("--results", metavar="DIR", help="keep each finished run's small files (config, metrics, curve) in DIR, "
                                                     "and count the runs kept there as finished")

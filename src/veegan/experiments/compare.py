@@ -36,18 +36,20 @@ TABLE_COLUMNS = (("coverage", "coverage", None), ("recall", "recall", None), ("p
 def compare(
     methods: Sequence[str], dataset: str, *, out: str | Path, data: str | Path | None = None, pairs: Sequence[str] = (),
     seeds: int = 1, steps: int | None = None, overrides: list[str] | None = None, workers: int | None = None,
-    launch: Launch = Launch(), results: str | Path | None = None,
+    launch: Launch = Launch(), results: str | Path | None = None, preset: str | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
     """Run every (method, seed) under ``out/<method>/seed<k>``, on the built-in ``dataset`` or
     the user's table ``data``; write ``out/comparison.md``, ``out/comparison.json``,
     ``out/comparison.png`` (for a table: principal components and the column ``pairs``, "A:B")
     and ``out/curves.png``. Returns the final metrics by method. See :func:`.sweep.run_jobs` for
     ``workers`` and ``launch``; ``results`` keeps every finished run's small files there, and
-    counts the runs kept there as finished (the figure then needs seed 0's runs in ``out``)."""
+    counts the runs kept there as finished (the figure then needs seed 0's runs in ``out``);
+    ``preset``: every run's (default: each method's own, :func:`veegan.presets.default_preset`)."""
     out = Path(out)
     extra = parse_assignments(overrides or [])
     labels = method_labels(methods)  # a method of your own by its class name
-    jobs = [Job((label, seed), resolve_config(method=method, dataset=dataset, data=data, steps=steps, seed=seed, overrides=extra),
+    jobs = [Job((label, seed), resolve_config(method=method, dataset=dataset, data=data, steps=steps, seed=seed, overrides=extra,
+                                                preset=preset),
                 out / label / f"seed{seed}")
             for label, method in labels.items() for seed in range(seeds)]
     if data is not None:
