@@ -107,7 +107,9 @@ def small_study(monkeypatch, tmp_path):
                 launch=recipe.Launch(quiet=True))
 
 
-def test_the_screen_picks_one_setting_per_method_then_only_the_picks_and_the_ablation_are_evaluated(small_study, tmp_path):
+def test_the_screen_picks_one_setting_per_method_then_only_the_picks_and_the_ablation_are_evaluated(small_study, tmp_path,
+                                                                                                     monkeypatch):
+    monkeypatch.setattr(recipe, "RECIPE_METHODS", ("gan", "veegan"))
     out = tmp_path / "study"
     picks = recipe.reproduce_recipe(out=out, datasets=["ring", "wine"], results=tmp_path / "kept", **small_study)
     assert set(picks) == {"gan", "veegan"}
@@ -116,6 +118,12 @@ def test_the_screen_picks_one_setting_per_method_then_only_the_picks_and_the_abl
     assert stored["veegan"]["values"] == recipe.candidates("veegan")[picks["veegan"]]
     assert stored["preset"]["method"] in ("gan", "veegan")
     assert stored["preset"]["candidate"] == picks[stored["preset"]["method"]]
+    # some of the study's methods, each screen complete: each is picked, and no preset is named among them
+    monkeypatch.setattr(recipe, "RECIPE_METHODS", ("gan", "veegan", "pacgan"))
+    picked = recipe.reproduce_recipe(out=tmp_path / "some", stages=("screen",), results=tmp_path / "kept",
+                                     train=False, **small_study)
+    assert picked == picks and "preset" not in json.loads((tmp_path / "some" / "picks.json").read_text())
+    assert "The preset" not in (tmp_path / "some" / "screen.md").read_text()
     screen = (out / "screen.md").read_text()
     assert f"pick: **{picks['veegan']}**" in screen and "4 of 4" not in screen and "2 of 2" in screen
     # the ceiling: the held-out real samples of each (set, seed), scored as the runs are, once

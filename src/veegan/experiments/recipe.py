@@ -246,7 +246,7 @@ def reproduce_recipe(
         evaluated, values = amended(method_labels(methods)[label], name)
         record[label] = {"candidate": name, "evaluated_as": evaluated, "values": values,
                          "coverage": table[label][name]["coverage"], "quality": table[label][name]["quality"]}
-    if len(picks) == len(table) > 1 and not only:  # every method's full screen is complete: the preset by the same rule
+    if set(picks) == set(method_labels(RECIPE_METHODS)) and not only:  # every method's full screen: the preset by the same rule
         best = pick({label: (table[label][name]["coverage"][0], table[label][name]["quality"][0])
                      for label, name in picks.items()})
         record["preset"] = {"method": best, **record[best]}
