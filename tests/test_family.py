@@ -8,7 +8,7 @@ import torch
 
 import veegan
 from veegan.data.catalog import DATASETS, make_dataset
-from veegan.data.family import FamilyMember, family_names
+from veegan.data.family import FamilyMember, family_mixture, family_names
 from veegan.data.synthetic import GaussianMixture, high_quality_radius
 from veegan.errors import VeeganError
 
@@ -109,6 +109,7 @@ def test_reproduce_beyond2d_tabulates_by_dimension_and_plots(tmp_path, monkeypat
     rare = table.split("**Rare modes of mix-d5-k10-unequal-s4**")[1]
     assert "| method | rarest 1 (1.82 %) | rarest 2 (3.64 %) | rarest 3 (5.45 %) | rarest five held | rKL |" in rare
     assert "| gan |" in rare and "| real data |" in rare
+    assert "| real data | 3 | 3 of 3 | 1 of 1 |" in table.split("**Members meeting the recipe study's goal**")[1]
     # several presets: each one's runs in its own folder, one joint table with the preset in each label
     args = ["reproduce", "beyond2d", "--datasets", "mix-d5-k10-unequal-s4", "--methods", "veegan", "--seeds", "1",
             "--preset", "paper", "robust", "--tag", "joint", "--out", str(tmp_path / "both"), "--quiet", *tiny,
@@ -128,3 +129,27 @@ def test_reproduce_beyond2d_tabulates_by_dimension_and_plots(tmp_path, monkeypat
     assert "--set is an option of `reproduce beyond2d` and `reproduce recipe` only" in capsys.readouterr().err
     assert main(["reproduce", "table1", "--tag", "t", "--out", str(tmp_path / "y")]) == 2
     assert "--preset and --tag are options of `reproduce beyond2d` only" in capsys.readouterr().err
+
+
+def test_family_goal_counts_members_at_the_boundary_and_rare_modes_by_mean_over_seeds():
+    from veegan.experiments.beyond2d import family_goal_markdown
+
+    equal, unequal = "mix-d2-k10-equal-s4", "mix-d5-k10-unequal-s4"
+    rarest = family_mixture(FamilyMember.parse(unequal)).weights.double().argsort()[:5].tolist()
+
+    def holding(count: int) -> list[float]:  # mass on every mode but the rarest five after the first `count`
+        return [0.0 if i in rarest[count:] else 0.1 for i in range(10)]
+
+    real = {"mode_mass": holding(5)}
+    finals = {("gan", unequal, 0): {"mode_mass": holding(4), "real": real},
+              ("gan", unequal, 1): {"mode_mass": holding(3), "real": real},  # 3.5 of 5 on average: short of 4
+              ("gan", equal, 0): {"mode_mass": holding(5), "real": real}}
+    rows = [dict(method="gan", dataset=equal, weights="equal", max_modes=10, modes_mean=9.0, high_quality_pct_mean=50.0),
+            dict(method="gan", dataset=unequal, weights="unequal", max_modes=10, modes_mean=8.9, high_quality_pct_mean=90.0),
+            dict(method="real data", dataset=equal, weights="equal", max_modes=10, modes_mean=10.0, high_quality_pct_mean=99.0),
+            dict(method="real data", dataset=unequal, weights="unequal", max_modes=10, modes_mean=10.0,
+                 high_quality_pct_mean=49.9)]
+    table = family_goal_markdown(rows, finals, ["gan"])
+    assert "| gan | 2 | 1 of 2 | 0 of 1 |" in table
+    assert "| real data | 2 | 1 of 2 | 1 of 1 |" in table
+    assert ">= K - 1 modes at >= 50 % high quality" in table

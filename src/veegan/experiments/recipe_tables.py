@@ -8,7 +8,7 @@ from typing import Any, Mapping, Sequence
 from ..data.bundled_tables import BUNDLED_TABLES
 from ..data.family import FamilyMember
 from ..evaluation.modes import under_rule
-from .beyond2d import beyond2d_markdown, rare_mode_markdown
+from .beyond2d import beyond2d_markdown, family_goal_markdown, rare_mode_markdown
 from .compare import table_metrics_table
 from .tables import mean_std, metric_rows
 
@@ -83,7 +83,7 @@ def evaluation_markdown(finals: Mapping[Any, Mapping[str, Any]], labels: Sequenc
             member = FamilyMember.parse(row["dataset"])
             row.update(dim=member.dim, weights=member.weights, separation=member.separation)
         out += ["\n**The mixture family** (each cell: modes captured, % high quality, rKL)\n",
-                beyond2d_markdown(rows, labels), rare_mode_markdown(family, labels)]
+                beyond2d_markdown(rows, labels), family_goal_markdown(rows, family, labels), rare_mode_markdown(family, labels)]
     for name in [name for name in sets if name in BUNDLED_TABLES]:
         by_label = {label: [f for key, f in finals.items() if key[:2] == (label, name)] for label in labels}
         by_label = {label: runs for label, runs in by_label.items() if runs}
