@@ -196,3 +196,20 @@ def test_an_unknown_budget_is_one_line_naming_the_tables_own(capsys, tmp_path, t
     assert main(["reproduce", table, "--budget", budget, "--out", str(tmp_path), "--no-train"]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"veegan: error: {expected}") and err.count("\n") == 1
+
+
+def test_across_tables_pools_every_run_and_counts_each_real_score_once():
+    from veegan.experiments.recipe_tables import _across_tables_markdown
+
+    def run(value: float, real: float) -> dict:
+        return {"coverage": value, "precision": value, "recall": value,
+                "real": {"coverage": real, "precision": real, "recall": 1.0}}
+
+    finals = {(label, table, seed): run(0.5 + 0.25 * seed + (0.1 if label == "b" else 0.0), 0.9 if seed else 0.7)
+              for label in ("a", "b") for table in ("wine", "digits") for seed in (0, 1)}
+    finals[("a", "ring", 0)] = run(0.0, 0.0)  # not a table: left out
+    text = _across_tables_markdown(finals, ["a", "b"], ["wine", "penguins", "digits"])
+    assert "(wine, digits: mean ± std over every run)" in text
+    assert "| a | 4 | 0.625 ± 0.144 | 0.625 ± 0.144 | 0.625 ± 0.144 |" in text
+    assert "| b | 4 | 0.725 ± 0.144 |" in text
+    assert "| real data | 4 | 0.800 ± 0.115 | 0.800 ± 0.115 | 1.000 ± 0.000 |" in text

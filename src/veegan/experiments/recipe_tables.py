@@ -84,12 +84,30 @@ def evaluation_markdown(finals: Mapping[Any, Mapping[str, Any]], labels: Sequenc
             row.update(dim=member.dim, weights=member.weights, separation=member.separation)
         out += ["\n**The mixture family** (each cell: modes captured, % high quality, rKL)\n",
                 beyond2d_markdown(rows, labels), family_goal_markdown(rows, family, labels), rare_mode_markdown(family, labels)]
-    for name in [name for name in sets if name in BUNDLED_TABLES]:
+    tables = [name for name in sets if name in BUNDLED_TABLES]
+    for name in tables:
         by_label = {label: [f for key, f in finals.items() if key[:2] == (label, name)] for label in labels}
         by_label = {label: runs for label, runs in by_label.items() if runs}
         if by_label:
             out.append("\n" + table_metrics_table(by_label, name))
+    if len({key[1] for key in finals if key[1] in tables}) > 1:
+        out.append(_across_tables_markdown(finals, labels, tables))
     return "\n".join(out)
+
+
+def _across_tables_markdown(finals: Mapping[Any, Mapping[str, Any]], labels: Sequence[str], tables: Sequence[str]) -> str:
+    """Coverage, precision and recall, mean ± std over every run of a label on the real tables;
+    the real data's row over each (table, seed) once (its score does not depend on the method)."""
+    keys = [key for key in finals if key[1] in tables]
+    lines = [f"\n**Across the tables** ({', '.join(t for t in tables if any(k[1] == t for k in keys))}: "
+             "mean ± std over every run)\n", "| method | runs | coverage | precision | recall |", "|---|---|---|---|---|"]
+    real = {(key[1], key[2]): finals[key]["real"] for key in keys}
+    rows = [(label, [finals[key] for key in keys if key[0] == label]) for label in labels] + [("real data", list(real.values()))]
+    for label, runs in rows:
+        if runs:
+            cells = [mean_std([run.get(metric) for run in runs]) for metric in ("coverage", "precision", "recall")]
+            lines.append(f"| {label} | {len(runs)} | " + " | ".join("—" if c is None else f"{c[0]:.3f} ± {c[1]:.3f}" for c in cells) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def _named_markdown(finals: Mapping[Any, Mapping[str, Any]], labels: Sequence[str], names: Sequence[str]) -> str:
