@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any, Callable, Hashable, Mapping, Sequence
+import json
+from typing import Any, Callable, Hashable, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -14,6 +15,17 @@ def mean_std(values: Sequence[float | None]) -> tuple[float, float] | None:
     if len(vals) == 0:
         return None
     return float(vals.mean()), float(vals.std(ddof=1)) if len(vals) > 1 else 0.0
+
+
+def distinct_real(finals: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The runs' ``real`` scores (held-out real samples scored as the runs' samples are), each
+    distinct draw once: runs of several methods with the same seed score the same real samples,
+    and counting that draw once per method would inflate the real row's runs and shrink its std."""
+    seen: dict[str, Mapping[str, Any]] = {}
+    for final in finals:
+        if "real" in final:
+            seen.setdefault(json.dumps(final["real"], sort_keys=True, default=str), final["real"])
+    return list(seen.values())
 
 
 def format_mean_std(values: Sequence[float | None], digits: int = 2) -> str:
@@ -45,13 +57,15 @@ def metric_rows(
     finals: Mapping[Hashable, Mapping[str, Any]], group: Callable[[Any], tuple], real_group: Callable[[Any], tuple],
 ) -> list[dict[str, Any]]:
     """One record per group of runs (``group(key)`` = (method, dataset, ...)) and per real-data
-    group (``real_group(key)``, over the runs' ``real`` rows): the number of runs, ``max_modes``,
-    and the mean and std of each metric. The first two parts of a group name the record's
-    ``method`` and ``dataset``, a third its ``setting``."""
+    group (``real_group(key)``, over the runs' distinct ``real`` rows, :func:`distinct_real`): the
+    number of runs, ``max_modes``, and the mean and std of each metric. The first two parts of a
+    group name the record's ``method`` and ``dataset``, a third its ``setting``."""
     groups: dict[tuple, list[Mapping[str, Any]]] = {}
+    real: dict[tuple, list[Mapping[str, Any]]] = {}
     for key, final in finals.items():
         groups.setdefault(group(key), []).append(final)
-        groups.setdefault(real_group(key), []).append(final["real"])
+        real.setdefault(real_group(key), []).append(final)
+    groups.update({name: distinct_real(runs) for name, runs in real.items()})
     rows = []
     for name, seeds in groups.items():
         row: dict[str, Any] = dict(zip(("method", "dataset", "setting"), name))
