@@ -100,21 +100,26 @@ def test_compare_writes_plot_and_table(tmp_path, capsys):
 def test_real_data_rows_count_each_real_draw_once():
     """Runs of several methods with the same seed score the same real samples: the real row's
     runs and std come from each draw once (counted per method, 3 seeds x 3 methods would shrink
-    the std of 98.92, 99.04, 98.88 from 0.083 to 0.072)."""
+    the std of 98.92, 99.04, 98.88 from 0.083 to 0.072), under either high-quality rule."""
     from veegan.experiments.compare import metrics_table
-    from veegan.experiments.tables import distinct_real, metric_rows
+    from veegan.experiments.table1 import table1_rows
+    from veegan.experiments.tables import distinct_draws, metric_rows
 
-    real = [{"modes": 8, "high_quality_pct": pct, "reverse_kl": 0.001, "max_modes": 8} for pct in (98.92, 99.04, 98.88)]
+    paper = {"hq_radius": 10.0, "modes": 0, "high_quality_pct": 0.0, "reverse_kl": None}  # every draw's paper view is equal
+    real = [{"modes": 8, "high_quality_pct": pct, "reverse_kl": 0.001, "max_modes": 8, "hq_radius": 0.06,
+             "paper_rule": dict(paper)} for pct in (98.92, 99.04, 98.88)]
     finals = {(method, "ring", seed): {"modes": 8, "high_quality_pct": 90.0, "reverse_kl": 0.01, "max_modes": 8, "samples": 2500,
-                                       "real": dict(real[seed])}
+                                       "hq_radius": 0.06, "paper_rule": dict(paper), "real": dict(real[seed])}
               for method in ("gan", "veegan", "pacgan") for seed in range(3)}
-    assert len(distinct_real(finals.values())) == 3
+    assert len(distinct_draws(finals.values())) == 3
     rows = {row["method"]: row for row in metric_rows(finals, group=lambda key: key[:2], real_group=lambda key: ("real data", key[1]))}
     assert rows["real data"]["runs"] == 3 and rows["gan"]["runs"] == 3
     assert rows["real data"]["high_quality_pct_std"] == pytest.approx(0.0833, abs=1e-4)
+    by_rule = {(row["method"], row["hq_rule"]): row for row in table1_rows(finals, ["gan", "veegan", "pacgan"], ["ring"])}
+    assert by_rule[("real data", "calibrated")]["runs"] == 3 and by_rule[("real data", "paper")]["runs"] == 3
     # two seeds that drew different real samples stay two rows, even when one method ran only one of them
     finals[("gan", "ring", 1)]["real"]["high_quality_pct"] = 98.92 + 1e-9
-    assert len(distinct_real(finals.values())) == 4
+    assert len(distinct_draws(finals.values())) == 4
     table = metrics_table({"gan": [finals[("gan", "ring", s)] for s in range(3)],
                            "veegan": [finals[("veegan", "ring", s)] for s in range(3)]}, "ring")
     assert "| real data | 4 |" in table

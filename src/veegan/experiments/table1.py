@@ -16,7 +16,7 @@ from .curves import write_curves
 from .figures import density_figure
 from .result_store import ResultStore
 from .sweep import Job, Launch, grid_jobs, run_jobs
-from .tables import csv_text, distinct_real, mean_std, wall_time_note
+from .tables import csv_text, distinct_draws, mean_std, wall_time_note
 
 TABLE1_METHODS = ("gan", "ali", "unrolled", "veegan", "pacgan")
 TABLE1_DATASETS = ("ring", "grid", "hd1200")
@@ -95,9 +95,9 @@ def table1_rows(finals: dict, methods: Sequence[str], datasets: Sequence[str]) -
     rows = []
     for dataset in [d for d in datasets if any(key[1] == d for key in finals)]:
         for rule in rules_of(finals, dataset):
-            results = {key: under_rule(final, rule) for key, final in finals.items() if key[1] == dataset}
-            by_method = {name: [r for key, r in results.items() if key[0] == name] for name in methods}
-            by_method["real data"] = distinct_real(r for seeds in by_method.values() for r in seeds)
+            mine = {key: final for key, final in finals.items() if key[1] == dataset and key[0] in methods}
+            by_method = {name: [under_rule(final, rule) for key, final in mine.items() if key[0] == name] for name in methods}
+            by_method["real data"] = [under_rule(final, rule)["real"] for final in distinct_draws(mine.values())]
             for name, seeds in by_method.items():
                 if seeds:
                     rows.append(_row(name, dataset, rule, seeds))
