@@ -201,13 +201,13 @@ def test_an_unknown_budget_is_one_line_naming_the_tables_own(capsys, tmp_path, t
 def test_across_tables_pools_every_run_and_counts_each_real_score_once():
     from veegan.experiments.recipe_tables import _across_tables_markdown
 
-    def run(value: float, real: float) -> dict:
+    def run(value: float, real: float, table: str) -> dict:  # each table's real draw differs (here: its bins)
         return {"coverage": value, "precision": value, "recall": value,
-                "real": {"coverage": real, "precision": real, "recall": 1.0}}
+                "real": {"coverage": real, "precision": real, "recall": 1.0, "bins": len(table)}}
 
-    finals = {(label, table, seed): run(0.5 + 0.25 * seed + (0.1 if label == "b" else 0.0), 0.9 if seed else 0.7)
+    finals = {(label, table, seed): run(0.5 + 0.25 * seed + (0.1 if label == "b" else 0.0), 0.9 if seed else 0.7, table)
               for label in ("a", "b") for table in ("wine", "digits") for seed in (0, 1)}
-    finals[("a", "ring", 0)] = run(0.0, 0.0)  # not a table: left out
+    finals[("a", "ring", 0)] = run(0.0, 0.0, "ring")  # not a table: left out
     text = _across_tables_markdown(finals, ["a", "b"], ["wine", "penguins", "digits"])
     assert "(wine, digits: mean ± std over every run)" in text
     assert "| a | 4 | 0.625 ± 0.144 | 0.625 ± 0.144 | 0.625 ± 0.144 |" in text
