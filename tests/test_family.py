@@ -146,10 +146,13 @@ def test_family_goal_counts_members_at_the_boundary_and_rare_modes_by_mean_over_
               ("gan", equal, 0): {"mode_mass": holding(5), "real": real}}
     rows = [dict(method="gan", dataset=equal, weights="equal", max_modes=10, modes_mean=9.0, high_quality_pct_mean=50.0),
             dict(method="gan", dataset=unequal, weights="unequal", max_modes=10, modes_mean=8.9, high_quality_pct_mean=90.0),
+            # three modes have no "rarest five": the member counts for modes, not for rare modes
+            dict(method="gan", dataset="mix-d2-k3-unequal-s4", weights="unequal", max_modes=3, modes_mean=3.0,
+                 high_quality_pct_mean=90.0),
             dict(method="real data", dataset=equal, weights="equal", max_modes=10, modes_mean=10.0, high_quality_pct_mean=99.0),
             dict(method="real data", dataset=unequal, weights="unequal", max_modes=10, modes_mean=10.0,
                  high_quality_pct_mean=49.9)]
     table = family_goal_markdown(rows, finals, ["gan"])
-    assert "| gan | 2 | 1 of 2 | 0 of 1 |" in table
+    assert "| gan | 3 | 2 of 3 | 0 of 1 |" in table
     assert "| real data | 2 | 1 of 2 | 1 of 1 |" in table
     assert ">= K - 1 modes at >= 50 % high quality" in table

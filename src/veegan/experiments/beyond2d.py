@@ -119,7 +119,8 @@ def family_goal_markdown(rows: Sequence[Mapping[str, Any]], finals: Mapping[Any,
                          labels: Sequence[str]) -> str:
     """Per method and the real data, how many members meet the recipe study's goal: at most
     ``GOAL_MODES_MISSED`` modes missed at >= ``GOAL_HIGH_QUALITY_PCT`` % high quality (means over
-    seeds), and how many unequal members hold >= ``GOAL_RARE_HELD`` of their rarest five modes."""
+    seeds), and how many unequal members (of five modes or more, with each mode's mass measured)
+    hold >= ``GOAL_RARE_HELD`` of their rarest five modes."""
     out = ["**Members meeting the recipe study's goal** (docs/recipe.md; means over each member's finished seeds)\n",
            f"| method | members scored | >= K - {GOAL_MODES_MISSED} modes at >= {GOAL_HIGH_QUALITY_PCT:g} % high quality "
            f"| unequal members with >= {GOAL_RARE_HELD} of the rarest five held |",
@@ -130,12 +131,11 @@ def family_goal_markdown(rows: Sequence[Mapping[str, Any]], finals: Mapping[Any,
             continue
         met = sum(row["modes_mean"] >= row["max_modes"] - GOAL_MODES_MISSED
                   and row["high_quality_pct_mean"] >= GOAL_HIGH_QUALITY_PCT for row in mine)
-        unequal = [row["dataset"] for row in mine if row["weights"] == "unequal"]
-        rare = 0
-        for name in unequal:
-            runs = _member_runs(finals, label, name)
-            rarest = family_mixture(FamilyMember.parse(name)).weights.double().argsort()[:5].tolist()
-            rare += bool(runs) and _rarest_held(runs, rarest) >= GOAL_RARE_HELD
+        unequal = {row["dataset"]: _member_runs(finals, label, row["dataset"]) for row in mine  # with 5 modes or more
+                   if row["weights"] == "unequal" and row["max_modes"] >= 5}
+        unequal = {name: runs for name, runs in unequal.items() if runs}
+        rare = sum(_rarest_held(runs, family_mixture(FamilyMember.parse(name)).weights.double().argsort()[:5].tolist())
+                   >= GOAL_RARE_HELD for name, runs in unequal.items())
         out.append(f"| {label} | {len(mine)} | {met} of {len(mine)} | " + (f"{rare} of {len(unequal)} |" if unequal else "— |"))
     return "\n".join(out) + "\n"
 
