@@ -153,7 +153,7 @@ def rare_mode_markdown(finals: Mapping[Any, Mapping[str, Any]], labels: Sequence
                    "high-quality mass at that mode, as a % of the data's; mean ± std over seeds)\n")
         heads = [f"rarest {k + 1} ({100 * weights[i]:.2f} %)" for k, i in enumerate(rarest[:RARE])]
         out.append("| method | " + " | ".join(heads) + " | rarest five held | rKL |")
-        out.append("|---|" + "---|" * (RARE + 2))
+        out.append("|---|" + "---|" * (len(heads) + 2))
         for label in [*labels, "real data"]:
             runs = _member_runs(finals, label, name)
             if not runs:
@@ -162,7 +162,7 @@ def rare_mode_markdown(finals: Mapping[Any, Mapping[str, Any]], labels: Sequence
             cells = ["{:.0f} ± {:.0f}".format(*mean_std(list(masses[:, i]))) for i in rarest[:RARE]]
             held = _rarest_held(runs, rarest)
             rkl = mean_std([run.get("reverse_kl") for run in runs])
-            out.append(f"| {label} | " + " | ".join(cells) + f" | {held:.1f} / 5 | "
+            out.append(f"| {label} | " + " | ".join(cells) + f" | {held:.1f} / {len(rarest)} | "
                        + (f"{rkl[0]:.2f} ± {rkl[1]:.2f}" if rkl else "—") + " |")
     return "\n".join(out).lstrip("\n") + ("\n" if out else "")
 
