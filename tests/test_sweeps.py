@@ -112,7 +112,8 @@ def test_real_data_rows_count_each_real_draw_once():
                                        "hq_radius": 0.06, "paper_rule": dict(paper), "real": dict(real[seed])}
               for method in ("gan", "veegan", "pacgan") for seed in range(3)}
     assert len(distinct_draws(finals.values())) == 3
-    rows = {row["method"]: row for row in metric_rows(finals, group=lambda key: key[:2], real_group=lambda key: ("real data", key[1]))}
+    rows = {row["method"]: row
+            for row in metric_rows(finals, group=lambda key: key[:2], real_group=lambda key: ("real data", key[1]))}
     assert rows["real data"]["runs"] == 3 and rows["gan"]["runs"] == 3
     assert rows["real data"]["high_quality_pct_std"] == pytest.approx(0.0833, abs=1e-4)
     by_rule = {(row["method"], row["hq_rule"]): row for row in table1_rows(finals, ["gan", "veegan", "pacgan"], ["ring"])}
@@ -123,3 +124,16 @@ def test_real_data_rows_count_each_real_draw_once():
     table = metrics_table({"gan": [finals[("gan", "ring", s)] for s in range(3)],
                            "veegan": [finals[("veegan", "ring", s)] for s in range(3)]}, "ring")
     assert "| real data | 4 |" in table
+
+
+def test_table_rows_count_a_baseline_every_run_carries_once():
+    from veegan.experiments.compare import table_metrics_table
+
+    baseline = {"coverage": 0.97, "recall": 0.81, "precision": 1.0}
+    runs = {method: [{"coverage": 0.9 + 0.01 * seed, "recall": 0.8, "precision": 0.9, "samples": 36, "bins": 7,
+                      "baseline": dict(baseline), "real": {"coverage": 1.0, "recall": 0.8 + 0.01 * seed, "precision": 0.99}}
+                     for seed in range(3)]
+            for method in ("gan", "veegan")}
+    table = table_metrics_table(runs, "wine")
+    assert "| real data (training rows) | 3 |" in table and "| Gaussian mixture (BIC) | 1 | 0.97 ± 0.00 |" in table
+    assert "| Gaussian mixture (BIC) | 2 |" in table_metrics_table(runs, "wine", baseline=[baseline, baseline])  # as given

@@ -22,7 +22,7 @@ from ..training.checkpoint import CHECKPOINT_NAME
 from .curves import write_curves
 from .result_store import ResultStore
 from .sweep import Job, Launch, run_jobs
-from .tables import distinct_draws, format_mean_std
+from .tables import distinct_draws, distinct_rows, format_mean_std
 
 # metric keys and their column titles; a table shows those its dataset's metrics have
 COLUMNS = (("high_quality_pct", "% high quality"), ("reverse_kl", "reverse KL"), ("kl", "KL"), ("digits_pct", "digits %"))
@@ -97,11 +97,11 @@ def metrics_table(results: dict[str, list[dict[str, Any]]], dataset: str) -> str
 def table_metrics_table(results: dict[str, list[dict[str, Any]]], dataset: str,
                         baseline: list[dict[str, Any]] | None = None) -> str:
     """A user's table: a row per method, then the real training rows and the Gaussian mixture
-    (the runs' own baseline rows, or ``baseline``: one per mixture seed)."""
+    (the runs' own baseline rows, each distinct one once, or ``baseline``: one per mixture seed)."""
     runs = [r for rs in results.values() for r in rs]
     columns = [c for c in TABLE_COLUMNS if any(c[0] in r for r in runs)]
     lines = ["| method | runs | " + " | ".join(title for _, title, _ in columns) + " |", "|---" * (len(columns) + 2) + "|"]
-    baseline = baseline if baseline is not None else [r["baseline"] for r in runs if "baseline" in r]
+    baseline = baseline if baseline is not None else distinct_rows(r["baseline"] for r in runs if "baseline" in r)
     rows = list(results.items()) + [("real data (training rows)", [r["real"] for r in distinct_draws(runs)]),
                                     ("Gaussian mixture (BIC)", baseline)]
     for name, rs in rows:

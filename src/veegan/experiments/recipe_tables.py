@@ -106,7 +106,7 @@ def _across_tables_markdown(finals: Mapping[Any, Mapping[str, Any]], labels: Seq
     for label, runs in rows:
         if runs:
             cells = [mean_std([run.get(metric) for run in runs]) for metric in ("coverage", "precision", "recall")]
-            lines.append(f"| {label} | {len(runs)} | " + " | ".join("—" if c is None else f"{c[0]:.3f} ± {c[1]:.3f}" for c in cells) + " |")
+            lines.append(f"| {label} | {len(runs)} | " + " | ".join(_pair(c) for c in cells) + " |")
     return "\n".join(lines) + "\n"
 
 

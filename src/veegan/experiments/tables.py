@@ -30,6 +30,12 @@ def distinct_draws(finals: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any
     return list(seen.values())
 
 
+def distinct_rows(rows: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """``rows`` with repeats dropped: a row every run carries unchanged (a table's Gaussian-mixture
+    baseline, fitted with one seed) is one measurement, not one per run."""
+    return list({json.dumps(row, sort_keys=True, default=str): row for row in rows}.values())
+
+
 def format_mean_std(values: Sequence[float | None], digits: int = 2) -> str:
     stats = mean_std(values)
     return "n/a" if stats is None else f"{stats[0]:.{digits}f} ± {stats[1]:.{digits}f}"
