@@ -137,3 +137,22 @@ def test_table_rows_count_a_baseline_every_run_carries_once():
     table = table_metrics_table(runs, "wine")
     assert "| real data (training rows) | 3 |" in table and "| Gaussian mixture (BIC) | 1 | 0.97 ± 0.00 |" in table
     assert "| Gaussian mixture (BIC) | 2 |" in table_metrics_table(runs, "wine", baseline=[baseline, baseline])  # as given
+
+
+def test_compare_no_train_tabulates_kept_runs_and_says_what_is_missing(tmp_path, capsys):
+    from veegan.cli import main
+
+    sets = [a for value in ("batch_size=16", "model.latent_dim=3", "model.generator_hidden=8,8", "model.discriminator_hidden=8",
+                            "schedule.eval_samples=200", "schedule.tensorboard=false", "runtime.threads=1")
+            for a in ("--set", value)]
+    common = ["compare", "--methods", "gan", "--dataset", "ring", "--steps", "4", "--results", str(tmp_path / "kept"), *sets]
+    assert main([*common, "--out", str(tmp_path / "trained"), "--quiet"]) == 0
+    trained = (tmp_path / "trained" / "comparison.md").read_text()
+    # elsewhere, from the kept files alone: the same table, two seeds asked for and one finished
+    assert main([*common, "--seeds", "2", "--no-train", "--out", str(tmp_path / "later"), "--quiet"]) == 0
+    later = (tmp_path / "later" / "comparison.md").read_text()
+    assert later == "Partial: 1 of the 2 runs have finished.\n\n" + trained
+    assert not (tmp_path / "later" / "gan" / "seed1").exists()  # nothing trained
+    assert "comparison.png not drawn" in capsys.readouterr().out
+    assert main(["compare", "--methods", "gan", "--no-train", "--out", str(tmp_path / "none")]) == 2
+    assert "no finished runs to tabulate" in capsys.readouterr().err

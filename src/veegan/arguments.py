@@ -185,6 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", dest="overrides", metavar="KEY=VALUE", action="append", default=[])
     p.add_argument("--results", metavar="DIR", help="keep each finished run's small files (config, metrics, curve) in DIR, "
                                                     "and count the runs kept there as finished")
+    p.add_argument("--no-train", action="store_true", help="train nothing; tabulate the runs finished so far (in --out or "
+                                                           "--results)")
     add_sweep_arguments(p)
     p = commands.add_parser("reproduce", help="reproduce a table of the paper")
     p.add_argument("table", choices=["table1", "table2", "stabilisers", "beyond2d", "recipe"],

@@ -139,7 +139,7 @@ def cmd_compare(args: argparse.Namespace) -> None:
         raise VeeganError("--columns, --labels, --header and --pairs describe a table: give it with --data FILE")
     compare(args.methods, args.dataset, data=args.data, pairs=args.pairs, seeds=args.seeds, steps=args.steps,
             overrides=table_overrides(args) + args.overrides, results=args.results, preset=args.preset,
-            workers=args.workers, launch=launch_of(args), out=args.out)
+            workers=args.workers, launch=launch_of(args), out=args.out, train=not args.no_train)
 
 
 def cmd_data(args: argparse.Namespace) -> None:

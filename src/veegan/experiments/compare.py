@@ -36,7 +36,7 @@ TABLE_COLUMNS = (("coverage", "coverage", None), ("recall", "recall", None), ("p
 def compare(
     methods: Sequence[str], dataset: str, *, out: str | Path, data: str | Path | None = None, pairs: Sequence[str] = (),
     seeds: int = 1, steps: int | None = None, overrides: list[str] | None = None, workers: int | None = None,
-    launch: Launch = Launch(), results: str | Path | None = None, preset: str | None = None,
+    launch: Launch = Launch(), results: str | Path | None = None, preset: str | None = None, train: bool = True,
 ) -> dict[str, list[dict[str, Any]]]:
     """Run every (method, seed) under ``out/<method>/seed<k>``, on the built-in ``dataset`` or
     the user's table ``data``; write ``out/comparison.md``, ``out/comparison.json``,
@@ -44,7 +44,8 @@ def compare(
     and ``out/curves.png``. Returns the final metrics by method. See :func:`.sweep.run_jobs` for
     ``workers`` and ``launch``; ``results`` keeps every finished run's small files there, and
     counts the runs kept there as finished (the figure then needs seed 0's runs in ``out``);
-    ``preset``: every run's (default: each method's own, :func:`veegan.presets.default_preset`)."""
+    ``preset``: every run's (default: each method's own, :func:`veegan.presets.default_preset`);
+    ``train=False`` trains nothing and tabulates the runs finished so far."""
     out = Path(out)
     extra = parse_assignments(overrides or [])
     labels = method_labels(methods)  # a method of your own by its class name
@@ -57,10 +58,15 @@ def compare(
         check_pairs(pairs, jobs[0].config)
     out.mkdir(parents=True, exist_ok=True)
     store = ResultStore(results, out) if results is not None else None
-    finals, wall = run_jobs(jobs, workers, store=store, launch=launch)
-    by_method = {label: [finals[(label, seed)] for seed in range(seeds)] for label in labels}
+    finals, wall = run_jobs(jobs, workers, store=store, train=train, launch=launch)
+    if not finals:
+        raise VeeganError(f"no finished runs to tabulate in {out}" + (f" or {results}" if results else ""))
+    by_method = {label: [finals[(label, seed)] for seed in range(seeds) if (label, seed) in finals] for label in labels}
+    by_method = {label: runs for label, runs in by_method.items() if runs}
 
     table = metrics_table(by_method, dataset)
+    if len(finals) < len(jobs):
+        table = f"Partial: {len(finals)} of the {len(jobs)} runs have finished.\n\n" + table
     (out / "comparison.md").write_text(table)
     (out / "comparison.json").write_text(json.dumps(by_method, indent=2) + "\n")
     written = [out / "comparison.md"]
@@ -68,8 +74,9 @@ def compare(
         _plot(list(labels), out, pairs)
         written.append(out / "comparison.png")
     else:
-        print(f"comparison.png not drawn: seed 0's runs are kept in {results} without the checkpoints it needs")
-    places = {job.key: store.log_place(job.run_dir) if store else job.run_dir for job in jobs}
+        print(f"comparison.png not drawn: it needs every method's seed-0 checkpoint in {out}"
+              + (f" (runs kept in {results} have none)" if results else ""))
+    places = {job.key: store.log_place(job.run_dir) if store else job.run_dir for job in jobs if job.key in finals}
     write_curves(places, finals, {job.key: dataset for job in jobs}, out / "curves.png")
     print(table)
     print(f"wrote {', '.join(map(str, written))} and {out / 'curves.png'}; wall time {wall:.0f} s")
