@@ -143,7 +143,8 @@ def test_family_goal_counts_members_at_the_boundary_and_rare_modes_by_mean_over_
     real = {"mode_mass": holding(5)}
     finals = {("gan", unequal, 0): {"mode_mass": holding(4), "real": real},
               ("gan", unequal, 1): {"mode_mass": holding(3), "real": real},  # 3.5 of 5 on average: short of 4
-              ("gan", equal, 0): {"mode_mass": holding(5), "real": real}}
+              ("gan", equal, 0): {"mode_mass": holding(5), "real": real},
+              ("gan", "mix-d2-k3-unequal-s4", 0): {"mode_mass": [0.3, 0.3, 0.3], "real": real}}
     rows = [dict(method="gan", dataset=equal, weights="equal", max_modes=10, modes_mean=9.0, high_quality_pct_mean=50.0),
             dict(method="gan", dataset=unequal, weights="unequal", max_modes=10, modes_mean=8.9, high_quality_pct_mean=90.0),
             # three modes have no "rarest five": the member counts for modes, not for rare modes

@@ -154,5 +154,8 @@ def test_compare_no_train_tabulates_kept_runs_and_says_what_is_missing(tmp_path,
     assert later == "Partial: 1 of the 2 runs have finished.\n\n" + trained
     assert not (tmp_path / "later" / "gan" / "seed1").exists()  # nothing trained
     assert "comparison.png not drawn" in capsys.readouterr().out
+    # a method with no finished run stays in the table, as 0 runs
+    assert main([*common[:2], "gan", "veegan", *common[3:], "--no-train", "--out", str(tmp_path / "both"), "--quiet"]) == 0
+    assert "| veegan | 0 | n/a |" in (tmp_path / "both" / "comparison.md").read_text()
     assert main(["compare", "--methods", "gan", "--no-train", "--out", str(tmp_path / "none")]) == 2
     assert "no finished runs to tabulate" in capsys.readouterr().err

@@ -60,9 +60,9 @@ def compare(
     store = ResultStore(results, out) if results is not None else None
     finals, wall = run_jobs(jobs, workers, store=store, train=train, launch=launch)
     if not finals:
-        raise VeeganError(f"no finished runs to tabulate in {out}" + (f" or {results}" if results else ""))
+        raise VeeganError(f"no finished runs to tabulate in {out}" + (f" or {results}" if results else "")
+                          + " (trained with the same --steps, --set and --preset?)")
     by_method = {label: [finals[(label, seed)] for seed in range(seeds) if (label, seed) in finals] for label in labels}
-    by_method = {label: runs for label, runs in by_method.items() if runs}
 
     table = metrics_table(by_method, dataset)
     if len(finals) < len(jobs):
@@ -70,11 +70,11 @@ def compare(
     (out / "comparison.md").write_text(table)
     (out / "comparison.json").write_text(json.dumps(by_method, indent=2) + "\n")
     written = [out / "comparison.md"]
-    if all((out / label / "seed0" / CHECKPOINT_NAME).is_file() for label in labels):
+    if all((label, 0) in finals and (out / label / "seed0" / CHECKPOINT_NAME).is_file() for label in labels):
         _plot(list(labels), out, pairs)
         written.append(out / "comparison.png")
     else:
-        print(f"comparison.png not drawn: it needs every method's seed-0 checkpoint in {out}"
+        print(f"comparison.png not drawn: it needs every method's finished seed-0 run, with its checkpoint, in {out}"
               + (f" (runs kept in {results} have none)" if results else ""))
     places = {job.key: store.log_place(job.run_dir) if store else job.run_dir for job in jobs if job.key in finals}
     write_curves(places, finals, {job.key: dataset for job in jobs}, out / "curves.png")
