@@ -103,7 +103,7 @@ def test_real_data_rows_count_each_real_draw_once():
     the std of 98.92, 99.04, 98.88 from 0.083 to 0.072), under either high-quality rule."""
     from veegan.experiments.compare import metrics_table
     from veegan.experiments.table1 import table1_rows
-    from veegan.experiments.tables import distinct_draws, metric_rows
+    from veegan.experiments.tables import metric_rows, real_rows
 
     paper = {"hq_radius": 10.0, "modes": 0, "high_quality_pct": 0.0, "reverse_kl": None}  # every draw's paper view is equal
     real = [{"modes": 8, "high_quality_pct": pct, "reverse_kl": 0.001, "max_modes": 8, "hq_radius": 0.06,
@@ -111,7 +111,7 @@ def test_real_data_rows_count_each_real_draw_once():
     finals = {(method, "ring", seed): {"modes": 8, "high_quality_pct": 90.0, "reverse_kl": 0.01, "max_modes": 8, "samples": 2500,
                                        "hq_radius": 0.06, "paper_rule": dict(paper), "real": dict(real[seed])}
               for method in ("gan", "veegan", "pacgan") for seed in range(3)}
-    assert len(distinct_draws(finals.values())) == 3
+    assert len(real_rows(finals.values())) == 3
     rows = {row["method"]: row
             for row in metric_rows(finals, group=lambda key: key[:2], real_group=lambda key: ("real data", key[1]))}
     assert rows["real data"]["runs"] == 3 and rows["gan"]["runs"] == 3
@@ -120,7 +120,7 @@ def test_real_data_rows_count_each_real_draw_once():
     assert by_rule[("real data", "calibrated")]["runs"] == 3 and by_rule[("real data", "paper")]["runs"] == 3
     # two seeds that drew different real samples stay two rows, even when one method ran only one of them
     finals[("gan", "ring", 1)]["real"]["high_quality_pct"] = 98.92 + 1e-9
-    assert len(distinct_draws(finals.values())) == 4
+    assert len(real_rows(finals.values())) == 4
     table = metrics_table({"gan": [finals[("gan", "ring", s)] for s in range(3)],
                            "veegan": [finals[("veegan", "ring", s)] for s in range(3)]}, "ring")
     assert "| real data | 4 |" in table

@@ -22,7 +22,7 @@ from ..errors import VeeganError  # noqa: E402
 from ..methods import method_label, method_labels  # noqa: E402
 from .result_store import ResultStore  # noqa: E402
 from .sweep import Job, Launch, run_jobs  # noqa: E402
-from .tables import csv_text, distinct_draws, mean_std, metric_rows, wall_time_note  # noqa: E402
+from .tables import csv_text, mean_std, metric_rows, real_rows, wall_time_note  # noqa: E402
 
 BEYOND2D_METHODS = ("veegan", "gan")
 # steps per run: "quick" (as Table 1's quick budget) to see the trend on 2 cores, "paper" the default 100,000
@@ -104,9 +104,9 @@ GOAL_MODES_MISSED, GOAL_HIGH_QUALITY_PCT, GOAL_RARE_HELD = 1, 50.0, 4
 
 def _member_runs(finals: Mapping[Any, Mapping[str, Any]], label: str, name: str) -> list[Mapping[str, Any]]:
     """The finished runs of ``label`` on member ``name`` that carry each mode's mass; for
-    ``"real data"`` the real rows of :func:`.tables.distinct_draws`."""
+    ``"real data"`` the rows of :func:`.tables.real_rows`."""
     runs = [final for key, final in finals.items() if key[1] == name and (label == "real data" or key[0] == label)]
-    runs = [run["real"] for run in distinct_draws(runs)] if label == "real data" else runs
+    runs = real_rows(runs) if label == "real data" else runs
     return [run for run in runs if "mode_mass" in run]
 
 

@@ -22,7 +22,7 @@ from ..training.checkpoint import CHECKPOINT_NAME
 from .curves import write_curves
 from .result_store import ResultStore
 from .sweep import Job, Launch, run_jobs
-from .tables import distinct_draws, distinct_rows, format_mean_std
+from .tables import distinct_rows, format_mean_std, real_rows
 
 # metric keys and their column titles; a table shows those its dataset's metrics have
 COLUMNS = (("high_quality_pct", "% high quality"), ("reverse_kl", "reverse KL"), ("kl", "KL"), ("digits_pct", "digits %"))
@@ -92,7 +92,7 @@ def metrics_table(results: dict[str, list[dict[str, Any]]], dataset: str) -> str
         return f"No mode metrics for {dataset} (its modes are unknown).\n"
     columns = [("modes", f"modes (max {first['max_modes']})")] + [(k, title) for k, title in COLUMNS if k in first]
     lines = ["| method | runs | " + " | ".join(title for _, title in columns) + " |", "|---" * (len(columns) + 2) + "|"]
-    rows = list(results.items()) + [("real data", [r["real"] for r in distinct_draws(r for rs in results.values() for r in rs)])]
+    rows = list(results.items()) + [("real data", real_rows(r for rs in results.values() for r in rs))]
     for name, rs in rows:
         cells = [format_mean_std([r.get(key) for r in rs]) for key, _ in columns]
         lines.append(f"| {name} | {len(rs)} | " + " | ".join(cells) + " |")
@@ -109,7 +109,7 @@ def table_metrics_table(results: dict[str, list[dict[str, Any]]], dataset: str,
     columns = [c for c in TABLE_COLUMNS if any(c[0] in r for r in runs)]
     lines = ["| method | runs | " + " | ".join(title for _, title, _ in columns) + " |", "|---" * (len(columns) + 2) + "|"]
     baseline = baseline if baseline is not None else distinct_rows(r["baseline"] for r in runs if "baseline" in r)
-    rows = list(results.items()) + [("real data (training rows)", [r["real"] for r in distinct_draws(runs)]),
+    rows = list(results.items()) + [("real data (training rows)", real_rows(runs)),
                                     ("Gaussian mixture (BIC)", baseline)]
     for name, rs in rows:
         cells = []

@@ -10,7 +10,7 @@ from ..data.family import FamilyMember
 from ..evaluation.modes import under_rule
 from .beyond2d import beyond2d_markdown, family_goal_markdown, rare_mode_markdown
 from .compare import table_metrics_table
-from .tables import distinct_draws, mean_std, metric_rows
+from .tables import mean_std, metric_rows, real_rows
 
 
 REAL_ROW = "real data (held out, scored the same way)"
@@ -97,12 +97,12 @@ def evaluation_markdown(finals: Mapping[Any, Mapping[str, Any]], labels: Sequenc
 
 def _across_tables_markdown(finals: Mapping[Any, Mapping[str, Any]], labels: Sequence[str], tables: Sequence[str]) -> str:
     """Coverage, precision and recall, mean ± std over every run of a label on the real tables;
-    the real data's row over the distinct real draws (:func:`.tables.distinct_draws`)."""
+    the real data's row over the distinct real draws (:func:`.tables.real_rows`)."""
     keys = [key for key in finals if key[1] in tables]
     lines = [f"\n**Across the tables** ({', '.join(t for t in tables if any(k[1] == t for k in keys))}: "
              "mean ± std over every run)\n", "| method | runs | coverage | precision | recall |", "|---|---|---|---|---|"]
     rows = [(label, [finals[key] for key in keys if key[0] == label]) for label in labels]
-    rows.append(("real data", [run["real"] for run in distinct_draws(finals[key] for key in keys)]))
+    rows.append(("real data", real_rows(finals[key] for key in keys)))
     for label, runs in rows:
         if runs:
             cells = [mean_std([run.get(metric) for run in runs]) for metric in ("coverage", "precision", "recall")]
@@ -122,7 +122,7 @@ def _named_markdown(finals: Mapping[Any, Mapping[str, Any]], labels: Sequence[st
                                   and not math.isclose(first["paper_rule"]["hq_radius"], first["hq_radius"], rel_tol=1e-9) else [])
         for rule in rules:
             for label in [*labels, "real data"]:
-                seeds = ([under_rule(f, rule)["real"] for f in distinct_draws(runs.values())] if label == "real data"
+                seeds = (real_rows(runs.values(), rule) if label == "real data"
                          else [under_rule(f, rule) for key, f in runs.items() if key[0] == label])
                 if not seeds:
                     continue

@@ -16,7 +16,7 @@ from .curves import write_curves
 from .figures import density_figure
 from .result_store import ResultStore
 from .sweep import Job, Launch, grid_jobs, run_jobs
-from .tables import csv_text, distinct_draws, mean_std, wall_time_note
+from .tables import csv_text, mean_std, real_rows, wall_time_note
 
 TABLE1_METHODS = ("gan", "ali", "unrolled", "veegan", "pacgan")
 TABLE1_DATASETS = ("ring", "grid", "hd1200")
@@ -97,7 +97,7 @@ def table1_rows(finals: dict, methods: Sequence[str], datasets: Sequence[str]) -
         for rule in rules_of(finals, dataset):
             mine = {key: final for key, final in finals.items() if key[1] == dataset and key[0] in methods}
             by_method = {name: [under_rule(final, rule) for key, final in mine.items() if key[0] == name] for name in methods}
-            by_method["real data"] = [under_rule(final, rule)["real"] for final in distinct_draws(mine.values())]
+            by_method["real data"] = real_rows(mine.values(), rule)
             for name, seeds in by_method.items():
                 if seeds:
                     rows.append(_row(name, dataset, rule, seeds))

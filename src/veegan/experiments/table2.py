@@ -26,7 +26,7 @@ from ..training import run_dir as runs
 from .result_store import ResultStore
 from .table2_figures import cifar10_test_images, table2_figures
 from .sweep import Job, Launch, grid_jobs, run_jobs
-from .tables import csv_text, distinct_draws, mean_std, wall_time_note
+from .tables import csv_text, mean_std, real_rows, wall_time_note
 
 TABLE2_METHODS = ("gan", "ali", "unrolled", "veegan", "pacgan")
 TABLE2_DATASETS = ("stacked_mnist", "cifar10")
@@ -149,7 +149,7 @@ def table2_rows(finals: dict, ivoms: dict, methods: Sequence[str], datasets: Seq
         if "stacked_mnist" in datasets:
             runs = [final for (method, dataset, _), final in finals.items()
                     if dataset == "stacked_mnist" and (name == "real data" or method == name)]
-            runs = [run["real"] for run in distinct_draws(runs)] if name == "real data" else runs
+            runs = real_rows(runs) if name == "real data" else runs
             row["runs"] = len(runs)
             for key in ("modes", "kl", "digits_pct"):
                 row[f"{key}_mean"], row[f"{key}_std"] = mean_std([r.get(key) for r in runs]) or (None, None)

@@ -8,6 +8,8 @@ from typing import Any, Callable, Hashable, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from ..evaluation.modes import under_rule
+
 
 def mean_std(values: Sequence[float | None]) -> tuple[float, float] | None:
     """(mean, sample std with ddof 1; 0 for one value) over the defined values, or None."""
@@ -17,23 +19,24 @@ def mean_std(values: Sequence[float | None]) -> tuple[float, float] | None:
     return float(vals.mean()), float(vals.std(ddof=1)) if len(vals) > 1 else 0.0
 
 
-def distinct_draws(finals: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """One run per distinct real draw: runs of several methods with the same seed score the same
-    held-out real samples (their ``real`` sections are equal), and counting that draw once per
-    method would inflate the real row's runs and shrink its std. Compare the runs as stored, before
-    any :func:`~veegan.evaluation.modes.under_rule` view (under the paper's rule on hd1200 every
-    draw scores 0, so the views of different draws are equal)."""
-    seen: dict[str, Mapping[str, Any]] = {}
-    for final in finals:
-        if "real" in final:
-            seen.setdefault(json.dumps(final["real"], sort_keys=True, default=str), final)
-    return list(seen.values())
+def _identity(row: Mapping[str, Any]) -> str:
+    return json.dumps(row, sort_keys=True, default=str)
+
+
+def real_rows(finals: Iterable[Mapping[str, Any]], rule: str = "calibrated") -> list[Mapping[str, Any]]:
+    """The runs' real-data rows under the high-quality ``rule``, each distinct real draw once:
+    runs of several methods with the same seed score the same held-out real samples (their
+    ``real`` sections are equal), and counting that draw once per method would inflate the real
+    row's runs and shrink its std. Draws are compared as stored, before the rule's view (under the
+    paper's rule on hd1200 every draw scores 0, so the views of different draws are equal)."""
+    draws = {_identity(final["real"]): final for final in finals if "real" in final}
+    return [under_rule(final, rule)["real"] for final in draws.values()]
 
 
 def distinct_rows(rows: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """``rows`` with repeats dropped: a row every run carries unchanged (a table's Gaussian-mixture
     baseline, fitted with one seed) is one measurement, not one per run."""
-    return list({json.dumps(row, sort_keys=True, default=str): row for row in rows}.values())
+    return list({_identity(row): row for row in rows}.values())
 
 
 def format_mean_std(values: Sequence[float | None], digits: int = 2) -> str:
@@ -65,7 +68,7 @@ def metric_rows(
     finals: Mapping[Hashable, Mapping[str, Any]], group: Callable[[Any], tuple], real_group: Callable[[Any], tuple],
 ) -> list[dict[str, Any]]:
     """One record per group of runs (``group(key)`` = (method, dataset, ...)) and per real-data
-    group (``real_group(key)``, over the ``real`` rows of :func:`distinct_draws`): the
+    group (``real_group(key)``, over :func:`real_rows`): the
     number of runs, ``max_modes``, and the mean and std of each metric. The first two parts of a
     group name the record's ``method`` and ``dataset``, a third its ``setting``."""
     groups: dict[tuple, list[Mapping[str, Any]]] = {}
@@ -73,7 +76,7 @@ def metric_rows(
     for key, final in finals.items():
         groups.setdefault(group(key), []).append(final)
         real.setdefault(real_group(key), []).append(final)
-    groups.update({name: [run["real"] for run in distinct_draws(runs)] for name, runs in real.items()})
+    groups.update({name: real_rows(runs) for name, runs in real.items()})
     rows = []
     for name, seeds in groups.items():
         row: dict[str, Any] = dict(zip(("method", "dataset", "setting"), name))
