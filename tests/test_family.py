@@ -157,3 +157,15 @@ def test_family_goal_counts_members_at_the_boundary_and_rare_modes_by_mean_over_
     assert "| gan | 3 | 2 of 3 | 0 of 1 |" in table
     assert "| real data | 2 | 1 of 2 | 1 of 1 |" in table
     assert ">= K - 1 modes at >= 50 % high quality" in table
+
+
+def test_the_rare_mode_table_names_all_modes_on_a_member_of_fewer_than_five():
+    from veegan.experiments.beyond2d import rare_mode_markdown
+
+    real = {"mode_mass": [0.2, 0.3, 0.5]}
+    finals = {("gan", "mix-d2-k3-unequal-s4", 0): {"mode_mass": [0.0, 0.3, 0.7], "real": real},
+              ("gan", "mix-d5-k10-unequal-s4", 0): {"mode_mass": [0.1] * 10, "real": {"mode_mass": [0.1] * 10}}}
+    small, large = rare_mode_markdown(finals, ["gan"]).split("**Rare modes of mix-d5-k10-unequal-s4**")
+    assert "| all 3 modes held | rKL |" in small and "rarest five" not in small
+    assert "| gan | " in small and " | 2.0 / 3 | " in small
+    assert "| rarest five held | rKL |" in large

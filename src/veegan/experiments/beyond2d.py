@@ -143,7 +143,8 @@ def family_goal_markdown(rows: Sequence[Mapping[str, Any]], finals: Mapping[Any,
 def rare_mode_markdown(finals: Mapping[Any, Mapping[str, Any]], labels: Sequence[str]) -> str:
     """For each unequal-weight member: per method, the high-quality mass at each of the
     ``RARE`` rarest modes as a % of the mass the data puts there (mean ± std over seeds; 100 is
-    the data's own share), how many of the rarest five modes hold any sample, and reverse KL."""
+    the data's own share), how many of the rarest five modes (all of them, on a member of fewer)
+    hold any sample, and reverse KL."""
     out = []
     for name in sorted({key[1] for key, final in finals.items() if "mode_mass" in final}):
         member = FamilyMember.parse(name)
@@ -152,7 +153,8 @@ def rare_mode_markdown(finals: Mapping[Any, Mapping[str, Any]], labels: Sequence
         out.append(f"\n**Rare modes of {name}** (weights 1 : 2 : ... : {member.modes}; each cell: the samples' "
                    "high-quality mass at that mode, as a % of the data's; mean ± std over seeds)\n")
         heads = [f"rarest {k + 1} ({100 * weights[i]:.2f} %)" for k, i in enumerate(rarest[:RARE])]
-        out.append("| method | " + " | ".join(heads) + " | rarest five held | rKL |")
+        held_head = "rarest five held" if len(rarest) == 5 else f"all {len(rarest)} modes held"
+        out.append("| method | " + " | ".join(heads) + f" | {held_head} | rKL |")
         out.append("|---|" + "---|" * (len(heads) + 2))
         for label in [*labels, "real data"]:
             runs = _member_runs(finals, label, name)
