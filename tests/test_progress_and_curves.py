@@ -42,6 +42,23 @@ def test_progress_counts_steps_across_runs_from_their_logs(tmp_path):
     SweepProgress([(a, 1000)], quiet=True, stream=quiet, line_every=0).poll()
     assert quiet.getvalue() == ""
 
+def test_the_lines_eta_follows_the_recent_rate_when_a_fast_run_finishes(tmp_path):
+    fast, slow = tmp_path / "fast", tmp_path / "slow"
+    bar = SweepProgress([(fast, 10_000), (slow, 10_000)], stream=io.StringIO(), line_every=1e9)
+    t0 = bar.started
+    for minute in range(1, 7):  # the fast run does 5,000 steps a minute and ends at minute 2, the slow one 1,000
+        if minute <= 2:
+            _log(fast, 5_000 * minute)
+        _log(slow, 1_000 * minute)
+        bar.poll()
+        if minute == 2:
+            bar.run_finished(fast, "fast: done")
+        line = bar.summary(t0 + 60 * minute)
+    # at minute 6 the slow run has 4,000 steps left at 1,000 a minute; the average since the start
+    # (16,000 steps in 6 minutes) would say 1m30s
+    assert line.endswith("runs 1/2, elapsed 6m00s, about 4m00s left"), line
+
+
 def test_compare_reports_progress_to_100_percent_and_writes_curves(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(progress, "LINE_SECONDS", 0.0)  # pytest's stderr is not a terminal: periodic lines
     compare(["gan", "veegan"], "ring", out=tmp_path, seeds=2, steps=60, overrides=SETS, workers=2)

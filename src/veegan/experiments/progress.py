@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections import deque
 from pathlib import Path
 from typing import IO, Sequence
 
@@ -16,6 +17,7 @@ from ..training import run_dir as runs
 
 TAIL_BYTES = 4096  # the end of metrics.jsonl that holds its last record
 LINE_SECONDS = 30.0  # a non-interactive stderr gets a progress line this often
+RATE_SECONDS = 120.0  # the lines' ETA divides by the rate over about this many seconds, not since the start
 
 
 def logged_step(run_dir: Path) -> int:
@@ -46,6 +48,7 @@ class SweepProgress:
         self.first = sum(self.done_steps.values())  # resumed runs' steps: not part of this invocation's rate
         self.finished: set[Path] = set()
         self.started = self.last_line = time.monotonic()
+        self.recent = deque([(self.started, self.first)])  # (time, steps) seen by summary(), for the rate
         self.interactive = bool(getattr(self.stream, "isatty", lambda: False)())
         self.line_every = LINE_SECONDS if line_every is None else line_every
         self.quiet = quiet or not self.totals
@@ -99,11 +102,21 @@ class SweepProgress:
 
     def summary(self, now: float | None = None) -> str:
         """'sweep: 120k/1.2M steps (10.0 %), runs 3/12, elapsed 5m02s, about 45m left'."""
-        elapsed = (now or time.monotonic()) - self.started
-        rate = (self.steps - self.first) / elapsed if elapsed > 0 else 0
+        now = now or time.monotonic()
+        elapsed = now - self.started
+        rate = self._recent_rate(now)
         left = f"about {_duration((self.total - self.steps) / rate)} left" if rate > 0 else "ETA unknown"
         return (f"sweep: {self.steps:,}/{self.total:,} steps ({100 * self.steps / max(self.total, 1):.1f} %), "
                 f"runs {len(self.finished)}/{len(self.totals)}, elapsed {_duration(elapsed)}, {left}")
+
+    def _recent_rate(self, now: float) -> float:
+        """Steps per second since the newest summary at least ``RATE_SECONDS`` old (the start
+        until then): when a fast run finishes beside a slow one, the ETA follows the slow one."""
+        self.recent.append((now, self.steps))
+        while len(self.recent) > 2 and now - self.recent[1][0] >= RATE_SECONDS:
+            self.recent.popleft()
+        then, steps_then = self.recent[0]
+        return (self.steps - steps_then) / (now - then) if now > then else 0.0
 
     def close(self) -> None:
         if self.bar is not None:
@@ -113,6 +126,6 @@ class SweepProgress:
 
 
 def _duration(seconds: float) -> str:
-    seconds = int(seconds)
+    seconds = round(seconds)
     hours, rest = divmod(seconds, 3600)
     return f"{hours}h{rest // 60:02d}m" if hours else f"{rest // 60}m{rest % 60:02d}s"
