@@ -145,17 +145,18 @@ def test_family_goal_counts_members_at_the_boundary_and_rare_modes_by_mean_over_
               ("gan", unequal, 1): {"mode_mass": holding(3), "real": real},  # 3.5 of 5 on average: short of 4
               ("gan", equal, 0): {"mode_mass": holding(5), "real": real},
               ("gan", "mix-d2-k3-unequal-s4", 0): {"mode_mass": [0.3, 0.3, 0.3], "real": real}}
-    rows = [dict(method="gan", dataset=equal, weights="equal", max_modes=10, modes_mean=9.0, high_quality_pct_mean=50.0),
-            dict(method="gan", dataset=unequal, weights="unequal", max_modes=10, modes_mean=8.9, high_quality_pct_mean=90.0),
+    rows = [dict(method="gan", dataset=equal, dim=2, weights="equal", max_modes=10, modes_mean=9.0, high_quality_pct_mean=50.0),
+            dict(method="gan", dataset=unequal, dim=5, weights="unequal", max_modes=10, modes_mean=8.9, high_quality_pct_mean=90.0),
             # three modes have no "rarest five": the member counts for modes, not for rare modes
-            dict(method="gan", dataset="mix-d2-k3-unequal-s4", weights="unequal", max_modes=3, modes_mean=3.0,
+            dict(method="gan", dataset="mix-d2-k3-unequal-s4", dim=2, weights="unequal", max_modes=3, modes_mean=3.0,
                  high_quality_pct_mean=90.0),
-            dict(method="real data", dataset=equal, weights="equal", max_modes=10, modes_mean=10.0, high_quality_pct_mean=99.0),
-            dict(method="real data", dataset=unequal, weights="unequal", max_modes=10, modes_mean=10.0,
+            dict(method="real data", dataset=equal, dim=2, weights="equal", max_modes=10, modes_mean=10.0, high_quality_pct_mean=99.0),
+            dict(method="real data", dataset=unequal, dim=5, weights="unequal", max_modes=10, modes_mean=10.0,
                  high_quality_pct_mean=49.9)]
     table = family_goal_markdown(rows, finals, ["gan"])
-    assert "| gan | 3 | 2 of 3 | 0 of 1 |" in table
-    assert "| real data | 2 | 1 of 2 | 1 of 1 |" in table
+    # d = 2: the equal member meets the goal at the boundary, the 3-mode member has no rarest five
+    assert "| gan | 3 | 2 of 3 | 0 of 1 | d = 2: 2 of 2; d = 5: 0 of 1 (0 of 1) |" in table
+    assert "| real data | 2 | 1 of 2 | 1 of 1 | d = 2: 1 of 1; d = 5: 0 of 1 (1 of 1) |" in table
     assert ">= K - 1 modes at >= 50 % high quality" in table
 
 
