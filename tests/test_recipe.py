@@ -111,7 +111,8 @@ def test_the_screen_picks_one_setting_per_method_then_only_the_picks_and_the_abl
                                                                                                      monkeypatch):
     monkeypatch.setattr(recipe, "RECIPE_METHODS", ("gan", "veegan"))
     out = tmp_path / "study"
-    picks = recipe.reproduce_recipe(out=out, datasets=["ring", "wine"], results=tmp_path / "kept", **small_study)
+    sets = ("ring", "wine", "mix-d2-k20-equal-s2")
+    picks = recipe.reproduce_recipe(out=out, datasets=list(sets), results=tmp_path / "kept", **small_study)
     assert set(picks) == {"gan", "veegan"}
     assert picks["gan"] in ("paper", "r1", "paper+ema", "r1+ema")
     stored = json.loads((out / "picks.json").read_text())
@@ -136,16 +137,17 @@ def test_the_screen_picks_one_setting_per_method_then_only_the_picks_and_the_abl
     assert screen.count(row) == 2  # under each method's table
     assert "| objective | gan | veegan | veegan+terms |" in screen  # the screen read objective by objective
     evaluated = {p.relative_to(out / "evaluation").parts[:3] for p in (out / "evaluation").glob("*/*/*/seed0")}
-    expected = {(name, "gan", picks["gan"]) for name in ("ring", "wine")} | {
-        (name, "veegan", picks["veegan"]) for name in ("ring", "wine")}
+    expected = {(name, "gan", picks["gan"]) for name in sets} | {(name, "veegan", picks["veegan"]) for name in sets}
     gan_values = recipe.candidates("gan")[picks["gan"]]
     veegan_objective = {k: v for k, v in recipe.candidates("veegan")[picks["veegan"]].items() if k != "method_options"}
     if gan_values != veegan_objective:  # the ablation: the GAN with VEEGAN's pick
-        expected |= {(name, "gan", "veegan-pick") for name in ("ring", "wine")}
+        expected |= {(name, "gan", "veegan-pick") for name in sets}
     assert evaluated == expected
     table = (out / "evaluation.md").read_text()
     assert "real data" in table and "Gaussian mixture (BIC)" in table and f"veegan ({picks['veegan']})" in table
+    assert "Members meeting the recipe study's goal" in table  # the family's member, with the goal's count
     assert (out / "evaluation_curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"  # ring's and wine's curves
+    assert (out / "evaluation_family.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"  # the member against its dimension
 
 
 def test_a_pick_that_passed_a_check_is_evaluated_with_its_values_under_its_amended_name(small_study, tmp_path, monkeypatch):

@@ -236,8 +236,12 @@ def plot_beyond2d(rows: Sequence[Mapping[str, Any]], methods: Sequence[str], pat
             ax.set_title(f"separation {separation:g}: {title}", fontsize=10)
             ax.set_xlabel("dimension")
             ax.grid(alpha=0.3)
-    axes[0][0].legend(fontsize=7)
-    fig.tight_layout()
+    handles, names = axes[0][0].get_legend_handles_labels()
+    columns = min(4, len(names)) or 1
+    legend_rows = -(-len(names) // columns)  # below the panels, so no line is hidden under it
+    fig.set_figheight(7 + 0.22 * legend_rows)
+    fig.legend(handles, names, loc="lower center", ncol=columns, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.22 * legend_rows / fig.get_figheight() + 0.01, 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path

@@ -26,9 +26,9 @@ from ..data.bundled_tables import BUNDLED_TABLES, bundled_table, labels_column
 from ..data.family import FamilyMember, family_names
 from ..errors import VeeganError
 from ..methods import method_class, method_labels
-from .beyond2d import BEYOND2D_BUDGETS
+from .beyond2d import BEYOND2D_BUDGETS, plot_beyond2d
 from .curves import write_curves
-from .recipe_tables import evaluation_markdown, objective_markdown, screen_markdown
+from .recipe_tables import evaluation_markdown, family_rows, objective_markdown, screen_markdown
 from .result_store import ResultStore
 from .sweep import Job, Launch, run_jobs
 from .table1 import BUDGETS
@@ -222,9 +222,10 @@ def reproduce_recipe(
 ) -> dict[str, str]:
     """Run the screen, pick, then evaluate the picks (only on ``datasets``, if given); write
     ``screen.md``, ``picks.json`` and ``evaluation.md`` under ``out``. ``overrides`` apply to
-    every run (``steps`` among them replaces every budget); ``tables``: where the bundled
-    tables are written (default: the cache); ``only``: screen these candidates alone (the pick
-    is then among them). Returns the picks."""
+    every run (``steps`` among them replaces every budget); the evaluation's figures are
+    ``evaluation_curves.png`` and, with family members, ``evaluation_family.png``. ``tables``:
+    where the bundled tables are written (default: the cache); ``only``: screen these candidates
+    alone (the pick is then among them). Returns the picks."""
     out, extra = Path(out), dict(overrides or {})
     sets = evaluation_sets(budget)
     unknown = [name for name in datasets or () if name not in sets]
@@ -270,6 +271,10 @@ def reproduce_recipe(
         curves = write_curves({job.key: store.log_place(job.run_dir) if store else job.run_dir for job in curved},
                               eval_finals, {job.key: job.key[1] for job in curved}, out / "evaluation_curves.png")
         written += [out / "evaluation.md"] + ([curves] if curves else [])
+        family = family_rows(eval_finals)
+        if family:  # modes and % high quality against the dimension, every pick beside the real data
+            written.append(plot_beyond2d(family, list(dict.fromkeys(job.key[0] for job in eval_jobs)),
+                                         out / "evaluation_family.png"))
         print(markdown)
     print(f"wrote {', '.join(map(str, written))}", file=sys.stderr)
     return picks

@@ -68,6 +68,22 @@ def objective_markdown(table: Mapping[str, Mapping[str, Mapping[str, Any]]], ter
     return "\n".join(out) + "\n"
 
 
+def family_finals(finals: Mapping[Any, Mapping[str, Any]]) -> dict[Any, Mapping[str, Any]]:
+    """The runs on the mixture family's members, of ``finals`` keyed (label, dataset, ...)."""
+    return {key: final for key, final in finals.items() if FamilyMember.parse(key[1]) is not None}
+
+
+def family_rows(finals: Mapping[Any, Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """One row per (label, member) of the family's runs in ``finals``, and one per member for the
+    real data: mean ± std over seeds, with the member's dimension, weights and separation (the
+    rows :func:`.beyond2d.beyond2d_markdown` and :func:`.beyond2d.plot_beyond2d` take)."""
+    rows = metric_rows(family_finals(finals), group=lambda key: (key[0], key[1]), real_group=lambda key: ("real data", key[1]))
+    for row in rows:
+        member = FamilyMember.parse(row["dataset"])
+        row.update(dim=member.dim, weights=member.weights, separation=member.separation)
+    return rows
+
+
 def evaluation_markdown(finals: Mapping[Any, Mapping[str, Any]], labels: Sequence[str], sets: Sequence[str], total: int) -> str:
     """The picks on the evaluation sets: Table 1's datasets (under each high-quality rule where
     the two differ), the mixture family (with its rarest modes), then each real table."""
@@ -76,12 +92,9 @@ def evaluation_markdown(finals: Mapping[Any, Mapping[str, Any]], labels: Sequenc
     named = [name for name in sets if name not in BUNDLED_TABLES and FamilyMember.parse(name) is None]
     if named:
         out.append(_named_markdown(finals, labels, named))
-    family = {key: final for key, final in finals.items() if FamilyMember.parse(key[1]) is not None}
+    family = family_finals(finals)
     if family:
-        rows = metric_rows(family, group=lambda key: (key[0], key[1]), real_group=lambda key: ("real data", key[1]))
-        for row in rows:
-            member = FamilyMember.parse(row["dataset"])
-            row.update(dim=member.dim, weights=member.weights, separation=member.separation)
+        rows = family_rows(family)
         out += ["\n**The mixture family** (each cell: modes captured, % high quality, rKL)\n",
                 beyond2d_markdown(rows, labels), family_goal_markdown(rows, family, labels), rare_mode_markdown(family, labels)]
     tables = [name for name in sets if name in BUNDLED_TABLES]
