@@ -67,9 +67,11 @@ def plot_curves(
             ax.set_title(f"{dataset}: {title}", fontsize=10)
             ax.set_xlabel("training step")
             ax.grid(alpha=0.3)
-        row_axes[0].legend(fontsize=8, title="method (seeds)", title_fontsize=8)
+        # beside the row, not on a panel, so that no curve is hidden under it
+        row_axes[-1].legend(fontsize=8, title="method (seeds)", title_fontsize=8,
+                            loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    fig.savefig(path, dpi=100, bbox_inches="tight")
     plt.close(fig)
     return Path(path)
 
