@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
-import json
+import math
 from typing import Any, Callable, Hashable, Iterable, Mapping, Sequence
 
 import numpy as np
@@ -19,8 +19,25 @@ def mean_std(values: Sequence[float | None]) -> tuple[float, float] | None:
     return float(vals.mean()), float(vals.std(ddof=1)) if len(vals) > 1 else 0.0
 
 
-def _identity(row: Mapping[str, Any]) -> str:
-    return json.dumps(row, sort_keys=True, default=str)
+def _same_measurement(a: Any, b: Any) -> bool:
+    """Equal rows, floats equal to within rounding: the same draw scored by two runs can differ
+    in the last bit of a float (summed in another order), and that is not a second draw."""
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        return a.keys() == b.keys() and all(_same_measurement(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(map(_same_measurement, a, b))
+    if isinstance(a, float) and isinstance(b, (int, float)) or isinstance(b, float) and isinstance(a, (int, float)):
+        return (math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+    return a == b
+
+
+def _distinct(items: Iterable[Any], row: Callable[[Any], Any] = lambda item: item) -> list[Any]:
+    """``items`` less those whose ``row`` is the same measurement as an earlier one's."""
+    kept: list[Any] = []
+    for item in items:
+        if not any(_same_measurement(row(item), row(other)) for other in kept):
+            kept.append(item)
+    return kept
 
 
 def real_rows(finals: Iterable[Mapping[str, Any]], rule: str = "calibrated") -> list[Mapping[str, Any]]:
@@ -29,14 +46,14 @@ def real_rows(finals: Iterable[Mapping[str, Any]], rule: str = "calibrated") -> 
     ``real`` sections are equal), and counting that draw once per method would inflate the real
     row's runs and shrink its std. Draws are compared as stored, before the rule's view (under the
     paper's rule on hd1200 every draw scores 0, so the views of different draws are equal)."""
-    draws = {_identity(final["real"]): final for final in finals if "real" in final}
-    return [under_rule(final, rule)["real"] for final in draws.values()]
+    draws = _distinct((final for final in finals if "real" in final), row=lambda final: final["real"])
+    return [under_rule(final, rule)["real"] for final in draws]
 
 
 def distinct_rows(rows: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """``rows`` with repeats dropped: a row every run carries unchanged (a table's Gaussian-mixture
     baseline, fitted with one seed) is one measurement, not one per run."""
-    return list({_identity(row): row for row in rows}.values())
+    return _distinct(rows)
 
 
 def format_mean_std(values: Sequence[float | None], digits: int = 2) -> str:
