@@ -70,14 +70,16 @@ def plot_table_comparison(
     for ax in axes.flat:
         ax.tick_params(labelsize=7)
         ax.grid(alpha=0.3)
-    axes[0, 0].legend(fontsize=7, loc="best", markerscale=2)
     # the axes of a row share one range, so that methods compare by eye
     for row in axes:
         for axis in ("x", "y"):
             limits = np.array([getattr(ax, f"get_{axis}lim")() for ax in row])
             for ax in row:
                 getattr(ax, f"set_{axis}lim")(limits[:, 0].min(), limits[:, 1].max())
-    fig.tight_layout()
+    # above the panels, not on one, so that it hides none of the points
+    handles, names = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="upper center", ncol=len(names), fontsize=8, markerscale=2, frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.3 / fig.get_figheight()))
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return Path(path)
