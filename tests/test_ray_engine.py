@@ -71,7 +71,7 @@ def test_a_killed_ray_worker_is_retried_and_its_run_resumes_exactly(tmp_path, cl
     sets = ["batch_size=16", "model.latent_dim=3", "model.generator_hidden=8,8", "model.reconstructor_hidden=8,8",
             "model.discriminator_hidden=8", "schedule.eval_samples=200", "schedule.tensorboard=false",
             "schedule.checkpoint_every=250", "schedule.eval_every=1000", "runtime.threads=1"]
-    steps = 4000
+    steps = 2000
     out = tmp_path / "sweep"
     sweep = subprocess.Popen(
         [sys.executable, "-m", "veegan", "compare", "--methods", "veegan", "--dataset", "ring", "--steps", str(steps),
