@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import torch
 
@@ -196,6 +198,13 @@ def _frame(name: str, frame: pd.DataFrame):
     return make
 
 
+def _arrow(name: str, table: pa.Table):
+    def make(d: Path) -> Path:
+        pq.write_table(table, d / name)
+        return d / name
+    return make
+
+
 ROWS = 20
 BAD_TABLES = [
     pytest.param(_write("missing.csv", "a,b\n" + "1,2\n" * ROWS + "3,\n"), [], "missing", id="missing-cell"),
@@ -213,6 +222,9 @@ BAD_TABLES = [
                  "infinite", id="infinite"),
     pytest.param(_write("few.csv", "a,b\n1,2\n3,4\n5,7\n"), [], "complete rows", id="too-few-rows"),
     pytest.param(_write("sheet.xlsx", "x"), [], "must end in", id="unknown-format"),
+    pytest.param(_write("twice.csv", "a, b,a\n" + "1,2,3\n" * ROWS), [], "names a column twice: a", id="repeated-name"),
+    pytest.param(_arrow("twice.parquet", pa.table([np.ones(ROWS)] * 2, names=["a", "a"])), [],
+                 "names a column twice: a", id="repeated-name-parquet"),
     pytest.param(_frame("ok.csv", penguin_like()), ["--set", "table.holdout=1.5"], "table.holdout", id="bad-holdout"),
     pytest.param(_frame("ok.csv", penguin_like()), ["--labels", "nope"], "no column 'nope'", id="unknown-labels"),
 ]
@@ -240,6 +252,9 @@ def test_the_api_trains_on_a_dataframe_and_samples_one_back(tmp_path):
     assert veegan.load(tmp_path / "run").evaluate()["real"]["classes"] == 3
     with pytest.raises(VeeganError, match="N x D"):
         veegan.train("gan", data=np.zeros(5), out=tmp_path / "bad", steps=4, progress=False)
+    with pytest.raises(VeeganError, match="data names a column twice: bill_mm"):
+        veegan.train("gan", data=frame.rename(columns={"year": "bill_mm"}), out=tmp_path / "bad", steps=4, progress=False)
+    assert not (tmp_path / "bad").exists()
 
 
 def test_chunks_that_disagree_on_a_columns_type(capsys, tmp_path, monkeypatch):

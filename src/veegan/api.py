@@ -14,6 +14,7 @@ from .configure import resolve_config
 from .data.base import Dataset
 from .data.catalog import make_dataset
 from .data.table_encoding import TableEncoding
+from .data.table_files import refuse_repeated_names
 from .errors import VeeganError
 from .evaluation.evaluate import evaluate, evaluation_draw, evaluation_seed
 from .backend.device import resolve_device
@@ -141,6 +142,7 @@ def _data_file(data: str | Path | pd.DataFrame | np.ndarray | None, out: Path, r
         data = pd.DataFrame(data, columns=[f"c{i}" for i in range(data.shape[1])])
     if not isinstance(data, pd.DataFrame):
         raise VeeganError(f"data must be a file path, a pandas DataFrame or a NumPy array, got {type(data).__name__}")
+    refuse_repeated_names([str(name) for name in data.columns], "data")
     out.mkdir(parents=True, exist_ok=True)
     path = out / IN_MEMORY_DATA
     data.rename(columns=str).to_parquet(path.with_suffix(".tmp"), index=False)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from ..errors import VeeganError, one_line
 
@@ -35,6 +36,7 @@ def read_table(path: str | Path, header: str = "auto", delimiter: str | None = N
         if suffix in CSV_SUFFIXES:
             frame = _read_csv(path, header, delimiter)
         elif suffix in (".parquet", ".pq"):
+            refuse_repeated_names(pq.read_schema(path).names, f"data file {path}")  # else pyarrow fails on "Multiple matches"
             frame = pd.read_parquet(path)
         else:
             frame = _read_numpy(path)
@@ -49,10 +51,17 @@ def read_table(path: str | Path, header: str = "auto", delimiter: str | None = N
     if frame.shape[1] == 0 or len(frame) == 0:
         raise VeeganError(f"data file {path} holds an empty table ({len(frame)} rows, {frame.shape[1]} columns)")
     frame.columns = [str(name) for name in frame.columns]
-    if len(set(frame.columns)) != frame.shape[1]:
-        twice = sorted({name for name in frame.columns if list(frame.columns).count(name) > 1})
-        raise VeeganError(f"data file {path} names a column twice: {', '.join(twice)}")
+    refuse_repeated_names(list(frame.columns), f"data file {path}")
     return frame
+
+
+def refuse_repeated_names(names: list[str], source: str) -> None:
+    """One line naming the columns that ``names`` holds more than once, ``source`` being the
+    table's description ("data file x.csv"). pandas would rename a CSV's second ``a`` to ``a.1``,
+    and the samples would come back under a name the user never gave."""
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise VeeganError(f"{source} names a column twice: {', '.join(twice)}")
 
 
 def _read_csv(path: Path, header: str, delimiter: str | None) -> pd.DataFrame:
@@ -69,6 +78,8 @@ def _read_csv(path: Path, header: str, delimiter: str | None) -> pd.DataFrame:
     rows = [row for row in csv.reader(head, delimiter=delimiter, skipinitialspace=True)]
     has_header = looks_like_header(rows) if header == "auto" else header == "yes"
     width = len(rows[0])
+    if has_header:
+        refuse_repeated_names([name.strip() for name in rows[0]], f"data file {path}")
     names = None if has_header else [f"c{i}" for i in range(width)]
     options = {"sep": r"\s+" if delimiter == " " else delimiter, "header": 0 if has_header else None, "names": names}
     with pd.read_csv(path, chunksize=CHUNK_ROWS, **options) as reader:
