@@ -4,6 +4,7 @@ clear line for each kind of bad input; the held-out split and its metrics."""
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -222,6 +223,10 @@ BAD_TABLES = [
                  "infinite", id="infinite"),
     pytest.param(_write("few.csv", "a,b\n1,2\n3,4\n5,7\n"), [], "complete rows", id="too-few-rows"),
     pytest.param(_write("sheet.xlsx", "x"), [], "must end in", id="unknown-format"),
+    pytest.param(_frame("dates.parquet", pd.DataFrame({"t": pd.date_range("2020-01-01", periods=ROWS), "x": np.arange(ROWS) ** 2.0})),
+                 [], "holds dates or times", id="datetime-column"),
+    pytest.param(_frame("lists.parquet", pd.DataFrame({"l": [[1, 2]] * ROWS, "x": np.arange(ROWS) ** 2.0})), [],
+                 "holds a nested value", id="list-cells"),
     pytest.param(_write("twice.csv", "a, b,a\n" + "1,2,3\n" * ROWS), [], "names a column twice: a", id="repeated-name"),
     pytest.param(_arrow("twice.parquet", pa.table([np.ones(ROWS)] * 2, names=["a", "a"])), [],
                  "names a column twice: a", id="repeated-name-parquet"),
@@ -255,6 +260,17 @@ def test_the_api_trains_on_a_dataframe_and_samples_one_back(tmp_path):
     with pytest.raises(VeeganError, match="data names a column twice: bill_mm"):
         veegan.train("gan", data=frame.rename(columns={"year": "bill_mm"}), out=tmp_path / "bad", steps=4, progress=False)
     assert not (tmp_path / "bad").exists()
+
+
+def test_decimals_are_numbers_and_digit_strings_are_categories(tmp_path):
+    """A Parquet file's decimal column trains as a continuous column; a text column whose every
+    cell is digits (postcodes) stays categorical, its leading zeros kept."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"price": [Decimal(f"{v:.2f}") for v in rng.random(40)],
+                          "postcode": rng.choice(["02139", "00501", "10001"], 40), "x": rng.random(40)})
+    frame.to_parquet(tmp_path / "shop.parquet")
+    kinds = {c.name: c.kind for c in TableDataset(tmp_path / "shop.parquet").encoding.columns}
+    assert kinds == {"price": "continuous", "postcode": "categorical", "x": "continuous"}
 
 
 def test_chunks_that_disagree_on_a_columns_type(capsys, tmp_path, monkeypatch):

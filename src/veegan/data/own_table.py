@@ -48,7 +48,7 @@ def select_columns(frame: pd.DataFrame, table: TableConfig, source: Path) -> tup
     if len(frame) < 2 * MIN_HELD_OUT:
         raise VeeganError(f"data file {source} has {len(frame)} complete rows: at least {2 * MIN_HELD_OUT} are needed")
     for name in wanted:
-        _check_values(frame[name], name in table.categorical, source)
+        frame[name] = _modelled(frame[name], name in table.categorical, source)
     if all(is_constant(frame[name]) for name in wanted):
         raise VeeganError(f"every column of {source} to train on is constant: there is nothing to learn")
     for name in wanted:
@@ -62,6 +62,32 @@ def select_columns(frame: pd.DataFrame, table: TableConfig, source: Path) -> tup
     return frame[wanted], (frame[table.labels] if table.labels else None)
 
 
+UNMODELLED_KINDS = {"M": "dates or times", "m": "durations", "c": "complex numbers"}
+
+
+def _modelled(series: pd.Series, categorical: bool, source: Path) -> pd.Series:
+    """The column as the encoding takes it: numbers kept as Python objects (a Parquet file's
+    decimals) become float64, and a column of a kind that is neither numbers nor categories
+    (dates, durations, periods, lists or dicts in cells) is refused in one line."""
+    what = UNMODELLED_KINDS.get(series.dtype.kind)
+    if what is None and isinstance(series.dtype, (pd.PeriodDtype, pd.IntervalDtype)):
+        what = "periods or intervals"
+    if what is not None:
+        raise VeeganError(f"column {series.name!r} of {source} holds {what} ({series.dtype}), which are neither numbers nor "
+                          "categories: convert it (e.g. to days since a date) or leave it out with --columns")
+    if series.dtype.kind == "O":
+        nested = series.map(lambda value: isinstance(value, (list, tuple, dict, set, np.ndarray))).to_numpy()
+        if nested.any():
+            row = int(np.flatnonzero(nested)[0])
+            raise VeeganError(f"column {series.name!r} of {source} holds a nested value ({type(series.iloc[row]).__name__}) in "
+                              f"data row {row + 1}, not a number or a category: leave it out with --columns")
+        number = series.map(lambda value: pd.api.types.is_number(value) and not isinstance(value, (bool, np.bool_)))
+        if not categorical and number.all():
+            return series.astype(np.float64)
+    _check_values(series, categorical, source)
+    return series
+
+
 def _check_values(series: pd.Series, categorical: bool, source: Path) -> None:
     """Refuse infinite numbers, and a text column that is mostly numbers (a typo in one cell)."""
     if series.dtype.kind in "iuf":
@@ -71,7 +97,7 @@ def _check_values(series: pd.Series, categorical: bool, source: Path) -> None:
                               f"data row {int(np.flatnonzero(bad)[0]) + 1}")
     elif not categorical and series.dtype.kind != "b":
         numbers = pd.to_numeric(series, errors="coerce").notna().to_numpy()
-        if numbers.mean() >= 0.5:
+        if 0.5 <= numbers.mean() < 1:  # every cell a number written as text (codes such as "02139"): categories
             row = int(np.flatnonzero(~numbers)[0])
             raise VeeganError(f"column {series.name!r} of {source} mixes numbers and text ({series.iloc[row]!r} in data row "
                               f"{row + 1}): fix that cell, or list the column in table.categorical to make every value a category")
