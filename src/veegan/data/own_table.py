@@ -97,7 +97,7 @@ def _check_values(series: pd.Series, categorical: bool, source: Path) -> None:
                               f"data row {int(np.flatnonzero(bad)[0]) + 1}")
     elif not categorical and series.dtype.kind != "b":
         numbers = pd.to_numeric(series, errors="coerce").notna().to_numpy()
-        if 0.5 <= numbers.mean() < 1:  # every cell a number written as text (codes such as "02139"): categories
+        if 0.5 <= numbers.mean() < 1:  # all of them numbers written as text (postcodes such as "02139"): categories
             row = int(np.flatnonzero(~numbers)[0])
             raise VeeganError(f"column {series.name!r} of {source} mixes numbers and text ({series.iloc[row]!r} in data row "
                               f"{row + 1}): fix that cell, or list the column in table.categorical to make every value a category")

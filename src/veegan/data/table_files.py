@@ -6,6 +6,7 @@ file."""
 from __future__ import annotations
 
 import csv
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -59,7 +60,7 @@ def refuse_repeated_names(names: list[str], source: str) -> None:
     """One line naming the columns that ``names`` holds more than once, ``source`` being the
     table's description ("data file x.csv"). pandas would rename a CSV's second ``a`` to ``a.1``,
     and the samples would come back under a name the user never gave."""
-    twice = sorted({name for name in names if names.count(name) > 1})
+    twice = sorted(name for name, count in Counter(names).items() if count > 1)
     if twice:
         raise VeeganError(f"{source} names a column twice: {', '.join(twice)}")
 
