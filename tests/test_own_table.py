@@ -269,8 +269,9 @@ def test_decimals_are_numbers_and_digit_strings_are_categories(tmp_path):
     frame = pd.DataFrame({"price": [Decimal(f"{v:.2f}") for v in rng.random(40)],
                           "postcode": rng.choice(["02139", "00501", "10001"], 40), "x": rng.random(40)})
     frame.to_parquet(tmp_path / "shop.parquet")
-    kinds = {c.name: c.kind for c in TableDataset(tmp_path / "shop.parquet").encoding.columns}
-    assert kinds == {"price": "continuous", "postcode": "categorical", "x": "continuous"}
+    columns = {c.name: c for c in TableDataset(tmp_path / "shop.parquet").encoding.columns}
+    assert {name: c.kind for name, c in columns.items()} == {"price": "continuous", "postcode": "categorical", "x": "continuous"}
+    assert sorted(columns["postcode"].levels) == ["00501", "02139", "10001"]
 
 
 def test_chunks_that_disagree_on_a_columns_type(capsys, tmp_path, monkeypatch):
