@@ -51,8 +51,7 @@ def read_table(path: str | Path, header: str = "auto", delimiter: str | None = N
         raise
     if frame.shape[1] == 0 or len(frame) == 0:
         raise VeeganError(f"data file {path} holds an empty table ({len(frame)} rows, {frame.shape[1]} columns)")
-    frame.columns = [str(name) for name in frame.columns]
-    refuse_repeated_names(list(frame.columns), f"data file {path}")
+    frame.columns = [str(name) for name in frame.columns]  # names repeated are refused before reading
     return frame
 
 
