@@ -179,6 +179,17 @@ def test_candidates_screens_those_alone_and_picks_among_them(small_study, tmp_pa
     assert "preset" not in json.loads((out / "picks.json").read_text())  # a pick among some candidates names no preset
 
 
+def test_steps_sets_an_evaluation_sets_budget_and_leaves_the_screens(small_study, tmp_path, monkeypatch):
+    monkeypatch.setattr(recipe, "SCREEN_STEPS", 20)
+    study = {**small_study, "overrides": {k: v for k, v in small_study["overrides"].items() if k != "steps"},
+             "methods": ["gan"]}
+    out = tmp_path / "study"
+    picks = recipe.reproduce_recipe(out=out, datasets=["ring"], steps={"ring": 30}, only=["r1"], **study)
+    screened = yaml.safe_load((out / "screen" / "breast_cancer" / "gan" / "r1" / "seed0" / "config.yaml").read_text())
+    evaluated = yaml.safe_load((out / "evaluation" / "ring" / "gan" / picks["gan"] / "seed0" / "config.yaml").read_text())
+    assert (screened["steps"], evaluated["steps"]) == (20, 30)
+
+
 def test_the_command_line_refuses_what_the_study_does_not_take(capsys, tmp_path):
     assert main(["reproduce", "table1", "--datasets", "wine", "--out", str(tmp_path)]) == 2
     assert "an evaluation set of `reproduce recipe` only" in capsys.readouterr().err
@@ -188,8 +199,12 @@ def test_the_command_line_refuses_what_the_study_does_not_take(capsys, tmp_path)
     assert "'r1+terms' is not a candidate of gan (its candidates: paper, paper+ema, r1, " in capsys.readouterr().err
     assert main(["reproduce", "recipe", "--datasets", "cifar10", "--no-train", "--out", str(tmp_path)]) == 2
     assert "'cifar10' is not an evaluation set of the recipe study" in capsys.readouterr().err
-    assert main(["reproduce", "recipe", "--steps", "ring=10", "--out", str(tmp_path)]) == 2
-    assert "recipe: --set steps=N" in capsys.readouterr().err
+    assert main(["reproduce", "recipe", "--datasets", "ring", "--steps", "grid=10", "--no-train", "--out", str(tmp_path)]) == 2
+    assert "--steps names grid, which this command does not evaluate (it evaluates ring)" in capsys.readouterr().err
+    assert main(["reproduce", "recipe", "--steps", "ring=10", "--set", "steps=5", "--no-train", "--out", str(tmp_path)]) == 2
+    assert "--steps and --set steps=N do not go together" in capsys.readouterr().err
+    assert main(["reproduce", "beyond2d", "--steps", "ring=10", "--no-train", "--out", str(tmp_path)]) == 2
+    assert "--steps is an option of `reproduce table1` and `reproduce recipe` only" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("table, budget, expected", [("table2", "weekly", "table2 has no budget 'weekly'; choose "),

@@ -219,7 +219,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stabilisers", nargs="+", metavar="SETTING",
                    help="stabilisers: the settings to train (default: plain ema spectral_norm r1; also: all, the three at once)")
     p.add_argument("--steps", metavar="DATASET=N", action="append", default=[],
-                   help="table1: train DATASET for N steps instead of the budget's (e.g. hd1200=25000)")
+                   help="table1, and recipe's evaluation: train DATASET for N steps instead of the budget's "
+                   "(e.g. hd1200=25000)")
     p.add_argument("--results", metavar="DIR", help="every table: keep each finished run's small files (config, "
                    "metrics, figure samples) in DIR, and count the runs kept there as finished")
     p.add_argument("--no-train", action="store_true",

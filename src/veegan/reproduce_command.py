@@ -26,8 +26,6 @@ def cmd_reproduce(args: argparse.Namespace) -> None:
         if tables:
             raise VeeganError(f"{tables[0]!r} is a real table, an evaluation set of `reproduce recipe` only")
     if args.table == "recipe":
-        if args.steps:
-            raise VeeganError("--steps is an option of table1 only (recipe: --set steps=N)")
         from .config_values import parse_assignments
         from .experiments.recipe import RECIPE_METHODS, reproduce_recipe
         from .experiments.table1 import BUDGETS  # the evaluation's budgets: Table 1's
@@ -36,7 +34,7 @@ def cmd_reproduce(args: argparse.Namespace) -> None:
                          budget=_budget(args.budget or "paper", BUDGETS, "recipe"),
                          overrides=parse_assignments(args.overrides), stages=("screen",) if args.screen_only else ("screen", "evaluate"),
                          workers=args.workers, results=args.results, train=not args.no_train, launch=launch_of(args),
-                         only=args.candidates)
+                         only=args.candidates, steps=_dataset_steps(args.steps))
     elif args.table == "table1":
         from .experiments.table1 import BUDGETS, TABLE1_DATASETS, TABLE1_METHODS, reproduce_table1
 
@@ -46,7 +44,7 @@ def cmd_reproduce(args: argparse.Namespace) -> None:
                          steps=_dataset_steps(args.steps), results=args.results, train=not args.no_train)
     elif args.table == "beyond2d":
         if args.steps:
-            raise VeeganError("--steps is an option of table1 only")
+            raise VeeganError("--steps is an option of `reproduce table1` and `reproduce recipe` only")
         from .experiments.beyond2d import BEYOND2D_BUDGETS, BEYOND2D_METHODS, reproduce_beyond2d
 
         reproduce_beyond2d(out=args.out, methods=args.methods or BEYOND2D_METHODS, datasets=args.datasets,
@@ -55,7 +53,7 @@ def cmd_reproduce(args: argparse.Namespace) -> None:
                            train=not args.no_train, launch=launch_of(args))
     elif args.table == "stabilisers":
         if args.steps:
-            raise VeeganError("--steps is an option of table1 only")
+            raise VeeganError("--steps is an option of `reproduce table1` and `reproduce recipe` only")
         from .experiments.stabilisers import DEFAULT_SETTINGS, STABILISER_DATASETS, STABILISER_METHODS, reproduce_stabilisers
         from .experiments.table1 import BUDGETS
 
@@ -65,7 +63,7 @@ def cmd_reproduce(args: argparse.Namespace) -> None:
                               workers=args.workers, results=args.results, train=not args.no_train, launch=launch_of(args))
     else:
         if args.steps:
-            raise VeeganError("--steps is an option of table1 only")
+            raise VeeganError("--steps is an option of `reproduce table1` and `reproduce recipe` only")
         from .experiments.table2 import BUDGETS as IMAGE_BUDGETS
         from .experiments.table2 import TABLE2_DATASETS, TABLE2_METHODS, reproduce_table2
 

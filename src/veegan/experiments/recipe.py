@@ -218,14 +218,15 @@ def reproduce_recipe(
     seeds: int = SCREEN_SEEDS, budget: str = "paper", overrides: Mapping[str, Any] | None = None,
     stages: Sequence[str] = ("screen", "evaluate"), workers: int | None = None, results: str | Path | None = None,
     train: bool = True, launch: Launch = Launch(), tables: str | Path | None = None,
-    only: Sequence[str] | None = None,
+    only: Sequence[str] | None = None, steps: Mapping[str, int] | None = None,
 ) -> dict[str, str]:
     """Run the screen, pick, then evaluate the picks (only on ``datasets``, if given); write
     ``screen.md``, ``picks.json`` and ``evaluation.md`` under ``out``. ``overrides`` apply to
     every run (``steps`` among them replaces every budget); the evaluation's figures are
     ``evaluation_curves.png`` and, with family members, ``evaluation_family.png``. ``tables``:
     where the bundled tables are written (default: the cache); ``only``: screen these candidates
-    alone (the pick is then among them). Returns the picks."""
+    alone (the pick is then among them); ``steps``: an evaluation set's steps instead of its
+    budget's (the screen keeps its own). Returns the picks."""
     out, extra = Path(out), dict(overrides or {})
     sets = evaluation_sets(budget)
     unknown = [name for name in datasets or () if name not in sets]
@@ -233,6 +234,15 @@ def reproduce_recipe(
         raise VeeganError(f"{unknown[0]!r} is not an evaluation set of the recipe study (ring, grid, hd1200, the family's "
                           f"members, {', '.join(EVALUATION_TABLES)})")
     sets = {name: value for name, value in sets.items() if not datasets or name in datasets}
+    if steps:
+        if "steps" in extra:
+            raise VeeganError("--steps and --set steps=N do not go together: --set steps=N replaces every budget, "
+                              "the screen's too; --steps SET=N replaces one evaluation set's")
+        unevaluated = sorted(set(steps) - set(sets))
+        if unevaluated:
+            raise VeeganError(f"--steps names {', '.join(unevaluated)}, which this command does not evaluate "
+                              f"(it evaluates {', '.join(sets)})")
+        sets = {name: (steps.get(name, budget_steps), values) for name, (budget_steps, values) in sets.items()}
     tables = Path(tables) if tables else None
     out.mkdir(parents=True, exist_ok=True)
     store = ResultStore(results, out) if results is not None else None
