@@ -188,6 +188,7 @@ def test_steps_sets_an_evaluation_sets_budget_and_leaves_the_screens(small_study
     screened = yaml.safe_load((out / "screen" / "breast_cancer" / "gan" / "r1" / "seed0" / "config.yaml").read_text())
     evaluated = yaml.safe_load((out / "evaluation" / "ring" / "gan" / picks["gan"] / "seed0" / "config.yaml").read_text())
     assert (screened["steps"], evaluated["steps"]) == (20, 30)
+    assert "ring: 30 steps a run (--steps), not the budget's." in (out / "evaluation.md").read_text()
 
 
 def test_the_command_line_refuses_what_the_study_does_not_take(capsys, tmp_path):

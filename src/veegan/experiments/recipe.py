@@ -276,6 +276,7 @@ def reproduce_recipe(
     if eval_finals:
         markdown = evaluation_markdown(eval_finals, [job.key[0] for job in eval_jobs], list(sets), len(eval_jobs))
         markdown += "".join(f"Diverged (left out of the table): {run_dir}\n" for run_dir in diverged)
+        markdown += "".join(f"{name}: {count:,} steps a run (--steps), not the budget's.\n" for name, count in (steps or {}).items())
         (out / "evaluation.md").write_text(markdown + wall_time_note(eval_wall, eval_finals))
         curved = [job for job in eval_jobs if job.key in eval_finals and FamilyMember.parse(job.key[1]) is None]
         curves = write_curves({job.key: store.log_place(job.run_dir) if store else job.run_dir for job in curved},
