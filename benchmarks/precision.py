@@ -44,7 +44,7 @@ def case_config(method: str, dataset: str, precision: str, channels_last: bool, 
     runtime = {"threads": args.threads, "device": args.device, "precision": precision, "channels_last": channels_last}
     values: dict[str, Any] = {"method": method, "dataset": dataset, "runtime": runtime}
     if dataset == "stacked_mnist":  # Table 2's step without VEEGAN's pre-training transient
-        values |= {"model": {"conv_width": args.conv_width}, "data_dir": args.mnist,
+        values |= {"model": {"conv_width": args.conv_width, "image_net": args.image_net}, "data_dir": args.mnist,
                    "method_options": {"reconstructor_pretrain_steps": 0} if method == "veegan" else {}}
     return build_config(values)
 
@@ -67,6 +67,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--conv-width", type=int, default=64, help="DCGAN's base width (64: the paper's)")
+    parser.add_argument("--image-net", default="dcgan", help="model.image_net: dcgan (four-stage) or dcgan_mnist")
     parser.add_argument("--mnist", help="folder of the MNIST files (default: random pixels in MNIST's format; "
                         "a step costs the same)")
     parser.add_argument("--cases", nargs="+", default=[f"{m}:{d}" for m, d in CASES], metavar="METHOD:DATASET")
@@ -80,7 +81,8 @@ def main(argv: list[str] | None = None) -> None:
     scratch = tempfile.TemporaryDirectory()
     args.mnist = args.mnist or str(random_mnist(Path(scratch.name)))
 
-    print(f"torch {torch.__version__}, {args.threads} thread(s), device {args.device}, DCGAN width {args.conv_width}")
+    print(f"torch {torch.__version__}, {args.threads} thread(s), device {args.device}, "
+          f"{args.image_net} width {args.conv_width}")
     print("| method | dataset | precision | steps/s | x fp32 |\n|---|---|---|---:|---:|")
     records = []
     for case in args.cases:
@@ -95,7 +97,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"| {method} | {dataset} | {name} | {rate:.2f} | {rate / reference:.2f} |", flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps({"threads": args.threads, "device": args.device,
-                                               "conv_width": args.conv_width, "torch": torch.__version__,
+                                               "conv_width": args.conv_width, "image_net": args.image_net, "torch": torch.__version__,
                                                "results": records}, indent=1))
     scratch.cleanup()
 

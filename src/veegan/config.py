@@ -16,6 +16,7 @@ from .table_config import TableConfig
 
 DEFAULT_STEPS = 100_000  # the authors' code's 100,000 iterations (docs/protocol.md)
 OBJECTIVES = ("paper", "rpgan")  # loss.objective
+IMAGE_NETS = ("dcgan", "dcgan_mnist")  # model.image_net (veegan.nets.build.IMAGE_NETS)
 
 
 @dataclass
@@ -28,6 +29,10 @@ class ModelConfig:
     reconstructor_hidden: tuple[int, ...] = (128, 128)
     discriminator_hidden: tuple[int, ...] = (128,)
     conv_width: int = 64  # images only: DCGAN's base number of channels (w, 2w, 4w, 8w)
+    # images only: "dcgan", DCGAN-tensorflow's four-stage network (Table 3, the paper's), or
+    # "dcgan_mnist", the two-stage network that DCGAN-tensorflow builds for 28 x 28 MNIST
+    # (veegan.nets.dcgan_mnist; docs/protocol.md, "Image networks")
+    image_net: str = "dcgan"
     # a stabiliser beyond the paper: spectral normalisation (Miyato et al. 2018) of every weight
     # of the discriminator (veegan.nets.spectral_norm)
     spectral_norm: bool = False
@@ -36,6 +41,7 @@ class ModelConfig:
         _check(self.latent_dim >= 1, "model.latent_dim must be >= 1")
         _check(self.generator_noise_dim >= 0, "model.generator_noise_dim must be >= 0")
         _check(self.conv_width >= 1, "model.conv_width must be >= 1")
+        _check(self.image_net in IMAGE_NETS, f"model.image_net must be one of {', '.join(IMAGE_NETS)}, not {self.image_net!r}")
         for name in ("generator_hidden", "reconstructor_hidden", "discriminator_hidden"):
             widths = getattr(self, name)
             _check(len(widths) >= 1 and all(w >= 1 for w in widths), f"model.{name} needs at least one width, all >= 1")

@@ -9,7 +9,16 @@ from torch import nn
 
 from ..config import ModelConfig
 from .dcgan import LEAK, DcganDiscriminator, DcganFeatures, DcganGenerator
+from .dcgan_mnist import TwoStageDiscriminator, TwoStageFeatures, TwoStageGenerator
 from .mlp import Discriminator, Generator, JointDiscriminator, Reconstructor
+
+# model.image_net -> (generator, discriminator features, discriminator) classes for images:
+# DCGAN-tensorflow's four-stage network (Table 3, the paper's) and its two-stage MNIST network
+# (veegan.nets.dcgan_mnist); docs/protocol.md, "Image networks"
+IMAGE_NETS: dict[str, tuple[type[nn.Module], type[nn.Module], type[nn.Module]]] = {
+    "dcgan": (DcganGenerator, DcganFeatures, DcganDiscriminator),
+    "dcgan_mnist": (TwoStageGenerator, TwoStageFeatures, TwoStageDiscriminator),
+}
 
 
 def is_image(data_shape: Sequence[int]) -> bool:
@@ -18,19 +27,20 @@ def is_image(data_shape: Sequence[int]) -> bool:
 
 
 def generator_for(model: ModelConfig, data_shape: Sequence[int]) -> nn.Module:
-    """G(z, eps): the MLP for vectors, DCGAN's generator for images."""
+    """G(z, eps): the MLP for vectors, the generator of ``model.image_net`` for images."""
     if is_image(data_shape):
-        return DcganGenerator(model.latent_dim, model.generator_noise_dim, tuple(data_shape), model.conv_width)
+        network = IMAGE_NETS[model.image_net][0]
+        return network(model.latent_dim, model.generator_noise_dim, tuple(data_shape), model.conv_width)
     return Generator(model.latent_dim, model.generator_noise_dim, model.generator_hidden, math.prod(data_shape))
 
 
 def discriminator_for(model: ModelConfig, data_shape: Sequence[int], pack_size: int = 1) -> nn.Module:
     """D(x) for GAN, Unrolled GAN and PacGAN: the one-hidden-layer MLP for vectors, DCGAN's
-    discriminator for images. ``pack_size`` samples are judged together (PacGAN), joined along
+    discriminator for images (``model.image_net``'s). ``pack_size`` samples are judged together (PacGAN), joined along
     the vector or along the channels."""
     if is_image(data_shape):
         channels, height, width = data_shape
-        return DcganDiscriminator((channels * pack_size, height, width), model.conv_width)
+        return IMAGE_NETS[model.image_net][2]((channels * pack_size, height, width), model.conv_width)
     return Discriminator(math.prod(data_shape) * pack_size, model.discriminator_hidden)
 
 
@@ -42,7 +52,7 @@ def bidirectional_networks(model: ModelConfig, data_shape: Sequence[int]) -> tup
     generator = generator_for(model, data_shape)
     reconstructor = Reconstructor(data_dim, model.reconstructor_hidden, k)
     if is_image(data_shape):
-        features = DcganFeatures(tuple(data_shape), model.conv_width)
+        features = IMAGE_NETS[model.image_net][1](tuple(data_shape), model.conv_width)
         discriminator = JointDiscriminator(k, features.dim, model.discriminator_hidden, features,
                                            activation=lambda: nn.LeakyReLU(LEAK))
     else:

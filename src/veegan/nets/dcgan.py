@@ -32,6 +32,18 @@ def feature_sides(side: int) -> list[int]:
     return sides
 
 
+def same_transposed(in_channels: int, out_channels: int, small: int, large: int) -> nn.ConvTranspose2d:
+    """A 5 x 5 stride-2 transposed convolution from a ``small`` to a ``large`` side, the inverse
+    of TensorFlow's "same" convolution (large = 2 small or 2 small - 1)."""
+    return nn.ConvTranspose2d(in_channels, out_channels, KERNEL, stride=2, padding=KERNEL // 2,
+                              output_padding=large - (2 * small - 1))
+
+
+def same_conv(in_channels: int, out_channels: int) -> nn.Conv2d:
+    """A 5 x 5 stride-2 convolution with TensorFlow's "same" output side, ceil(s / 2)."""
+    return nn.Conv2d(in_channels, out_channels, KERNEL, stride=2, padding=KERNEL // 2)
+
+
 def stage_channels(width: int) -> list[int]:
     """Channels of the four stages from the image side inwards: w, 2w, 4w, 8w."""
     return [width * 2**i for i in range(N_STAGES)]
@@ -55,19 +67,23 @@ class DcganGenerator(nn.Module):
         outs = [channels] + widths[:-1]  # the output channels of each transposed convolution, image side first
         for stage in range(N_STAGES - 1, -1, -1):
             small, large = sides[stage + 1], sides[stage]
-            layers.append(nn.ConvTranspose2d(
-                widths[stage], outs[stage], KERNEL, stride=2, padding=KERNEL // 2,
-                output_padding=large - (2 * small - 1),  # TensorFlow's "same" output side
-            ))
+            layers.append(same_transposed(widths[stage], outs[stage], small, large))
             layers += [nn.BatchNorm2d(outs[stage], momentum=BATCH_NORM_MOMENTUM), nn.ReLU()] if stage else [nn.Tanh()]
         self.net = nn.Sequential(*layers)
 
     def forward(self, z: torch.Tensor, noise: torch.Tensor | None = None) -> torch.Tensor:
-        if self.noise_dim:
-            if noise is None:
-                noise = distributed.normal(len(z), self.noise_dim, like=z)
-            z = torch.cat([z, noise], dim=1)
+        z = with_noise(z, noise, self.noise_dim)
         return self.net(self.project(z).view(len(z), *self.start))
+
+
+def with_noise(z: torch.Tensor, noise: torch.Tensor | None, noise_dim: int) -> torch.Tensor:
+    """[z, eps]: the generator's input, ``eps`` drawn N(0, I) when not given (none if
+    ``noise_dim`` is 0)."""
+    if not noise_dim:
+        return z
+    if noise is None:
+        noise = distributed.normal(len(z), noise_dim, like=z)
+    return torch.cat([z, noise], dim=1)
 
 
 class DcganFeatures(nn.Module):
@@ -80,7 +96,7 @@ class DcganFeatures(nn.Module):
         channels, side, _ = image_shape
         layers: list[nn.Module] = []
         for stage, out in enumerate(stage_channels(width)):
-            layers.append(nn.Conv2d(channels, out, KERNEL, stride=2, padding=KERNEL // 2))
+            layers.append(same_conv(channels, out))
             if stage:
                 layers.append(nn.BatchNorm2d(out, momentum=BATCH_NORM_MOMENTUM))
             layers.append(nn.LeakyReLU(LEAK))
