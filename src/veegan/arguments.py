@@ -195,7 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "mixture family of 2 to 200 dimensions; recipe: screen objectives and stabilisers, pick one per "
                         "method, evaluate the picks (docs/recipe.md; the last three beyond the paper)")
     p.add_argument("--methods", nargs="+", type=method_argument, metavar="METHOD",
-                   help=f"{methods} (default: gan ali unrolled veegan pacgan; stabilisers: the six adversarial ones)")
+                   help=f"{methods} (default: gan ali unrolled veegan pacgan; table2: those and veegan_dae; "
+                   "stabilisers: the six adversarial ones)")
     p.add_argument("--datasets", nargs="+", type=study_set_argument, metavar="DATASET",
                    help="default: ring grid hd1200 (table1), stacked_mnist cifar10 (table2), ring grid (stabilisers), "
                         "the family's 30 members (beyond2d); recipe: the evaluation sets to run (default: all of them; "
@@ -204,7 +205,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "the budget's for table2)")
     p.add_argument("--budget",
                    help="table1 and stabilisers: paper (100,000 steps, batch 500) or quick (default); "
-                        "beyond2d: paper (100,000 steps) or quick (10,000, default); table2: paper or cpu (default); "
+                        "beyond2d: paper (100,000 steps) or quick (10,000, default); table2: paper, digits (the two-stage network, "
+                        "docs/table2.md) or cpu (default); "
                         "recipe: the evaluation's, paper (default) or quick")
     p.add_argument("--set", dest="overrides", metavar="KEY=VALUE", action="append", default=[],
                    help="beyond2d, recipe: a configuration value for every run (repeatable; steps=N trains N steps "
@@ -213,7 +215,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--candidates", nargs="+", metavar="NAME", help="recipe: screen these candidates only (default: all; "
                    "the pick is then among them), e.g. a pick again with --set loss.penalty_every=16")
     p.add_argument("--preset", choices=PRESETS, nargs="+", help="beyond2d: the preset of every run (default: paper); "
-                   "several: each one's runs in its own folder, and one table and plot of them all")
+                   "several: each one's runs in its own folder, and one table and plot of them all; table2: one, "
+                   "best: each method's pick with R3GAN's image gammas")
     p.add_argument("--tag", help="beyond2d: the name of this configuration's folder and table (default: defaults, "
                    "the preset's name, or the --set values joined)")
     p.add_argument("--stabilisers", nargs="+", metavar="SETTING",

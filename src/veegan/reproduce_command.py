@@ -13,8 +13,12 @@ def cmd_reproduce(args: argparse.Namespace) -> None:
         raise VeeganError("--seeds must be >= 1")
     if args.stabilisers and args.table != "stabilisers":
         raise VeeganError("--stabilisers is an option of `reproduce stabilisers` only")
-    if (args.tag or args.preset) and args.table != "beyond2d":
-        raise VeeganError("--preset and --tag are options of `reproduce beyond2d` only")
+    if args.tag and args.table != "beyond2d":
+        raise VeeganError("--tag is an option of `reproduce beyond2d` only")
+    if args.preset and args.table not in ("beyond2d", "table2"):
+        raise VeeganError("--preset is an option of `reproduce beyond2d` and `reproduce table2` only")
+    if args.preset and args.table == "table2" and len(args.preset) > 1:
+        raise VeeganError("reproduce table2 takes one --preset (a second block goes in its own --out)")
     if args.overrides and args.table not in ("beyond2d", "recipe"):
         raise VeeganError("--set is an option of `reproduce beyond2d` and `reproduce recipe` only")
     if (args.screen_only or args.candidates) and args.table != "recipe":
@@ -70,7 +74,8 @@ def cmd_reproduce(args: argparse.Namespace) -> None:
         budget = _budget(args.budget or "cpu", IMAGE_BUDGETS, "table2")
         reproduce_table2(out=args.out, methods=args.methods or TABLE2_METHODS, datasets=args.datasets or TABLE2_DATASETS,
                          seeds=args.seeds, budget=budget, workers=args.workers, launch=launch_of(args),
-                         mnist_dir=args.mnist, cifar10_dir=args.cifar10, results=args.results, train=not args.no_train)
+                         mnist_dir=args.mnist, cifar10_dir=args.cifar10, results=args.results, train=not args.no_train,
+                         preset=args.preset[0] if args.preset else None)
 
 
 def _dataset_steps(assignments: list[str]) -> dict[str, int]:

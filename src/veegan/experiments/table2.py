@@ -19,6 +19,7 @@ from ..configure import resolve_config
 from ..data.base import Dataset
 from ..data.catalog import make_dataset
 from ..errors import VeeganError
+from ..presets import preset_values
 from ..evaluation.ivom import IvomOptions, mean_ivom
 from ..methods import method_label
 from ..training import checkpoint
@@ -28,7 +29,9 @@ from .table2_figures import cifar10_test_images, table2_figures
 from .sweep import Job, Launch, grid_jobs, run_jobs
 from .tables import csv_text, mean_std, real_rows, wall_time_note
 
-TABLE2_METHODS = ("gan", "ali", "unrolled", "veegan", "pacgan")
+TABLE2_METHODS = ("gan", "ali", "unrolled", "veegan", "veegan_dae", "pacgan")
+# the digits budget's steps, fixed by its screen before any table run (docs/table2.md)
+DIGITS_STEPS = 20_000
 TABLE2_DATASETS = ("stacked_mnist", "cifar10")
 
 # Budgets: steps per dataset, DCGAN's base width, seeds, the IvOM search, and optionally other
@@ -39,12 +42,37 @@ BUDGETS: dict[str, dict[str, Any]] = {
     # (DCGAN-tensorflow's default epochs); for a GPU
     "paper": {"steps": {"stacked_mnist": 50_000, "cifar10": 50_000}, "conv_width": 64, "seeds": 5,
               "ivom": {"images": 1_000, "restarts": 3, "steps": 500}},
+    # the samples are digits, on a CPU (docs/table2.md): DCGAN-tensorflow's two-stage MNIST
+    # network at its own width, bf16 where the CPU has it, the steps fixed by the screen
+    # (scripts/digits_screen.sh) before any table run; Unrolled GAN (about 3x a GAN step) 2 seeds
+    "digits": {"steps": {"stacked_mnist": DIGITS_STEPS, "cifar10": DIGITS_STEPS}, "conv_width": 64, "seeds": 3,
+               "method_seeds": {"unrolled": 2}, "ivom": {"images": 256, "restarts": 3, "steps": 100},
+               "overrides": {"model": {"image_net": "dcgan_mnist"}, "runtime": {"precision": "bf16"}}},
     # sized for a 2-core CPU (about an hour with 2 workers): quarter-width networks (Unrolled GAN's
     # second-order look-ahead through a width-32 D costs ~1 s a step here), 2,000 steps of 64
-    # (one epoch of Stacked MNIST), 3 seeds, IvOM on 256 test images
+    # (one epoch of Stacked MNIST), 3 seeds, IvOM on 256 test images. Its samples are not digits
     "cpu": {"steps": {"stacked_mnist": 2_000, "cifar10": 2_000}, "conv_width": 16, "seeds": 3,
             "ivom": {"images": 256, "restarts": 3, "steps": 100}},
 }
+
+# ``--preset best`` on images: each method's pick (its ``best_preset``) with R3GAN's image
+# gamma for R1 and R2 in place of the synthetic screen's. R3GAN's code release has no Stacked
+# MNIST preset; its CIFAR-10 preset (brownvc/R3GAN train.py, the one 32 x 32 preset) starts gamma
+# at 0.05 and anneals it to 0.005 (our final_gamma_fraction 0.1), with the same (gamma / 2)
+# E ||grad D||^2 on pixels in [-1, 1] as loss.r1_gamma (docs/table2.md)
+IMAGE_GAMMA = 0.05
+IMAGE_FINAL_GAMMA_FRACTION = 0.1
+
+
+def image_preset_overrides(method: str, preset: str | None) -> dict[str, Any]:
+    """The values that replace a preset's synthetic gammas on images: R3GAN's gamma for each
+    penalty the preset turns on, annealed as R3GAN anneals it; nothing for ``paper``."""
+    if preset in (None, "paper"):
+        return {}
+    values = preset_values(preset, method).get("loss", {})
+    loss = {key: IMAGE_GAMMA for key in ("r1_gamma", "r2_gamma", "r1_latent_gamma") if values.get(key)}
+    return {"loss": {**loss, "final_gamma_fraction": IMAGE_FINAL_GAMMA_FRACTION}} if loss else {}
+
 
 # Table 2 of the paper: Stacked-MNIST (modes of 1000, KL) and CIFAR-10 IvOM (mean, std); 5 runs.
 PAPER_TABLE2: dict[str, tuple[float, float, float, float]] = {
@@ -63,15 +91,18 @@ def method_seeds(budget: str, method: str, seeds: int | None = None) -> int:
 
 
 def table2_jobs(methods: Sequence[str], datasets: Sequence[str], seeds: int | None, budget: str, out: Path,
-                data_dirs: dict[str, str | None]) -> list[Job]:
-    """One job per (method, dataset, seed) in ``out/<dataset>/<method>/seed<k>``."""
+                data_dirs: dict[str, str | None], preset: str | None = None) -> list[Job]:
+    """One job per (method, dataset, seed) in ``out/<dataset>/<method>/seed<k>``, each with
+    ``preset`` (with R3GAN's image gammas, :func:`image_preset_overrides`)."""
     spec = BUDGETS[budget]
 
     def configure(method: str, dataset: str, seed: int) -> TrainConfig:
-        overrides = merge(spec.get("overrides", {}), {"model": {"conv_width": spec["conv_width"]}})
+        overrides = merge(merge(spec.get("overrides", {}), {"model": {"conv_width": spec["conv_width"]}}),
+                          image_preset_overrides(method, preset))
         if data_dirs.get(dataset):
             overrides["data_dir"] = str(Path(data_dirs[dataset]).resolve())
-        return resolve_config(method=method, dataset=dataset, seed=seed, steps=spec["steps"][dataset], overrides=overrides)
+        return resolve_config(method=method, dataset=dataset, seed=seed, steps=spec["steps"][dataset],
+                              overrides=overrides, preset=preset)
 
     return [job for method in methods
             for job in grid_jobs([method], datasets, method_seeds(budget, method_label(method), seeds), out, configure)]
@@ -104,16 +135,20 @@ def reproduce_table2(
     *, out: str | Path, methods: Sequence[str] = TABLE2_METHODS, datasets: Sequence[str] = TABLE2_DATASETS,
     seeds: int | None = None, budget: str = "cpu", workers: int | None = None, mnist_dir: str | None = None,
     cifar10_dir: str | None = None, launch: Launch = Launch(), results: str | Path | None = None, train: bool = True,
+    preset: str | None = None,
 ) -> list[dict[str, Any]]:
     """Train every (method, dataset, seed), then write table2.md, table2.csv and the figures.
     ``results`` and ``train`` as for :func:`.table1.reproduce_table1` (a kept CIFAR-10 run keeps
-    its IvOM too); the table shows the runs finished so far."""
+    its IvOM too); the table shows the runs finished so far. ``preset``: every run's (default
+    paper; ``best`` with R3GAN's image gammas)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     spec = BUDGETS[budget]
     data_dirs = {"stacked_mnist": mnist_dir, "cifar10": cifar10_dir}
     store = ResultStore(results, out) if results is not None else None
-    jobs = table2_jobs(methods, datasets, seeds, budget, out, data_dirs)
+    for method in methods:  # a method without a pick is refused before anything trains
+        preset_values(preset or "paper", method)
+    jobs = table2_jobs(methods, datasets, seeds, budget, out, data_dirs, preset)
     finals, wall = run_jobs(jobs, workers, store=store, train=train, launch=launch)
     if not finals:
         raise VeeganError(f"no finished runs to tabulate in {out}" + (f" or {results}" if results else ""))
@@ -131,7 +166,7 @@ def reproduce_table2(
                 print(f"IvOM {method} seed {seed}: {value:.5f}", file=sys.stderr, flush=True)
     rows = table2_rows(finals, ivoms, methods, datasets)
     (out / "table2.csv").write_text(csv_text(rows))
-    markdown = table2_markdown(rows, budget, cifar10_source(cifar10_dir) if "cifar10" in datasets else None)
+    markdown = table2_markdown(rows, budget, cifar10_source(cifar10_dir) if "cifar10" in datasets else None, preset)
     partial = "" if len(finals) == len(jobs) else f"Partial: {len(finals)} of the {len(jobs)} runs have finished.\n"
     (out / "table2.md").write_text(markdown + "\n" + partial + wall_time_note(wall, finals))
     table2_figures(out, [m for m in methods if (m, datasets[0], 0) in finals], datasets, store)
@@ -176,7 +211,7 @@ def cifar10_source(data_dir: str | None) -> str:
     return f"the image files in {root} (if these are a JPEG re-encoding, IvOM is not comparable with published numbers)"
 
 
-def table2_markdown(rows: list[dict[str, Any]], budget: str, cifar10: str | None = None) -> str:
+def table2_markdown(rows: list[dict[str, Any]], budget: str, cifar10: str | None = None, preset: str | None = None) -> str:
     def cell(row: dict[str, Any], key: str, digits: int) -> str:
         m, s = row.get(f"{key}_mean"), row.get(f"{key}_std")
         return "n/a" if m is None else f"{m:.{digits}f} ± {s:.{digits}f}"
@@ -186,7 +221,13 @@ def table2_markdown(rows: list[dict[str, Any]], budget: str, cifar10: str | None
 
     accuracy = next((r["classifier_accuracy"] for r in rows if r.get("classifier_accuracy")), None)
     out = [f"Table 2 reproduction, budget `{budget}`, mean ± std over the seeds that finished (runs: Stacked MNIST's)."]
-    if budget != "paper":
+    if preset not in (None, "paper"):
+        out.append(f"Every run with `--preset {preset}` (each method's pick, R1 and R2 at R3GAN's image gamma "
+                   f"{IMAGE_GAMMA:g} annealed to {IMAGE_GAMMA * IMAGE_FINAL_GAMMA_FRACTION:g}): not the paper's settings.")
+    if budget == "digits":
+        out.append("The `digits` budget: DCGAN-tensorflow's two-stage MNIST network (`model.image_net=dcgan_mnist`), "
+                   "trained for the steps its screen fixed (docs/table2.md); not the paper's four-stage network.")
+    elif budget != "paper":
         out.append(f"The `{budget}` budget is reduced (networks, steps, IvOM search; see veegan.experiments.table2.BUDGETS): "
                    "its figures are not the paper's protocol.")
     if cifar10:
