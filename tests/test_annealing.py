@@ -68,7 +68,9 @@ def test_a_trained_run_ends_at_the_final_rates_and_a_cut_one_resumes_on_the_same
 
     with pytest.raises(RuntimeError, match="cut"):
         train(config, tmp_path / "cut", progress=False, hooks=[cut])
-    train(config, tmp_path / "cut", resume=True, progress=False)
+    trained = []
+    train(config, tmp_path / "cut", resume=True, progress=False, hooks=[trained.append])
+    assert trained == list(range(11, 21))  # from the checkpoint of step 10, not from step 0
     resumed = checkpoint.load(tmp_path / "cut" / checkpoint.CHECKPOINT_NAME)
     for key, value in whole["method"].items():
         assert torch.equal(value, resumed["method"][key]), key

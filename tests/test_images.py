@@ -17,6 +17,7 @@ from veegan.data.stacked_mnist import stacked_mnist_metrics
 from veegan.evaluation.classifier import DigitClassifier, load_classifier, train_classifier
 from veegan.config import ModelConfig
 from veegan.nets.dcgan import DcganDiscriminator, DcganFeatures, DcganGenerator, feature_sides
+from veegan.nets.dcgan_mnist import TwoStageDiscriminator, TwoStageFeatures, TwoStageGenerator
 from veegan.data.catalog import make_dataset
 from veegan.errors import VeeganError
 from veegan.data.images import ImageDataset
@@ -41,6 +42,42 @@ def test_dcgan_shapes_follow_the_image_size(side, smallest):
     assert features(images).shape == (5, features.dim) and features.dim == 32 * smallest**2
 
 
+@pytest.mark.parametrize("side, smallest", [(28, 7), (32, 8), (16, 4)])
+def test_two_stage_shapes_follow_the_image_size(side, smallest):
+    generator = TwoStageGenerator(10, 1, (3, side, side), width=4)
+    images = generator(torch.randn(5, 10))
+    assert images.shape == (5, 3, side, side) and images.abs().max() <= 1
+    assert TwoStageDiscriminator((3, side, side), width=4)(images).shape == (5,)
+    features = TwoStageFeatures((3, side, side), width=4)
+    assert features(images).shape == (5, features.dim) and features.dim == (4 + 10) * smallest**2
+
+
+def test_two_stage_network_has_dcgan_tensorflows_mnist_layers():
+    """The layers of DCGAN-tensorflow's MNIST model at its defaults (gf_dim = df_dim = 64,
+    gfc_dim = dfc_dim = 1024, z of 100, 5 x 5 kernels), without the label inputs (y_dim = 10
+    remains in D's channel counts): docs/protocol.md, "Image networks"."""
+    def shapes(module):
+        return [tuple(p.shape) for p in module.parameters()]
+
+    generator = TwoStageGenerator(100, 0, (1, 28, 28), width=64)
+    assert shapes(generator) == [(1024, 100), (1024,), (1024,), (1024,), (6272, 1024), (6272,), (6272,), (6272,),
+                                 (128, 128, 5, 5), (128,), (128,), (128,), (128, 1, 5, 5), (1,)]
+    discriminator = TwoStageDiscriminator((1, 28, 28), width=64)
+    assert shapes(discriminator) == [(11, 1, 5, 5), (11,), (74, 11, 5, 5), (74,), (74,), (74,),
+                                     (1024, 74 * 49), (1024,), (1024,), (1024,), (1, 1024), (1,)]
+
+
+def test_image_net_is_checked_and_reaches_every_network():
+    with pytest.raises(VeeganError, match="model.image_net must be one of dcgan, dcgan_mnist, not 'unet'"):
+        ModelConfig(image_net="unet")
+    model = ModelConfig(**SMALL_IMAGES, image_net="dcgan_mnist")
+    for name in ("gan", "pacgan", "veegan", "ali"):
+        method = build_method(name, (3, 16, 16), model, {})
+        assert isinstance(method.generator, TwoStageGenerator)
+        features = method.discriminator.features
+        assert isinstance(features, TwoStageFeatures) or isinstance(features.features, TwoStageFeatures), name
+
+
 def test_dcgan_generator_needs_square_images():
     with pytest.raises(ValueError):
         DcganGenerator(10, 1, (3, 28, 32), width=4)
@@ -61,15 +98,18 @@ def test_image_dataset_draws_scaled_batches():
         ImageDataset("bad", torch.zeros(4, 16, 16, dtype=torch.uint8))
 
 
+@pytest.mark.parametrize("image_net", ["dcgan", "dcgan_mnist"])
 @pytest.mark.parametrize("name", sorted(METHODS.names()))
-def test_every_method_trains_on_images(name, tiny):
-    """Two steps of each method on 16 x 16 colour images: finite losses, every network moves,
-    and batch-norm statistics are those of D's real batches (Unrolled's look-ahead leaves them)."""
+def test_every_method_trains_on_images(name, image_net, tiny):
+    """Two steps of each method on 16 x 16 colour images with each image network: finite
+    losses, every network moves, and batch-norm statistics are those of D's real batches
+    (Unrolled's look-ahead leaves them)."""
     torch.manual_seed(0)
     dataset = random_images()
     options = {"unroll_steps": 2} if name == "unrolled" else {}
-    method = build_method(name, dataset.shape, ModelConfig(**SMALL_IMAGES), options)
-    config = resolve_config(method=name, overrides={"batch_size": 8, "model": SMALL_IMAGES, "method_options": options})
+    model = {**SMALL_IMAGES, "image_net": image_net}
+    method = build_method(name, dataset.shape, ModelConfig(**model), options)
+    config = resolve_config(method=name, overrides={"batch_size": 8, "model": model, "method_options": options})
     optimizer = make_optimizer(method, config)
     before = {k: v.clone() for k, v in method.state_dict().items()}
     for step in range(2):
@@ -345,3 +385,27 @@ def test_data_autoencoder_loss_sums_every_pixel():
     x = torch.zeros(2, 3, 4, 4)
     assert data_autoencoder_loss(x, x + 1).item() == 48.0
     assert data_autoencoder_loss(torch.zeros(5, 2), torch.ones(5, 2)).item() == 2.0
+
+
+def test_table2_best_preset_takes_r3gans_image_gamma_and_the_digits_budget_its_network(tmp_path):
+    """`reproduce table2 --preset best`: each method's pick, with every R1/R2 gamma it turns on
+    replaced by R3GAN's image gamma (annealed to a tenth), nothing else of the pick changed; the
+    digits budget trains the two-stage network; a method without a pick is refused."""
+    from veegan.experiments import table2
+    from veegan.methods import method_class
+
+    jobs = {job.key[0]: job.config for job in table2.table2_jobs(["gan", "ali", "veegan"], ["stacked_mnist"], 1, "digits",
+                                                                 tmp_path, {}, "best")}
+    gan, ali, veegan = jobs["gan"], jobs["ali"], jobs["veegan"]
+    assert (gan.loss.objective, gan.loss.r1_gamma, gan.loss.r2_gamma) == ("rpgan", table2.IMAGE_GAMMA, table2.IMAGE_GAMMA)
+    assert gan.optim.final_lr_fraction == method_class("gan").best_preset["optim"]["final_lr_fraction"]
+    assert (ali.loss.r1_gamma, ali.loss.r2_gamma, ali.ema.decay) == (table2.IMAGE_GAMMA, 0.0, 0.999)
+    assert veegan.method_options["reconstruction_loss"] == "mse" and veegan.loss.r1_gamma == table2.IMAGE_GAMMA
+    for config in jobs.values():
+        assert config.loss.final_gamma_fraction == table2.IMAGE_FINAL_GAMMA_FRACTION
+        assert (config.model.image_net, config.model.conv_width, config.steps) == ("dcgan_mnist", 64, table2.DIGITS_STEPS)
+    paper = table2.table2_jobs(["gan"], ["stacked_mnist"], 1, "digits", tmp_path, {})[0].config
+    assert (paper.loss.objective, paper.loss.r1_gamma, paper.ema.decay) == ("paper", 0.0, 0.0)
+    raises_one_line(table2.reproduce_table2, out=tmp_path / "t", methods=["veegan_dae"], budget="digits", preset="best",
+                    naming="made no pick for veegan_dae")
+    assert not (tmp_path / "t" / "stacked_mnist").exists()

@@ -3,6 +3,7 @@ finished runs skipped on a re-run, and a worker killed mid-run retried by Ray, r
 checkpoint to the very parameters of an uninterrupted run."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -97,6 +98,10 @@ def test_a_killed_ray_worker_is_retried_and_its_run_resumes_exactly(tmp_path, cl
     resumed = checkpoint.load(run_dir / "checkpoint.pt")["method"]
     expected = checkpoint.load(reference / "checkpoint.pt")["method"]
     assert all(torch.equal(resumed[k], expected[k]) for k in expected)
+    # Ray's retry resumed from the last checkpoint before the kill, not from step 0
+    records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    resumptions = [r["step"] for r in records if r["kind"] == "resume"]
+    assert len(resumptions) == 1 and 0 < resumptions[0] <= killed_at and resumptions[0] % 250 == 0
     print(f"killed Ray worker {victims[0]} at step {killed_at} of {steps}; the run finished with the "
           "uninterrupted run's parameters", file=sys.__stdout__)
 

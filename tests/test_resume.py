@@ -33,6 +33,15 @@ class Crash(Exception):
     pass
 
 
+def _records(run_dir: Path) -> list[dict]:
+    return [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+
+
+def _resumed_from(run_dir: Path) -> list[int]:
+    """The steps a run's log says it resumed from."""
+    return [r["step"] for r in _records(run_dir) if r["kind"] == "resume"]
+
+
 def _crash_at(step_to_crash, exc):
     def hook(step):
         if step == step_to_crash:
@@ -48,13 +57,15 @@ def test_crash_then_resume_matches_uninterrupted(tmp_path, tiny, method):
     with pytest.raises(Crash):  # dies at step 17: the last checkpoint is step 10
         train(config, tmp_path / "crashed", progress=False, hooks=[_crash_at(17, Crash())])
     assert checkpoint.load(tmp_path / "crashed" / "checkpoint.pt")["step"] == 10
-    train(config, tmp_path / "crashed", resume=True, progress=False)
+    trained = []
+    train(config, tmp_path / "crashed", resume=True, progress=False, hooks=[trained.append])
+    assert trained == list(range(11, 31))  # it went on from the checkpoint: 20 steps, not 30 from step 0
 
     _assert_same(_params(tmp_path / "straight"), _params(tmp_path / "crashed"))
-    # the log holds each step once, as if the run had never stopped
-    steps = [json.loads(line)["step"] for line in (tmp_path / "crashed" / "metrics.jsonl").read_text().splitlines()]
-    straight = [json.loads(line)["step"] for line in (tmp_path / "straight" / "metrics.jsonl").read_text().splitlines()]
-    assert steps == straight
+    # the log holds each step once, as if the run had never stopped, and where it resumed
+    assert _resumed_from(tmp_path / "crashed") == [10] and _resumed_from(tmp_path / "straight") == []
+    steps = [(r["step"], r["kind"]) for r in _records(tmp_path / "crashed") if r["kind"] != "resume"]
+    assert steps == [(r["step"], r["kind"]) for r in _records(tmp_path / "straight")]
     assert json.loads((tmp_path / "crashed" / "metrics.json").read_text()) == json.loads(
         (tmp_path / "straight" / "metrics.json").read_text())
 
@@ -75,14 +86,18 @@ def test_ctrl_c_saves_a_checkpoint_after_the_step_and_resumes(tmp_path, tiny):
         train(config, tmp_path / "stopped", progress=False, hooks=[sigint_during_step])
     assert checkpoint.load(tmp_path / "stopped" / "checkpoint.pt")["step"] == 22
     assert signal.getsignal(signal.SIGINT) is handler_before  # handler restored
-    train(config, tmp_path / "stopped", resume=True, progress=False)
+    trained = []
+    train(config, tmp_path / "stopped", resume=True, progress=False, hooks=[trained.append])
+    assert trained[0] == 23 and _resumed_from(tmp_path / "stopped") == [22]
     _assert_same(_params(tmp_path / "straight"), _params(tmp_path / "stopped"))
 
 
 def test_extending_a_finished_run_equals_a_longer_run(tmp_path, tiny):
     train(_config(tiny, steps=40), tmp_path / "long", progress=False)
     train(_config(tiny, steps=20), tmp_path / "extended", progress=False)
-    train(_config(tiny, steps=40), tmp_path / "extended", resume=True, progress=False)
+    trained = []
+    train(_config(tiny, steps=40), tmp_path / "extended", resume=True, progress=False, hooks=[trained.append])
+    assert trained == list(range(21, 41))
     _assert_same(_params(tmp_path / "long"), _params(tmp_path / "extended"))
 
 
@@ -106,8 +121,10 @@ def test_sigkill_then_cli_resume(tmp_path, tiny):
     killed_at = checkpoint.load(run_dir / "checkpoint.pt")["step"]
     assert 0 < killed_at < 1500
 
-    resumed = subprocess.run(args + ["--resume"], capture_output=True, text=True)
+    resumed = subprocess.run([a for a in args if a != "--quiet"] + ["--resume"], capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr
+    assert f"resuming {run_dir} from step {killed_at}" in resumed.stderr  # not a restart from step 0
+    assert _resumed_from(run_dir) == [killed_at]
     straight_dir = tmp_path / "straight"
     straight = subprocess.run([a if a != str(run_dir) else str(straight_dir) for a in args], capture_output=True, text=True)
     assert straight.returncode == 0, straight.stderr

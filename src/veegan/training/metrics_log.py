@@ -9,13 +9,17 @@ from typing import Any
 from .run_dir import METRICS_LOG_NAME, TENSORBOARD_DIR
 
 
+RESUMED = "resume"  # the kind of the record a resumed run logs first, at the step it resumed from
+
+
 class MetricsLog:
     """Appends records to metrics.jsonl and, optionally, TensorBoard event files."""
 
     def __init__(self, out_dir: Path, tensorboard: bool, keep_until: int = 0) -> None:
         path = out_dir / METRICS_LOG_NAME
-        if path.exists():  # a resumed run drops what was logged after its checkpoint
-            kept = [line for line in path.read_text().splitlines() if _step_of(line) <= keep_until]
+        if path.exists():  # a resumed run drops what was logged after its checkpoint (and the
+            # record of an earlier resumption from that same checkpoint, which it writes again)
+            kept = [line for line in path.read_text().splitlines() if _kept(line, keep_until)]
             tmp = path.with_suffix(".jsonl.tmp")
             tmp.write_text("".join(line + "\n" for line in kept))
             os.replace(tmp, path)
@@ -51,8 +55,11 @@ class MetricsLog:
             self.writer.close()
 
 
-def _step_of(line: str) -> float:
+def _kept(line: str, keep_until: int) -> bool:
+    """Whether a resumed run keeps this line of its log: a record up to its checkpoint's step,
+    but not a torn last line from a killed run, nor an earlier resumption's record at that step."""
     try:
-        return json.loads(line)["step"]
+        record = json.loads(line)
+        return record["step"] < keep_until or (record["step"] == keep_until and record.get("kind") != RESUMED)
     except (ValueError, KeyError, TypeError):
-        return float("inf")  # a torn last line from a killed run
+        return False

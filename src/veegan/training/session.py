@@ -30,7 +30,7 @@ from . import checkpoint, distributed, run_dir
 from .annealing import Annealing
 from .divergence import diverged, nonfinite_networks, nonfinite_terms
 from .ema import generator_average
-from .metrics_log import MetricsLog
+from .metrics_log import RESUMED, MetricsLog
 
 
 def make_optimizer(method: Method, config: TrainConfig) -> torch.optim.Adam:
@@ -106,6 +106,8 @@ class Session:
         if self.start:
             self.say(f"resuming {out_dir} from step {self.start}")
         self.log = MetricsLog(out_dir, config.schedule.tensorboard, keep_until=self.start) if self.main else MetricsLog.discarding()
+        if self.start:  # the log says where training went on from (a restart would log no such record)
+            self.log.write(self.start, RESUMED, {})
         self.name = method_label(config.method)  # a method of your own by its class name
         self.bar = tqdm(total=config.steps, initial=self.start, desc=f"{self.name} on {self.dataset.name}",
                         disable=not (progress and self.main), dynamic_ncols=True, file=sys.stderr)
