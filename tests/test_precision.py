@@ -80,6 +80,36 @@ def test_channels_last_gives_the_contiguous_gradients(name):
         torch.testing.assert_close(grad, expected[key], rtol=1e-3, atol=1e-5 * scale, msg=key)
 
 
+@pytest.mark.skipif(not cpu_has_native_bf16(), reason="this CPU has no native bf16 (AVX512-BF16 or AMX): a bf16 run "
+                    "keeps fp32 here, which test_a_bf16_run_on_a_cpu_without_native_bf16_keeps_fp32_and_says_so checks")
+@pytest.mark.parametrize("how", [["--precision", "bf16"], ["--set", "runtime.precision=bf16"]])
+def test_bf16_from_the_command_line_reaches_the_training_step(tmp_path, monkeypatch, how):
+    """The dtype of every linear layer's output inside the steps of `veegan train`: bf16 when
+    asked for, by the flag or by the configuration key, and float32 otherwise."""
+    from veegan.training import trainer
+
+    seen: dict[str, set] = {"bf16": set(), "fp32": set()}
+    current = []
+
+    def recording_step(model, *args, **kwargs):
+        hooks = [m.register_forward_hook(lambda module, inputs, output: seen[current[0]].add(output.dtype))
+                 for m in model.modules() if isinstance(m, torch.nn.Linear)]
+        try:
+            return step(model, *args, **kwargs)
+        finally:
+            for hook in hooks:
+                hook.remove()
+
+    step = trainer.training_step
+    monkeypatch.setattr(trainer, "training_step", recording_step)
+    sets = ["batch_size=16", "model.latent_dim=3", "schedule.tensorboard=false", "schedule.eval_samples=200"]
+    for name, extra in (("bf16", how), ("fp32", [])):
+        current[:] = [name]
+        args = ["train", "--method", "gan", "--dataset", "ring", "--steps", "3", "--quiet", "--out", str(tmp_path / name)]
+        assert main([*args, *extra, *[a for s in sets for a in ("--set", s)]]) == 0
+    assert seen == {"bf16": {torch.bfloat16}, "fp32": {torch.float32}}
+
+
 def test_a_bf16_run_is_evaluated_in_fp32_and_resumes_in_fp32(tmp_path):
     overrides = {"batch_size": 64, "model": MLP, "runtime": {"precision": "bf16"},
                  "schedule": {"eval_samples": 500, "tensorboard": False, "checkpoint_every": 20, "eval_every": 20}}

@@ -1,6 +1,8 @@
 """Stacked MNIST (channels, labels, scaling, reproducibility) and finding/loading MNIST files."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -86,13 +88,13 @@ def test_accepts_channel_last_mnist_and_checks_inputs(digits):
     images, labels = digits
     stacked = StackedMNIST(images[..., None], labels)
     assert stacked.sample(2)[0].shape == (2, 3, 28, 28)
-    for bad_images, bad_labels in [
-        (images.astype(np.float32), labels),  # not uint8
-        (images, labels[:5]),  # too few labels
-        (images, labels + 1),  # label 10
-        (images[:0], labels[:0]),  # no digits
+    for bad_images, bad_labels, message in [
+        (images.astype(np.float32), labels, "needs N x H x W uint8 digit images, got float32"),
+        (images, labels[:5], f"needs {len(images)} integer labels, got int64 (5,)"),
+        (images, labels + 1, "needs digit labels 0..9, got 1..10"),
+        (images[:0], labels[:0], "needs N x H x W uint8 digit images"),
     ]:
-        with pytest.raises(VeeganError):
+        with pytest.raises(VeeganError, match=re.escape(message)):
             StackedMNIST(bad_images, bad_labels)
 
 

@@ -26,6 +26,8 @@ def load_array(path: str | Path, sample_shape: tuple[int, ...] | None = None) ->
     except VeeganError:
         raise
     except ValueError as exc:
+        if str(exc).startswith("EOF"):  # numpy's words for a .npy file cut short
+            raise VeeganError(f"data file {path} cannot be read (truncated or corrupt?): {exc}") from None
         raise VeeganError(f"data file {path} is not a numeric array: {str(exc).splitlines()[0]}") from None
     except (OSError, EOFError) as exc:
         raise VeeganError(f"data file {path} cannot be read (truncated or corrupt?): {exc}") from None
@@ -43,7 +45,8 @@ def load_array(path: str | Path, sample_shape: tuple[int, ...] | None = None) ->
         raise VeeganError(f"data file {path} must hold an {expected} array, got shape {array.shape}")
     if array.shape[0] < 2 or array.shape[1] < 1:
         raise VeeganError(f"data file {path} must hold at least 2 rows and 1 column, got {array.shape}")
-    array = array.astype(np.float32)
+    with np.errstate(over="ignore"):  # a value beyond float32's range becomes inf, refused below
+        array = array.astype(np.float32)
     if not np.isfinite(array).all():
         raise VeeganError(f"data file {path} contains NaN or infinite values (or values beyond float32's range)")
     return array.reshape(len(array), *sample_shape) if image_rows else array
