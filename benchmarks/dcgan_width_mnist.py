@@ -15,11 +15,14 @@ the bottom for a 28 x 28 image, batch norm, Algorithm 1's simultaneous update):
 - ``no_bn_g`` / ``no_bn_d``: no batch norm in G / in D;
 - ``small_kernels``: 3 x 3 kernels (padding 1) on the maps of side 7 or less, where a 5 x 5 kernel
   with "same" padding mostly reads zeros (at the 2 x 2 map, 21 of its 25 taps);
+- ``tf_padding``: TensorFlow's own "same" padding, 1 before and 2 after on even sides, where the
+  package pads 2 and 2 (the same sides, the maps shifted by one pixel; in G the transposed
+  convolutions crop as TensorFlow's conv2d_transpose does);
 - ``three_stage``: one stage fewer, a 4 x 4 map at the bottom instead of 2 x 2 (w, 2w, 4w);
 - ``dcgan_mnist``: the package's two-stage network (``model.image_net=dcgan_mnist``).
 
     .venv/bin/python benchmarks/dcgan_width_mnist.py --mnist ../shared/data/mnist --variant four_stage --seed 0
-    for v in four_stage dcgan_tf_update no_bn_g no_bn_d small_kernels three_stage dcgan_mnist; do
+    for v in four_stage dcgan_tf_update no_bn_g no_bn_d small_kernels tf_padding three_stage dcgan_mnist; do
       for s in 0 1 2; do .venv/bin/python benchmarks/dcgan_width_mnist.py --mnist ../shared/data/mnist --variant $v --seed $s; done
     done > ablation.jsonl
 """
@@ -44,7 +47,8 @@ from veegan.nets.dcgan_mnist import TwoStageDiscriminator, TwoStageGenerator
 LATENT = 100
 SIDE = 28
 SHAPE = (1, SIDE, SIDE)
-VARIANTS = ("four_stage", "dcgan_tf_update", "no_bn_g", "no_bn_d", "small_kernels", "three_stage", "dcgan_mnist")
+VARIANTS = ("four_stage", "dcgan_tf_update", "no_bn_g", "no_bn_d", "small_kernels", "tf_padding", "three_stage",
+            "dcgan_mnist")
 SMALL_MAP = 7  # maps of this side or less get 3 x 3 kernels in ``small_kernels``
 
 
@@ -52,8 +56,25 @@ def norm(channels: int, on: bool) -> list[nn.Module]:
     return [nn.BatchNorm2d(channels, momentum=BATCH_NORM_MOMENTUM)] if on else []
 
 
+class Crop(nn.Module):
+    """The ``large`` x ``large`` window of a map from row and column ``start`` on."""
+
+    def __init__(self, start: int, large: int) -> None:
+        super().__init__()
+        self.start, self.large = start, large
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x[..., self.start:self.start + self.large, self.start:self.start + self.large]
+
+
+def tf_same(large: int, small: int, kernel: int = 5) -> tuple[int, int]:
+    """TensorFlow's "same" padding (before, after) of a stride-2 convolution from ``large`` to ``small``."""
+    total = max((small - 1) * 2 + kernel - large, 0)
+    return total // 2, total - total // 2
+
+
 def stacked_networks(width: int, stages: int = 4, bn_g: bool = True, bn_d: bool = True,
-                     small_kernels: bool = False) -> tuple[nn.Module, nn.Module]:
+                     small_kernels: bool = False, tf_padding: bool = False) -> tuple[nn.Module, nn.Module]:
     """G and D of Table 2's shape with ``stages`` stride-2 stages; with the defaults the same
     layers, parameter shapes and order as ``DcganGenerator`` / ``DcganDiscriminator``."""
     sides = [SIDE]
@@ -73,7 +94,10 @@ def stacked_networks(width: int, stages: int = 4, bn_g: bool = True, bn_d: bool 
             for stage in range(stages - 1, -1, -1):
                 small, large = sides[stage + 1], sides[stage]
                 k, p = kernel(small)
-                layers.append(nn.ConvTranspose2d(widths[stage], outs[stage], k, 2, p, output_padding=large - (2 * small - 1)))
+                if tf_padding:  # the full transposed output, cropped where TensorFlow crops it
+                    layers += [nn.ConvTranspose2d(widths[stage], outs[stage], 5, 2), Crop(tf_same(large, small)[0], large)]
+                else:
+                    layers.append(nn.ConvTranspose2d(widths[stage], outs[stage], k, 2, p, output_padding=large - (2 * small - 1)))
                 layers += [*norm(outs[stage], bn_g), nn.ReLU()] if stage else [nn.Tanh()]
             self.net = nn.Sequential(*layers)
 
@@ -84,7 +108,12 @@ def stacked_networks(width: int, stages: int = 4, bn_g: bool = True, bn_d: bool 
     channels = 1
     for stage, out in enumerate(widths):
         k, p = kernel(sides[stage])
-        layers += [nn.Conv2d(channels, out, k, 2, p), *norm(out, bn_d and stage > 0), nn.LeakyReLU(LEAK)]
+        if tf_padding:
+            before, after = tf_same(sides[stage], sides[stage + 1])
+            layers += [nn.ZeroPad2d((before, after, before, after)), nn.Conv2d(channels, out, 5, 2)]
+        else:
+            layers.append(nn.Conv2d(channels, out, k, 2, p))
+        layers += [*norm(out, bn_d and stage > 0), nn.LeakyReLU(LEAK)]
         channels = out
     discriminator = nn.Sequential(*layers, nn.Flatten(), nn.Linear(channels * sides[-1] ** 2, 1), nn.Flatten(0))
     return Generator(), discriminator
@@ -94,6 +123,7 @@ def networks(variant: str, width: int) -> tuple[nn.Module, nn.Module]:
     if variant == "dcgan_mnist":
         return TwoStageGenerator(LATENT, 0, SHAPE, width), TwoStageDiscriminator(SHAPE, width)
     options = {"no_bn_g": {"bn_g": False}, "no_bn_d": {"bn_d": False}, "small_kernels": {"small_kernels": True},
+               "tf_padding": {"tf_padding": True},
                "three_stage": {"stages": 3}}.get(variant, {})
     return stacked_networks(width, **options)
 

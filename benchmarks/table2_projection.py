@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.precision import case_config, random_mnist  # noqa: E402
 from benchmarks.steps import Runner, set_threads  # noqa: E402
 
-METHODS = ["gan", "ali", "unrolled", "veegan", "pacgan"]
+METHODS = ["gan", "ali", "unrolled", "veegan", "veegan_dae", "pacgan"]
 WARM_UP = 10
 
 
@@ -34,7 +34,7 @@ def hours(seconds: float) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from veegan.experiments.table2 import BUDGETS
+    from veegan.experiments.table2 import BUDGETS, method_seeds
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cuda")
@@ -50,16 +50,18 @@ def main(argv: list[str] | None = None) -> None:
 
     budget = BUDGETS[args.budget]
     steps_per_run = budget["steps"]["stacked_mnist"]
-    runs_per_method = budget["seeds"] * len(budget["steps"])
     scratch = tempfile.TemporaryDirectory()
     mnist = args.mnist or str(random_mnist(Path(scratch.name)))
-    settings = argparse.Namespace(threads=args.threads, device=args.device, conv_width=budget["conv_width"], mnist=mnist)
+    image_net = budget.get("overrides", {}).get("model", {}).get("image_net", "dcgan")
+    settings = argparse.Namespace(threads=args.threads, device=args.device, conv_width=budget["conv_width"], mnist=mnist,
+                                  image_net=image_net)
     name = torch.cuda.get_device_name(0) if args.device.startswith("cuda") else f"{args.threads}-thread CPU"
-    print(f"Table 2 at the {args.budget!r} budget on {name}: width {budget['conv_width']}, {steps_per_run:,} steps "
-          f"x {runs_per_method} runs per method ({budget['seeds']} seeds x {len(budget['steps'])} datasets)")
+    print(f"Table 2 at the {args.budget!r} budget on {name}: {image_net} width {budget['conv_width']}, "
+          f"{steps_per_run:,} steps a run, {budget['seeds']} seeds (fewer where the budget says) x {len(budget['steps'])} datasets")
     print("| method | precision | steps/s | one run | the method's runs |\n|---|---|---:|---:|---:|")
     totals = dict.fromkeys(args.precisions, 0.0)
     for method in args.methods:
+        runs_per_method = method_seeds(args.budget, method) * len(budget["steps"])
         for precision in args.precisions:
             runner = Runner("project", case_config(method, "stacked_mnist", precision, False, settings))
             runner.run(WARM_UP)

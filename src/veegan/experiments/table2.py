@@ -104,8 +104,9 @@ def table2_jobs(methods: Sequence[str], datasets: Sequence[str], seeds: int | No
         return resolve_config(method=method, dataset=dataset, seed=seed, steps=spec["steps"][dataset],
                               overrides=overrides, preset=preset)
 
-    return [job for method in methods
+    jobs = [job for method in methods
             for job in grid_jobs([method], datasets, method_seeds(budget, method_label(method), seeds), out, configure)]
+    return sorted(jobs, key=lambda job: job.key[2])  # seed 0 of every method first: a partial table has every row
 
 
 def run_ivom(run_dir: Path, test_images: torch.Tensor, options: IvomOptions, dataset: Dataset | None = None,
