@@ -79,7 +79,7 @@ class GaussianMixture(Dataset):
 
 
 def ring(n_modes: int = 8, radius: float = 2.0, std: float = 0.02) -> GaussianMixture:
-    """8 Gaussians at angles 2*pi*k/8 on a circle of radius 2, std 0.02 (Unrolled GAN's values)."""
+    """8 Gaussians at angles 2 * pi * k / 8 on a circle of radius 2, std 0.02 (Unrolled GAN's values)."""
     angles = 2 * math.pi * torch.arange(n_modes) / n_modes
     means = radius * torch.stack([angles.cos(), angles.sin()], dim=1)
     return GaussianMixture("ring", means, std)
