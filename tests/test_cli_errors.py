@@ -31,11 +31,8 @@ METRIC_KEYS = {"modes", "max_modes", "high_quality_pct", "reverse_kl"}
 
 
 def cli(capsys, *argv) -> tuple[int, str, str]:
-    """Run ``veegan`` in-process; argparse errors arrive as SystemExit."""
-    try:
-        rc = main([str(a) for a in argv])
-    except SystemExit as exc:
-        rc = exc.code
+    """Run ``veegan`` in-process: (exit status, stdout, stderr)."""
+    rc = main([str(a) for a in argv])
     out, err = capsys.readouterr()
     return rc, out, err
 

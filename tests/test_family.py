@@ -128,7 +128,7 @@ def test_reproduce_beyond2d_tabulates_by_dimension_and_plots(tmp_path, monkeypat
     assert main(["reproduce", "table1", "--set", "steps=3", "--out", str(tmp_path / "y")]) == 2
     assert "--set is an option of `reproduce beyond2d` and `reproduce recipe` only" in capsys.readouterr().err
     assert main(["reproduce", "table1", "--tag", "t", "--out", str(tmp_path / "y")]) == 2
-    assert "--preset and --tag are options of `reproduce beyond2d` only" in capsys.readouterr().err
+    assert "--tag is an option of `reproduce beyond2d` only" in capsys.readouterr().err
 
 
 def test_family_goal_counts_members_at_the_boundary_and_rare_modes_by_mean_over_seeds():

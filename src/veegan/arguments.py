@@ -1,9 +1,10 @@
-"""The command line's grammar: every subcommand, its options and their help. What each
-subcommand does is in :mod:`veegan.cli`."""
+"""The command line's grammar: every subcommand, its options and their help (``reproduce``'s
+protocols in :mod:`veegan.reproduce_command`). What each subcommand does is in :mod:`veegan.cli`."""
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
+from importlib import metadata
+from typing import TYPE_CHECKING, Any
 
 from .errors import VeeganError
 from .evaluation.modes import HQ_RULES
@@ -12,17 +13,49 @@ from .presets import BEST_METHOD, PRESETS
 if TYPE_CHECKING:
     from .experiments.sweep import Launch
 
-PRESET_HELP = ("paper: the authors' settings; robust: the setting that keeps VEEGAN's modes beyond 2-D "
-               "(docs/beyond-2d.md); best: the method's pick in the recipe study's screen (docs/recipe.md; the "
-               f"study's winner: --method {BEST_METHOD} --preset best). "
-               "Default: paper for a built-in dataset; with --data, best for the study's method and robust for the others")
+DESCRIPTION = ("VEEGAN and the GAN baselines it is compared with: train a model on a built-in dataset or on your own "
+               "table, evaluate it, sample from it, compare methods, and reproduce the paper's tables.")
+PRESET_NAMES_HELP = ("paper: the authors' settings; robust: the setting that keeps VEEGAN's modes beyond 2-D "
+                     "(docs/beyond-2d.md); best: the method's pick in the recipe study's screen (docs/recipe.md; the "
+                     f"study's winner: --method {BEST_METHOD} --preset best)")
+PRESET_HELP = (f"{PRESET_NAMES_HELP}. Default: paper for a built-in dataset; with --data, best for the study's method "
+               "and robust for the others")
+
+
+class DefaultsFormatter(argparse.HelpFormatter):
+    """Help that ends an option's text with its default, where the option has one that the text
+    does not state already (a flag's False and an absent value's None are no defaults)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text, default = action.help or "", action.default
+        if (not action.option_strings or default is None or default is False or default == []
+                or default is argparse.SUPPRESS or "default" in text):
+            return text
+        shown = " ".join(map(str, default)) if isinstance(default, (list, tuple)) else str(default)
+        return f"{text} (default: {shown.replace('%', '%%')})".lstrip()
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse with one-line errors."""
+    """argparse with one-line errors, each option's default in its help, and no abbreviated
+    options (``--data`` is never taken for ``--dataset``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        kwargs.setdefault("formatter_class", DefaultsFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def package_version() -> str:
+    """The installed package's version (importlib.metadata), else the source tree's."""
+    try:
+        return metadata.version("veegan")
+    except metadata.PackageNotFoundError:
+        from .version import __version__
+
+        return __version__
 
 
 def method_argument(name: str) -> str:
@@ -73,7 +106,7 @@ def add_sweep_arguments(p: argparse.ArgumentParser) -> None:
                    "cuda (the visible GPUs in turn), cuda:N or mps")
     p.add_argument("--runs-per-device", type=int, metavar="K",
                    help=f"runs trained at once on each GPU (default: {RUNS_PER_GPU}); the CPU runs one per worker")
-    p.add_argument("--out", required=True, metavar="DIR")
+    p.add_argument("--out", required=True, metavar="DIR", help="the folder of the runs, and of the tables and figures")
 
 
 def launch_of(args: argparse.Namespace) -> Launch:
@@ -88,8 +121,9 @@ def launch_of(args: argparse.Namespace) -> Launch:
                   runs_per_device=args.runs_per_device)
 
 
-DATA_HELP = ("your own table instead of --dataset: CSV or TSV (header detected), Parquet, .npy or .npz; text and "
-             "boolean columns are categorical; 20 %% of the rows are held out for evaluation (table.holdout)")
+DATA_HELP = ("your own table instead of --dataset: CSV or TSV (header and delimiter detected; a pandas index column "
+             "is left out), Parquet, .npy or .npz; text and boolean columns are categorical; 20 %% of the rows are held "
+             "out for evaluation (table.holdout)")
 
 
 def add_table_arguments(p: argparse.ArgumentParser) -> None:
@@ -105,27 +139,40 @@ def table_overrides(args: argparse.Namespace) -> list[str]:
     return [f"table.{key}={value}" for key, value in values.items() if value is not None]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from .data.catalog import DATASETS
-    from .methods import method_names
-
-    methods = f"{', '.join(method_names())}, or FILE.py:Class / module:Class for a method of your own"
-    datasets = f"{', '.join(DATASETS.names())}, or {' / '.join(DATASETS.forms())} (a mixture of the family, docs/usage.md)"
-    parser = Parser(prog="veegan", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-
-    p = commands.add_parser("train", help="train one model into a run directory")
-    p.add_argument("--method", type=method_argument, metavar="METHOD", help=f"training method: {methods} (default: {BEST_METHOD} with --data, else veegan)")
+def add_run_arguments(p: argparse.ArgumentParser, methods: str, datasets: str) -> None:
+    """What a run trains, as ``train`` and ``config`` take it: the method, the dataset or table,
+    the preset and ``--set`` values."""
+    p.add_argument("--method", type=method_argument, metavar="METHOD",
+                   help=f"training method: {methods} (default: {BEST_METHOD} with --data, else veegan)")
     p.add_argument("--dataset", type=dataset_argument, metavar="DATASET", help=f"built-in dataset: {datasets} (default: ring)")
     p.add_argument("--data", metavar="FILE", help=DATA_HELP)
     add_table_arguments(p)
-    p.add_argument("--data-dir", metavar="DIR", help="folder of an image dataset's files (default: the cache, downloading)")
-    p.add_argument("--steps", type=int, help="training iterations")
-    p.add_argument("--seed", type=int, help="random seed (default: 0)")
     p.add_argument("--preset", choices=PRESETS, help=PRESET_HELP)
-    p.add_argument("--config", metavar="FILE.yaml", help="configuration file (keys as in a run's config.yaml)")
     p.add_argument("--set", dest="overrides", metavar="KEY=VALUE", action="append", default=[],
                    help="override one configuration value, e.g. --set optim.lr_generator=2e-4 (repeatable)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .data.catalog import DATASETS
+    from .methods import method_names
+    from .reproduce_command import add_reproduce_parser
+
+    methods = f"{', '.join(method_names())}, or FILE.py:Class / module:Class for a method of your own"
+    datasets = f"{', '.join(DATASETS.names())}, or {' / '.join(DATASETS.forms())} (a mixture of the family, docs/usage.md)"
+    parser = Parser(prog="veegan", description=DESCRIPTION, epilog="`veegan COMMAND --help` shows a command's options.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
+
+    p = commands.add_parser("train", help="train one model into a run directory",
+                            description="Train one model into a run directory: on a built-in dataset, or with --data FILE on "
+                                        "your own table, 100,000 steps unless --steps N says otherwise (a first look: "
+                                        "--steps 5000).")
+    add_run_arguments(p, methods, datasets)
+    p.add_argument("--data-dir", metavar="DIR", help="folder of an image dataset's files (default: the cache, downloading)")
+    p.add_argument("--steps", type=int, metavar="N", help="training iterations (default: 100,000, the authors' count, also "
+                   "for --data; 50,000 on images): give fewer for a first look, e.g. --steps 5000")
+    p.add_argument("--seed", type=int, help="random seed (default: 0)")
+    p.add_argument("--config", metavar="FILE.yaml", help="configuration file (keys as in a run's config.yaml)")
     p.add_argument("--out", required=True, metavar="DIR", help="run directory")
     p.add_argument("--resume", action="store_true", help="continue the run in DIR from its last checkpoint")
     p.add_argument("--overwrite", action="store_true", help="replace a run that DIR already holds")
@@ -159,7 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", help=DEVICE_HELP)
     p.add_argument("--training-generator", action="store_true", help=TRAINING_GENERATOR_HELP)
     p.add_argument("-n", type=int, required=True, help="number of samples")
-    p.add_argument("--seed", type=int, help="sampling seed")
+    p.add_argument("--seed", type=int, help="sampling seed (default: a fresh draw each time)")
     p.add_argument("--out", required=True, metavar="FILE",
                    help="FILE.npy, or for a run on a table FILE.csv, .tsv or .parquet: the table's columns and units")
 
@@ -180,57 +227,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pairs", nargs="+", metavar="A:B", default=[],
                    help="with --data: column pairs to plot, real against generated, beside the principal components")
     p.add_argument("--seeds", type=int, default=1, help="seeds per method (0, 1, ...)")
-    p.add_argument("--steps", type=int, help="training iterations per run")
+    p.add_argument("--steps", type=int, metavar="N", help="training iterations per run (default: 100,000, also for --data; "
+                   "50,000 on images)")
     p.add_argument("--preset", choices=PRESETS, help=f"every run's preset ({PRESET_HELP})")
-    p.add_argument("--set", dest="overrides", metavar="KEY=VALUE", action="append", default=[])
+    p.add_argument("--set", dest="overrides", metavar="KEY=VALUE", action="append", default=[],
+                   help="a configuration value for every run (repeatable)")
     p.add_argument("--results", metavar="DIR", help="keep each finished run's small files (config, metrics, curve) in DIR, "
                                                     "and count the runs kept there as finished")
     p.add_argument("--no-train", action="store_true", help="train nothing; tabulate the runs finished so far (in --out or "
                                                            "--results)")
     add_sweep_arguments(p)
-    p = commands.add_parser("reproduce", help="reproduce a table of the paper")
-    p.add_argument("table", choices=["table1", "table2", "stabilisers", "beyond2d", "recipe"],
-                   help="table1: Section 5.1, synthetic data (with Figure 2); table2: Sections 5.2-5.3, images; "
-                        "stabilisers: each adversarial method plain and with EMA, spectral norm or R1; beyond2d: the "
-                        "mixture family of 2 to 200 dimensions; recipe: screen objectives and stabilisers, pick one per "
-                        "method, evaluate the picks (docs/recipe.md; the last three beyond the paper)")
-    p.add_argument("--methods", nargs="+", type=method_argument, metavar="METHOD",
-                   help=f"{methods} (default: gan ali unrolled veegan pacgan; table2: those and veegan_dae; "
-                   "stabilisers: the six adversarial ones)")
-    p.add_argument("--datasets", nargs="+", type=study_set_argument, metavar="DATASET",
-                   help="default: ring grid hd1200 (table1), stacked_mnist cifar10 (table2), ring grid (stabilisers), "
-                        "the family's 30 members (beyond2d); recipe: the evaluation sets to run (default: all of them; "
-                        "the real tables by name: wine penguins digits)")
-    p.add_argument("--seeds", type=int, help="seeds per method (default: 5 for table1, 3 for stabilisers, beyond2d and recipe, "
-                   "the budget's for table2)")
-    p.add_argument("--budget",
-                   help="table1 and stabilisers: paper (100,000 steps, batch 500) or quick (default); "
-                        "beyond2d: paper (100,000 steps) or quick (10,000, default); table2: paper, digits (the two-stage network, "
-                        "docs/table2.md) or cpu (default); "
-                        "recipe: the evaluation's, paper (default) or quick")
-    p.add_argument("--set", dest="overrides", metavar="KEY=VALUE", action="append", default=[],
-                   help="beyond2d, recipe: a configuration value for every run (repeatable; steps=N trains N steps "
-                        "instead of the budget's)")
-    p.add_argument("--screen-only", action="store_true", help="recipe: screen and pick, evaluate nothing")
-    p.add_argument("--candidates", nargs="+", metavar="NAME", help="recipe: screen these candidates only (default: all; "
-                   "the pick is then among them), e.g. a pick again with --set loss.penalty_every=16")
-    p.add_argument("--preset", choices=PRESETS, nargs="+", help="beyond2d: the preset of every run (default: paper); "
-                   "several: each one's runs in its own folder, and one table and plot of them all; table2: one, "
-                   "best: each method's pick with R3GAN's image gammas")
-    p.add_argument("--tag", help="beyond2d: the name of this configuration's folder and table (default: defaults, "
-                   "the preset's name, or the --set values joined)")
-    p.add_argument("--stabilisers", nargs="+", metavar="SETTING",
-                   help="stabilisers: the settings to train (default: plain ema spectral_norm r1; also: all, the three at once)")
-    p.add_argument("--steps", metavar="DATASET=N", action="append", default=[],
-                   help="table1, and recipe's evaluation: train DATASET for N steps instead of the budget's "
-                   "(e.g. hd1200=25000)")
-    p.add_argument("--results", metavar="DIR", help="every table: keep each finished run's small files (config, "
-                   "metrics, figure samples) in DIR, and count the runs kept there as finished")
-    p.add_argument("--no-train", action="store_true",
-                   help="every table: train nothing; tabulate the runs finished so far (in --out or --results)")
-    p.add_argument("--mnist", metavar="DIR", help="table2: folder of the MNIST files (default: the cache)")
-    p.add_argument("--cifar10", metavar="DIR", help="table2: CIFAR-10 python batches or image folders (default: the cache)")
-    add_sweep_arguments(p)
+    add_reproduce_parser(commands)
 
     p = commands.add_parser("classifier", help="the MNIST classifier that counts Stacked-MNIST modes")
     actions = p.add_subparsers(dest="action", required=True, parser_class=Parser)
@@ -238,8 +245,8 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--device", default="auto", help=DEVICE_HELP)
     q.add_argument("--mnist", metavar="DIR", help="folder of the MNIST IDX files (default: the cache, downloading)")
     q.add_argument("--out", metavar="FILE.pt", help="where to save it (default: where Stacked-MNIST scoring looks)")
-    q.add_argument("--epochs", type=int, default=5)
-    q.add_argument("--seed", type=int, default=0)
+    q.add_argument("--epochs", type=int, default=5, help="passes over the 60,000 training images")
+    q.add_argument("--seed", type=int, default=0, help="random seed")
 
     p = commands.add_parser("data", help="look at a built-in dataset: its definition, or real samples of it")
     actions = p.add_subparsers(dest="action", required=True, parser_class=Parser)
@@ -249,12 +256,12 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--dataset", type=dataset_argument, metavar="DATASET", required=True, help=datasets)
     q.add_argument("--data-dir", metavar="DIR", help="folder of an image dataset's files (default: the cache, downloading)")
     q.add_argument("-n", type=int, required=True, help="number of samples")
-    q.add_argument("--seed", type=int, default=0)
+    q.add_argument("--seed", type=int, default=0, help="sampling seed")
     q.add_argument("--out", required=True, metavar="FILE.npy")
 
-    p = commands.add_parser("config", help="print the resolved configuration as YAML (with the dataset's preset)")
-    p.add_argument("--method", type=method_argument, metavar="METHOD", default="veegan", help=methods)
-    p.add_argument("--dataset", type=dataset_argument, metavar="DATASET", default="ring", help=f"{datasets} (default: ring)")
-    p.add_argument("--preset", choices=PRESETS, help="paper (default), robust or best")
-    p.add_argument("--set", dest="overrides", metavar="KEY=VALUE", action="append", default=[])
+    p = commands.add_parser("config", help="print the configuration that train would use, as YAML (with the dataset's or "
+                                           "the table's preset)",
+                            description="Print the configuration that `veegan train` with the same options would use, as "
+                                        "YAML: the defaults, the dataset's or the table's preset, and your --set values.")
+    add_run_arguments(p, methods, datasets)
     return parser

@@ -39,7 +39,10 @@ def cmd_config(args: argparse.Namespace) -> None:
 
     from .configure import resolve_config
 
-    config = resolve_config(method=args.method, dataset=args.dataset, overrides=args.overrides, preset=args.preset)
+    if args.data is not None and not Path(args.data).is_file():
+        raise VeeganError(f"data file {args.data} does not exist")
+    config = resolve_config(method=args.method, dataset=args.dataset, data=args.data,
+                            overrides=table_overrides(args) + args.overrides, preset=args.preset)
     print(yaml.safe_dump(config.to_dict(), sort_keys=False), end="")
 
 
@@ -190,7 +193,11 @@ COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "diagnose": cmd_diagno
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run the command line ``argv`` (default: sys.argv[1:]); return its exit status."""
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage error that argparse has printed
+        return int(exc.code or 0)
     try:
         COMMANDS[args.command](args)
     except VeeganError as exc:
@@ -200,9 +207,26 @@ def main(argv: list[str] | None = None) -> int:
         print(f"veegan: error: {exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("veegan: interrupted; the last checkpoint is kept (continue with --resume)", file=sys.stderr)
+        from tqdm import tqdm
+
+        tqdm.write(interrupted_message(args), file=sys.stderr)  # on a line of its own, below any progress bar
         return 130
     return 0
+
+
+def interrupted_message(args: argparse.Namespace) -> str:
+    """What a Ctrl-C leaves: a single run's checkpoint (if it got as far as one), or a sweep's
+    finished runs and the checkpoints of those cut off."""
+    from .training.checkpoint import CHECKPOINT_NAME
+
+    if args.command == "train":
+        if (Path(args.out) / CHECKPOINT_NAME).is_file():
+            return "veegan: interrupted; the last checkpoint is kept (continue with --resume)"
+        return "veegan: interrupted before the run's first checkpoint; nothing to resume"
+    if args.command in ("compare", "reproduce"):
+        return ("veegan: interrupted; run the same command again to go on (finished runs are skipped; a run cut off "
+                "resumes from its checkpoint, if it saved one)")
+    return "veegan: interrupted"
 
 
 if __name__ == "__main__":

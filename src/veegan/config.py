@@ -199,7 +199,12 @@ class TrainConfig:
         _check(0 <= self.seed < 2**31, "seed must be in [0, 2^31)")
 
     def to_dict(self) -> dict[str, Any]:
-        return plain(dataclasses.asdict(self))
+        """The configuration as plain values; a run on a data file has no ``dataset`` key (its
+        ``data_file`` says what it trains on, and ``dataset`` would be an unused default)."""
+        values = plain(dataclasses.asdict(self))
+        if self.data_file is not None:
+            del values["dataset"]
+        return values
 
 
 def _check(ok: bool, message: str) -> None:

@@ -127,7 +127,8 @@ class TableDataset(Dataset):
 
         self.path, self.table = Path(path), table or TableConfig()
         self.name = self.path.stem
-        frame = read_table(self.path, self.table.header, self.table.delimiter)
+        self.notes: list[str] = []  # what reading changed, then the constant columns
+        frame = read_table(self.path, self.table.header, self.table.delimiter, notes=self.notes)
         features, labels = select_columns(frame, self.table, self.path)
         self.train_rows, self.holdout_rows = split_rows(len(features), self.table.holdout, self.table.split_seed)
         self.encoding = TableEncoding.fit(features, self.train_rows, self.table.categorical)
@@ -135,8 +136,8 @@ class TableDataset(Dataset):
         self.holdout = torch.from_numpy(self.encoding.encode(features, self.holdout_rows))
         self.labels = None if labels is None else labels.to_numpy()
         self.dim = self.encoding.width
-        self.notes = [f"{self.name}: column {name!r} is constant ({value!r}): it is left out of the networks and "
-                      "every sample gets that value" for name, value in self.encoding.constant_columns.items()]
+        self.notes += [f"{self.name}: column {name!r} is constant ({value!r}): it is left out of the networks and "
+                       "every sample gets that value" for name, value in self.encoding.constant_columns.items()]
         self.scorer = TableScorer()
 
     @property

@@ -22,7 +22,7 @@ from ..errors import VeeganError  # noqa: E402
 from ..methods import method_label, method_labels  # noqa: E402
 from .result_store import ResultStore  # noqa: E402
 from .sweep import Job, Launch, run_jobs  # noqa: E402
-from .tables import csv_text, mean_std, metric_rows, real_rows, wall_time_note  # noqa: E402
+from .tables import csv_text, format_row_stats, format_stats, mean_std, metric_rows, real_rows, wall_time_note  # noqa: E402
 
 BEYOND2D_METHODS = ("veegan", "gan")
 # steps per run: "quick" (as Table 1's quick budget) to see the trend on 2 cores, "paper" the default 100,000
@@ -175,11 +175,11 @@ def rare_mode_markdown(finals: Mapping[Any, Mapping[str, Any]], labels: Sequence
             if not runs:
                 continue
             masses = np.array([run["mode_mass"] for run in runs]) / weights.numpy() * 100
-            cells = ["{:.0f} ± {:.0f}".format(*mean_std(list(masses[:, i]))) for i in rarest[:RARE]]
+            cells = [format_stats(mean_std(list(masses[:, i])), 0) for i in rarest[:RARE]]
             held = _rarest_held(runs, rarest)
             rkl = mean_std([run.get("reverse_kl") for run in runs])
             out.append(f"| {label} | " + " | ".join(cells) + f" | {held:.1f} / {len(rarest)} | "
-                       + (f"{rkl[0]:.2f} ± {rkl[1]:.2f}" if rkl else "—") + " |")
+                       + format_stats(rkl, 2, "—") + " |")
     return "\n".join(out).lstrip("\n") + ("\n" if out else "")
 
 
@@ -203,9 +203,8 @@ def beyond2d_markdown(rows: Sequence[Mapping[str, Any]], methods: Sequence[str])
 def _cell(row: Mapping[str, Any] | None) -> str:
     if row is None:
         return "—"
-    kl = "" if row.get("reverse_kl_mean") is None else f", rKL {row['reverse_kl_mean']:.2f} ± {row['reverse_kl_std']:.2f}"
-    return (f"{row['modes_mean']:.1f} ± {row['modes_std']:.1f}, {row['high_quality_pct_mean']:.0f} ± "
-            f"{row['high_quality_pct_std']:.0f} %{kl}")
+    kl = "" if row.get("reverse_kl_mean") is None else f", rKL {format_row_stats(row, 'reverse_kl')}"
+    return f"{format_row_stats(row, 'modes', 1)}, {format_row_stats(row, 'high_quality_pct', 0)} %{kl}"
 
 
 def plot_beyond2d(rows: Sequence[Mapping[str, Any]], methods: Sequence[str], path: Path) -> Path:
@@ -225,7 +224,7 @@ def plot_beyond2d(rows: Sequence[Mapping[str, Any]], methods: Sequence[str], pat
                         continue
                     scale = [100.0 / r["max_modes"] if key == "modes" else 1.0 for r in mine]
                     ax.errorbar([r["dim"] for r in mine], np.multiply([r[f"{key}_mean"] for r in mine], scale),
-                                yerr=np.multiply([r[f"{key}_std"] for r in mine], scale), ls=style, marker="o", ms=3,
+                                yerr=np.multiply([r[f"{key}_std"] or 0.0 for r in mine], scale), ls=style, marker="o", ms=3,
                                 capsize=2, color="grey" if method == "real data" else f"C{colour}",
                                 label=f"{method} ({weights})")
             dims = sorted({r["dim"] for r in rows})

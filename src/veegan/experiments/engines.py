@@ -6,27 +6,38 @@ from __future__ import annotations
 import multiprocessing
 import os
 import secrets
+import signal
 import socket
+import threading
+import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 from ..errors import VeeganError
 
 ENGINES = ("local", "ray")
 RAY_EXTRA = "pip install 'veegan[ray]'"
+STOP_SECONDS = 60.0  # after a Ctrl-C, how long the runs have to save a checkpoint before their workers are ended
 
 
 class LocalEngine:
     """Spawned worker processes (one thread each: two single-thread processes beat one
-    two-thread process on this kind of CPU)."""
+    two-thread process on this kind of CPU). A worker ignores Ctrl-C (SIGINT) but while it
+    trains a run: the terminal's Ctrl-C then stops that run after its step, with a checkpoint;
+    a worker that is starting (importing torch) or between runs prints no traceback, and starts
+    no run after it (:meth:`close`)."""
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
-        self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        context = multiprocessing.get_context("spawn")
+        self.stopping = context.Event()
+        self.pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(self.stopping,))
 
     def submit(self, fn: Callable[..., Any], *args: Any, gpu_share: float = 0.0) -> Future:
-        return self.pool.submit(fn, *args)
+        with _sigint_ignored():  # a worker spawned here inherits it, from its first instruction on
+            return self.pool.submit(_interruptible, fn, *args)
 
     def wait(self, handles: Iterable[Future], timeout: float) -> list[Future]:
         return list(wait(list(handles), timeout=timeout, return_when=FIRST_COMPLETED)[0])
@@ -34,8 +45,60 @@ class LocalEngine:
     def result(self, handle: Future) -> Any:
         return handle.result()
 
-    def close(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
+    def close(self, interrupted: bool = False) -> None:
+        """Wait for the runs under way, then end the workers. ``interrupted`` (Ctrl-C): start no
+        other run, give the runs under way ``STOP_SECONDS`` to save their checkpoints, then end
+        any worker still running (a second Ctrl-C ends them at once)."""
+        if not interrupted:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            return
+        self.stopping.set()
+        workers = multiprocessing.active_children()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        deadline = time.monotonic() + STOP_SECONDS
+        try:
+            for process in workers:
+                process.join(max(0.0, deadline - time.monotonic()))
+        finally:
+            for process in workers:
+                if process.is_alive():
+                    process.terminate()
+
+
+_STOPPING: Any = None  # in a worker: the engine's event, set once the sweep is interrupted
+
+
+def _start_worker(stopping: Any) -> None:
+    """A worker's first call: ignore Ctrl-C until a run starts, and keep the stop event."""
+    global _STOPPING
+    _STOPPING = stopping
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _interruptible(fn: Callable[..., Any], *args: Any) -> Any:
+    """In a worker: ``fn(*args)`` with Ctrl-C raising KeyboardInterrupt (a run stops after its
+    step, with a checkpoint); nothing at all once the sweep is interrupted."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        if _STOPPING is not None and _STOPPING.is_set():
+            raise KeyboardInterrupt
+        return fn(*args)
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """SIGINT ignored in this process for the moment (the main thread alone may change it): a
+    child process started meanwhile ignores it from its start, and Python keeps it so."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 class RayEngine:
@@ -95,8 +158,8 @@ class RayEngine:
         except self.ray.exceptions.RayTaskError as exc:  # the worker's own exception, as a local run raises it
             raise (exc.cause if isinstance(exc.cause, BaseException) else exc) from None
 
-    def close(self) -> None:
-        self.ray.shutdown()
+    def close(self, interrupted: bool = False) -> None:
+        self.ray.shutdown()  # its tasks end with it
 
 
 def _check_reachable(address: str, timeout: float = 10.0) -> None:

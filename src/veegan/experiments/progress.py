@@ -118,10 +118,11 @@ class SweepProgress:
         then, steps_then = self.recent[0]
         return (self.steps - steps_then) / (now - then) if now > then else 0.0
 
-    def close(self) -> None:
+    def close(self, summary: bool = True) -> None:
+        """End the bar's line, or print the last progress line (unless not ``summary``)."""
         if self.bar is not None:
             self.bar.close()
-        elif not self.quiet and self.totals:
+        elif summary and not self.quiet and self.totals:
             print(self.summary(), file=self.stream, flush=True)
 
 

@@ -10,14 +10,14 @@ from ..data.family import FamilyMember
 from ..evaluation.modes import under_rule
 from .beyond2d import beyond2d_markdown, family_goal_markdown, rare_mode_markdown
 from .compare import table_metrics_table
-from .tables import mean_std, metric_rows, real_rows
+from .tables import format_stats, mean_std, metric_rows, real_rows
 
 
 REAL_ROW = "real data (held out, scored the same way)"
 
 
-def _pair(stats: tuple[float, float] | None) -> str:
-    return "—" if stats is None else f"{stats[0]:.3f} ± {stats[1]:.3f}"
+def _pair(stats: tuple[float, float | None] | None) -> str:
+    return format_stats(stats, 3, "—")
 
 
 def screen_markdown(table: Mapping[str, Mapping[str, Mapping[str, Any]]], picks: Mapping[str, str], sets: Sequence[str],
@@ -140,7 +140,7 @@ def _named_markdown(finals: Mapping[Any, Mapping[str, Any]], labels: Sequence[st
                 if not seeds:
                     continue
                 cells = [mean_std([s.get(k) for s in seeds]) for k in ("modes", "high_quality_pct", "reverse_kl")]
-                text = ["—" if c is None else f"{c[0]:.2f} ± {c[1]:.2f}" for c in cells]
+                text = [format_stats(c, 2, "—") for c in cells]
                 lines.append(f"| {name} | {rule} | {label} | {len(seeds)} | {text[0]} of {seeds[0]['max_modes']} | "
                              f"{text[1]} | {text[2]} |")
     return "\n".join(lines) + "\n"

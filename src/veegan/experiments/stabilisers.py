@@ -16,7 +16,7 @@ from .figures import density_figure
 from .result_store import ResultStore
 from .sweep import Job, Launch, run_jobs
 from .table1 import BUDGETS
-from .tables import csv_text, metric_rows, wall_time_note
+from .tables import csv_text, format_row_stats, metric_rows, wall_time_note
 
 STABILISER_METHODS = ("gan", "ali", "unrolled", "veegan", "veegan_dae", "pacgan")
 STABILISER_DATASETS = ("ring", "grid")
@@ -120,5 +120,4 @@ def _cell(row: dict[str, Any] | None) -> str:
     if row is None:
         return "—"
     runs = "" if row["method"] == "real data" else f" ({row['runs']})"
-    return (f"{row['modes_mean']:.1f} ± {row['modes_std']:.1f}, "
-            f"{row['high_quality_pct_mean']:.1f} ± {row['high_quality_pct_std']:.1f}{runs}")
+    return f"{format_row_stats(row, 'modes', 1)}, {format_row_stats(row, 'high_quality_pct', 1)}{runs}"

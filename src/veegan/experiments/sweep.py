@@ -183,6 +183,7 @@ def run_jobs(
     shared = Path(os.path.commonpath([str(job.run_dir.resolve()) for job in todo]))
     workers = workers or gpu_workers or os.cpu_count() or 1
     engine = make_engine(launch.engine, max(1, min(workers, len(todo))), launch.ray_address, shared)
+    progress, interrupted = None, False
     try:
         print(f"{len(todo)} run(s) to train on {engine.workers} {launch.engine} worker(s); {len(results)} already done",
               file=sys.stderr, flush=True)
@@ -208,9 +209,13 @@ def run_jobs(
                     store.keep(job.run_dir)
                 progress.run_finished(job.run_dir, f"{count}: {short_summary(final)} ({final['wall_time_s']:.0f} s)")
             progress.poll()
-        progress.close()
+    except KeyboardInterrupt:  # Ctrl-C: the runs under way stop after their step, with a checkpoint
+        interrupted = True
+        raise
     finally:
-        engine.close()
+        if progress is not None:
+            progress.close(summary=not interrupted)  # the bar's line ends before anything else is said
+        engine.close(interrupted)
     if diverged:
         raise DivergedError(f"{len(diverged)} run(s) diverged: {'; '.join(diverged)}; the other runs finished. "
                             "Re-run with a smaller learning rate: finished runs are skipped")

@@ -16,7 +16,7 @@ from .curves import write_curves
 from .figures import density_figure
 from .result_store import ResultStore
 from .sweep import Job, Launch, grid_jobs, run_jobs
-from .tables import csv_text, mean_std, real_rows, wall_time_note
+from .tables import csv_text, format_row_stats, mean_std, real_rows, wall_time_note
 
 TABLE1_METHODS = ("gan", "ali", "unrolled", "veegan", "pacgan")
 TABLE1_DATASETS = ("ring", "grid", "hd1200")
@@ -137,14 +137,10 @@ def table1_markdown(rows: list[dict[str, Any]], datasets: Sequence[str], budget:
         out.append("| method | runs | modes | paper | % high quality | paper | reverse KL |")
         out.append("|---|---|---|---|---|---|---|")
         for r in mine:
-            def cell(key: str, digits: int = 2) -> str:
-                m, s = r[f"{key}_mean"], r[f"{key}_std"]
-                return "n/a" if m is None else f"{m:.{digits}f} ± {s:.{digits}f}"
-
             paper_modes = "—" if r["paper_modes"] is None else f"{r['paper_modes']:g}"
             paper_hq = "—" if r["paper_high_quality_pct"] is None else f"{r['paper_high_quality_pct']:g}"
-            out.append(f"| {r['method']} | {r['runs']} | {cell('modes', 1)} | {paper_modes} | "
-                       f"{cell('high_quality_pct', 1)} | {paper_hq} | {cell('reverse_kl', 3)} |")
+            out.append(f"| {r['method']} | {r['runs']} | {format_row_stats(r, 'modes', 1)} | {paper_modes} | "
+                       f"{format_row_stats(r, 'high_quality_pct', 1)} | {paper_hq} | {format_row_stats(r, 'reverse_kl', 3)} |")
     return "\n".join(out) + "\n"
 
 

@@ -27,7 +27,7 @@ from ..training import run_dir as runs
 from .result_store import ResultStore
 from .table2_figures import cifar10_test_images, table2_figures
 from .sweep import Job, Launch, grid_jobs, run_jobs
-from .tables import csv_text, mean_std, real_rows, wall_time_note
+from .tables import csv_text, format_row_stats, mean_std, real_rows, wall_time_note
 
 TABLE2_METHODS = ("gan", "ali", "unrolled", "veegan", "veegan_dae", "pacgan")
 # the digits budget's steps, fixed by its screen before any table run (docs/table2.md)
@@ -213,10 +213,6 @@ def cifar10_source(data_dir: str | None) -> str:
 
 
 def table2_markdown(rows: list[dict[str, Any]], budget: str, cifar10: str | None = None, preset: str | None = None) -> str:
-    def cell(row: dict[str, Any], key: str, digits: int) -> str:
-        m, s = row.get(f"{key}_mean"), row.get(f"{key}_std")
-        return "n/a" if m is None else f"{m:.{digits}f} ± {s:.{digits}f}"
-
     def paper(value: float | None) -> str:
         return "—" if value is None else f"{value:g}"
 
@@ -243,6 +239,7 @@ def table2_markdown(rows: list[dict[str, Any]], budget: str, cifar10: str | None
     for r in rows:
         paper_ivom = "—" if r["paper_ivom"] is None else f"{r['paper_ivom']:g} ± {r['paper_ivom_std']:g}"
         seconds = "".join(" |" if r.get(f"wall_time_s_{d}") is None else f" {r[f'wall_time_s_{d}']:.0f} |" for d in datasets)
-        out.append(f"| {r['method']} | {r.get('runs', '—')} | {cell(r, 'modes', 1)} | {paper(r['paper_modes'])} | {cell(r, 'kl', 2)} | "
-                   f"{paper(r['paper_kl'])} | {cell(r, 'digits_pct', 1)} | {cell(r, 'ivom', 4)} | {paper_ivom} |" + seconds)
+        modes, kl, digits, ivom = (format_row_stats(r, key, n) for key, n in (("modes", 1), ("kl", 2), ("digits_pct", 1), ("ivom", 4)))
+        out.append(f"| {r['method']} | {r.get('runs', '—')} | {modes} | {paper(r['paper_modes'])} | {kl} | "
+                   f"{paper(r['paper_kl'])} | {digits} | {ivom} | {paper_ivom} |" + seconds)
     return "\n".join(out) + "\n"

@@ -11,12 +11,13 @@ import numpy as np
 from ..evaluation.modes import under_rule
 
 
-def mean_std(values: Sequence[float | None]) -> tuple[float, float] | None:
-    """(mean, sample std with ddof 1; 0 for one value) over the defined values, or None."""
+def mean_std(values: Sequence[float | None]) -> tuple[float, float | None] | None:
+    """(mean, sample std with ddof 1) over the defined values, or None without any. One value
+    has no std: it is None, and so is a record's ``*_std`` field (empty in CSV, null in JSON)."""
     vals = np.array([v for v in values if v is not None], dtype=float)
     if len(vals) == 0:
         return None
-    return float(vals.mean()), float(vals.std(ddof=1)) if len(vals) > 1 else 0.0
+    return float(vals.mean()), float(vals.std(ddof=1)) if len(vals) > 1 else None
 
 
 def _same_measurement(a: Any, b: Any) -> bool:
@@ -57,9 +58,24 @@ def distinct_rows(rows: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     return _distinct(rows)
 
 
+def format_stats(stats: tuple[float, float | None] | None, digits: int = 2, missing: str = "n/a") -> str:
+    """'mean ± std' of :func:`mean_std`'s pair; the mean alone where there is no std (one value);
+    ``missing`` for None."""
+    if stats is None:
+        return missing
+    mean, std = stats
+    return f"{mean:.{digits}f}" if std is None else f"{mean:.{digits}f} ± {std:.{digits}f}"
+
+
 def format_mean_std(values: Sequence[float | None], digits: int = 2) -> str:
-    stats = mean_std(values)
-    return "n/a" if stats is None else f"{stats[0]:.{digits}f} ± {stats[1]:.{digits}f}"
+    """The defined ``values`` as 'mean ± std' (:func:`format_stats`)."""
+    return format_stats(mean_std(values), digits)
+
+
+def format_row_stats(row: Mapping[str, Any], key: str, digits: int = 2, missing: str = "n/a") -> str:
+    """A record's ``<key>_mean`` and ``<key>_std`` (:func:`metric_rows`) as :func:`format_stats` writes them."""
+    mean = row.get(f"{key}_mean")
+    return format_stats(None if mean is None else (mean, row.get(f"{key}_std")), digits, missing)
 
 
 def wall_time_note(wall: float, finals: dict) -> str:
@@ -86,9 +102,9 @@ def metric_rows(
     finals: Mapping[Hashable, Mapping[str, Any]], group: Callable[[Any], tuple], real_group: Callable[[Any], tuple],
 ) -> list[dict[str, Any]]:
     """One record per group of runs (``group(key)`` = (method, dataset, ...)) and per real-data
-    group (``real_group(key)``, over :func:`real_rows`): the
-    number of runs, ``max_modes``, and the mean and std of each metric. The first two parts of a
-    group name the record's ``method`` and ``dataset``, a third its ``setting``."""
+    group (``real_group(key)``, over :func:`real_rows`): the number of runs, ``max_modes``, and
+    the mean and std of each metric (:func:`mean_std`: the std None for one run). The first two
+    parts of a group name the record's ``method`` and ``dataset``, a third its ``setting``."""
     groups: dict[tuple, list[Mapping[str, Any]]] = {}
     real: dict[tuple, list[Mapping[str, Any]]] = {}
     for key, final in finals.items():
