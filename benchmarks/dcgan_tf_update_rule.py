@@ -1,4 +1,4 @@
-"""A check for docs/table2-digits.md: Table 2's DCGAN trained with DCGAN-tensorflow's update rule
+"""A check for docs/lab/table2-four-stage-screen.md: Table 2's DCGAN trained with DCGAN-tensorflow's update rule
 (D once, then G twice, each against the current D: "Run g_optim twice to make sure that d_loss
 does not go to zero (different from paper)") instead of Algorithm 1's simultaneous update, which
 the package uses for every method. Same networks, data, losses, optimiser and evaluation as
