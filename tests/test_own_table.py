@@ -98,15 +98,16 @@ def test_encoding_round_trips_in_the_users_units_and_types(penguins_csv):
     continuous = [a for code, (a, b) in zip(dataset.encoding.columns, dataset.encoding.offsets) if code.kind == "continuous"]
     np.testing.assert_allclose(train[:, continuous].mean(0), 0, atol=1e-5)
     np.testing.assert_allclose(train[:, continuous].std(0), 1, atol=1e-4)
-    assert dataset.categorical_spans == [(0, 3), (6, 8)]
-    assert len(dataset.holdout) == 24 and dataset.dim == 8
+    # year's three values each hold a third of the rows: point masses, a block of 3 + 1 before its value
+    assert dataset.categorical_spans == [(0, 3), (5, 9), (10, 12)]
+    assert len(dataset.holdout) == 24 and dataset.dim == 12
 
 
 def test_a_constant_column_is_kept_out_of_the_networks_and_given_back(capsys, tmp_path):
     frame = penguin_like().assign(site="Palmer", zero=0)
     frame.to_csv(tmp_path / "t.csv", index=False)
     dataset = TableDataset(tmp_path / "t.csv", TableConfig())
-    assert dataset.dim == 8 and dataset.encoding.constant_columns == {"site": "Palmer", "zero": 0}
+    assert dataset.dim == 12 and dataset.encoding.constant_columns == {"site": "Palmer", "zero": 0}
     assert len(dataset.notes) == 2 and "'site' is constant" in dataset.notes[0]
     decoded = dataset.encoding.decode(dataset.data.numpy())
     assert (decoded["site"] == "Palmer").all() and (decoded["zero"] == 0).all() and decoded["zero"].dtype.kind == "i"
@@ -141,12 +142,15 @@ def test_train_sample_and_encode_a_table_with_categories(capsys, tmp_path, pengu
     for row in (final, final["real"], final["baseline"]):
         assert {"coverage", "recall", "precision", "density", "ndb_k", "filled_bins", "classes_produced"} <= set(row)
     assert final["samples"] == 24 and final["real"]["classes"] == 3
-    assert json.loads((out / "table.json").read_text())["columns"][0]["name"] == "bill_mm"  # species is the labels column
+    columns = json.loads((out / "table.json").read_text())["columns"]
+    assert columns[0]["name"] == "bill_mm" and columns[-1]["name"] == "species"  # the labels column, trained on last
+    assert final["classes_produced"] >= 1 and 0 <= final["label_agreement"] <= 1 and final["real"]["label_agreement"] > 0.5
     for name in ("s.csv", "s.parquet", "s.tsv"):
         rc, stdout, err = cli(capsys, "sample", out, "-n", "9", "--seed", "1", "--out", tmp_path / name)
         assert rc == 0, err
     samples = pd.read_csv(tmp_path / "s.csv")
-    assert list(samples.columns) == ["bill_mm", "body_mass_g", "year", "male"] and len(samples) == 9
+    assert list(samples.columns) == ["bill_mm", "body_mass_g", "year", "male", "species"] and len(samples) == 9
+    assert set(samples["species"]) <= {"Adelie", "Gentoo", "Chinstrap"}
     assert samples["male"].dtype == bool and samples["year"].dtype.kind == "i"
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "s.parquet"), samples, check_dtype=False)
     rc, _, err = cli(capsys, "sample", out, "-n", "9", "--out", tmp_path / "s.npy")
@@ -224,7 +228,19 @@ BAD_TABLES = [
     pytest.param(_write("few.csv", "a,b\n1,2\n3,4\n5,7\n"), [], "complete rows", id="too-few-rows"),
     pytest.param(_write("sheet.xlsx", "x"), [], "must end in", id="unknown-format"),
     pytest.param(_frame("dates.parquet", pd.DataFrame({"t": pd.date_range("2020-01-01", periods=ROWS), "x": np.arange(ROWS) ** 2.0})),
-                 [], "holds dates or times", id="datetime-column"),
+                 ["--set", "table.dates=false"], "'t'", id="datetime-column-dates-off"),
+    pytest.param(_write("day.csv", "day,x\n" + "".join(f"2021-03-{i + 1:02d},{i * 1.5}\n" for i in range(ROWS)) + "2021/13/45,2\n"),
+                 [], "'day' of", id="date-typo"),
+    pytest.param(_frame("wait.parquet", pd.DataFrame({"t": pd.to_timedelta(np.arange(ROWS), unit="h"), "x": np.arange(ROWS) ** 2.0})),
+                 [], "--exclude t", id="duration-column"),
+    pytest.param(_frame("c.csv", pd.DataFrame({"a": np.arange(ROWS), "b": np.arange(ROWS) ** 2})), ["--exclude", "zz"],
+                 "no column 'zz' (named by --exclude)", id="unknown-excluded-column"),
+    pytest.param(_frame("ok.csv", penguin_like()), ["--labels", "species", "--exclude", "species"],
+                 "table.train_labels=false", id="labels-excluded"),
+    pytest.param(_frame("ok.csv", penguin_like()), ["--columns", "bill_mm", "--set", "table.train_labels=false", "--exclude", "bill_mm"],
+                 "keep at least one column", id="everything-excluded"),
+    pytest.param(_frame("ids.csv", pd.DataFrame({"a": np.arange(300.0), "id": [f"u{i}" for i in range(300)]})),
+                 ["--labels", "id"], "table.train_labels=false", id="labels-with-many-classes"),
     pytest.param(_frame("lists.parquet", pd.DataFrame({"l": [[1, 2]] * ROWS, "x": np.arange(ROWS) ** 2.0})), [],
                  "holds a nested value", id="list-cells"),
     pytest.param(_write("twice.csv", "a, b,a\n" + "1,2,3\n" * ROWS), [], "names a column twice: a", id="repeated-name"),
@@ -253,7 +269,7 @@ def test_the_api_trains_on_a_dataframe_and_samples_one_back(tmp_path):
                        overrides={**TINY_CONFIG, "table": {"labels": "species"}})
     assert (tmp_path / "run" / "data.parquet").is_file()
     samples = run.sample(5, seed=0)
-    assert isinstance(samples, pd.DataFrame) and list(samples.columns) == ["bill_mm", "body_mass_g", "year", "male"]
+    assert isinstance(samples, pd.DataFrame) and list(samples.columns) == ["bill_mm", "body_mass_g", "year", "male", "species"]
     assert veegan.load(tmp_path / "run").evaluate()["real"]["classes"] == 3
     with pytest.raises(VeeganError, match="N x D"):
         veegan.train("gan", data=np.zeros(5), out=tmp_path / "bad", steps=4, progress=False)

@@ -10,6 +10,7 @@ import pandas as pd
 import torch
 
 from .config import TrainConfig
+from .config_values import read_yaml, write_yaml
 from .configure import resolve_config
 from .data.base import Dataset
 from .data.catalog import make_dataset
@@ -21,6 +22,7 @@ from .backend.device import resolve_device
 from .methods import Method
 from .methods.external import canonical_name, method_label
 from .presets import default_preset
+from .table_config import as_trained
 from .training import run_dir as run_dir_files
 from .training.ema import generator_average
 from .training.session import build_on
@@ -100,7 +102,7 @@ def load(run_dir: str | Path, dataset: Dataset | None = None, device: str = "cpu
     (saves reading image files again when loading many runs). ``average=False``: a run trained
     with ``ema.decay`` samples from the generator as trained, not from its average."""
     run_dir = Path(run_dir)
-    config = run_dir_files.read_run_config(run_dir)
+    config = stored_config(run_dir)
     target = resolve_device(device)
     if dataset is None:
         dataset = make_dataset(config.dataset, config.data_file, config.data_dir, config.table)
@@ -113,6 +115,16 @@ def load(run_dir: str | Path, dataset: Dataset | None = None, device: str = "cpu
         method.generator = average.network  # samples and evaluations use the average (ema.decay)
     method.eval()
     return Run(run_dir, config, method, dataset, step)
+
+
+def stored_config(run_dir: Path) -> TrainConfig:
+    """The configuration a run was trained with: its config.yaml, where a ``table`` key added
+    since (the labels trained on, the columns' facts) means what the run did before it existed
+    (:func:`veegan.table_config.as_trained`)."""
+    config = run_dir_files.read_run_config(run_dir)
+    if config.data_file is not None:
+        config.table = as_trained(config.table, read_yaml(run_dir / run_dir_files.CONFIG_NAME).get("table") or {})
+    return config
 
 
 def check_table_unchanged(run_dir: Path, dataset: Dataset) -> None:
@@ -165,7 +177,10 @@ def train(
     data = _data_file(data, Path(out), resume or overwrite)
     base = None
     if resume and (Path(out) / run_dir_files.CONFIG_NAME).is_file():
-        base = run_dir_files.read_run_config(Path(out)).to_dict()
+        stored = stored_config(Path(out))
+        if stored.table != run_dir_files.read_run_config(Path(out)).table:  # table keys added since: state them as trained,
+            write_yaml(stored, Path(out) / run_dir_files.CONFIG_NAME)  # as the resumed run will, so that its check agrees
+        base = stored.to_dict()
         if method is not None and canonical_name(method) != base["method"]:
             del base["method_options"]  # another method's options; the resume check names the change
     config = resolve_config(method=method, dataset=dataset, data=data, data_dir=data_dir, steps=steps, seed=seed,

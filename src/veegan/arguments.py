@@ -128,14 +128,16 @@ DATA_HELP = ("your own table instead of --dataset: CSV or TSV (header and delimi
 
 def add_table_arguments(p: argparse.ArgumentParser) -> None:
     """How ``--data`` is read: the columns to train on, a labels column, the header row."""
-    p.add_argument("--columns", metavar="A,B,...", help="the columns of --data to train on (default: all but --labels)")
-    p.add_argument("--labels", metavar="COLUMN", help="a class column of --data: scored as classes produced, not trained on")
+    p.add_argument("--columns", metavar="A,B,...", help="the columns of --data to train on (default: all)")
+    p.add_argument("--exclude", metavar="A,B,...", help="columns of --data to leave out, the others kept (table.exclude)")
+    p.add_argument("--labels", metavar="COLUMN", help="a class column of --data: trained on as categories and scored as classes "
+                   "produced (--set table.train_labels=false: scored only, left out of the samples)")
     p.add_argument("--header", choices=("auto", "yes", "no"), help="whether a CSV's first row names its columns (default: auto)")
 
 
 def table_overrides(args: argparse.Namespace) -> list[str]:
-    """``--columns``, ``--labels`` and ``--header`` as ``--set table.KEY=VALUE`` assignments."""
-    values = {"columns": args.columns, "labels": args.labels, "header": args.header}
+    """``--columns``, ``--exclude``, ``--labels`` and ``--header`` as ``--set table.KEY=VALUE`` assignments."""
+    values = {"columns": args.columns, "exclude": args.exclude, "labels": args.labels, "header": args.header}
     return [f"table.{key}={value}" for key, value in values.items() if value is not None]
 
 

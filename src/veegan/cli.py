@@ -139,7 +139,7 @@ def cmd_compare(args: argparse.Namespace) -> None:
     if args.seeds < 1:
         raise VeeganError("--seeds must be >= 1")
     if args.data is None and (args.pairs or table_overrides(args)):
-        raise VeeganError("--columns, --labels, --header and --pairs describe a table: give it with --data FILE")
+        raise VeeganError("--columns, --exclude, --labels, --header and --pairs describe a table: give it with --data FILE")
     compare(args.methods, args.dataset, data=args.data, pairs=args.pairs, seeds=args.seeds, steps=args.steps,
             overrides=table_overrides(args) + args.overrides, results=args.results, preset=args.preset,
             workers=args.workers, launch=launch_of(args), out=args.out, train=not args.no_train)

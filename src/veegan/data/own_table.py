@@ -15,7 +15,7 @@ import torch
 from ..errors import VeeganError
 from ..table_config import TableConfig
 from .base import Dataset, draw
-from .table_encoding import TableEncoding, is_categorical_dtype, is_constant
+from .table_encoding import CATEGORICAL, ColumnRules, TableEncoding, date_cells, is_constant
 from .table_files import read_table
 
 MIN_HELD_OUT = 5  # rows; fewer cannot score anything
@@ -24,17 +24,17 @@ MIN_HELD_OUT = 5  # rows; fewer cannot score anything
 def select_columns(frame: pd.DataFrame, table: TableConfig, source: Path) -> tuple[pd.DataFrame, pd.Series | None]:
     """(the columns to train on, the labels column or None), every check done: unknown column
     names, missing cells (refused, or their rows dropped), only constant columns (a constant
-    column among others is kept: its value is given back in every sample), categories with too
-    many levels."""
+    column among others is kept: its value is given back in every sample). The labels column is
+    among the columns to train on with ``table.train_labels`` (the default)."""
+    check_names(frame, table, source)
     wanted = list(table.columns) if table.columns is not None else [c for c in frame.columns if c != table.labels]
-    named = wanted + [n for n in (table.labels, *table.categorical) if n is not None]
-    unknown = [name for name in dict.fromkeys(named) if name not in frame.columns]
-    if unknown:
-        raise VeeganError(f"data file {source} has no column {', '.join(map(repr, unknown))}; its columns: {_listing(frame.columns)}")
-    if table.train_labels and table.labels not in wanted:
+    wanted = [name for name in wanted if name not in table.exclude]
+    if table.labels is not None and table.train_labels and table.labels not in wanted:
         wanted.append(table.labels)
     if not wanted:
-        raise VeeganError(f"data file {source}: no column left to train on (the only column is the labels column)")
+        scored = f" (the labels column {table.labels!r} is scored only, table.train_labels=false)" if table.labels else ""
+        raise VeeganError(f"data file {source}: --columns and --exclude leave no column to train on{scored}: keep at least one "
+                          "column")
     used = list(dict.fromkeys(wanted + ([table.labels] if table.labels else [])))
     frame = frame[used]
     empty = frame.isna()
@@ -48,43 +48,83 @@ def select_columns(frame: pd.DataFrame, table: TableConfig, source: Path) -> tup
     if len(frame) < 2 * MIN_HELD_OUT:
         raise VeeganError(f"data file {source} has {len(frame)} complete rows: at least {2 * MIN_HELD_OUT} are needed")
     for name in wanted:
-        frame[name] = _modelled(frame[name], name in table.categorical, source)
+        frame[name] = _modelled(frame[name], name in categorical_columns(table), table, source)
+    if table.labels is not None and frame[table.labels].nunique() < 2:
+        raise VeeganError(f"the labels column {table.labels!r} of {source} holds one class ({frame[table.labels].iloc[0]!r}): "
+                          "there are no classes to score; name a column of classes with --labels, or leave --labels out")
     if all(is_constant(frame[name]) for name in wanted):
-        raise VeeganError(f"every column of {source} to train on is constant: there is nothing to learn")
-    for name in wanted:
-        series = frame[name]
-        if not (name in table.categorical or is_categorical_dtype(series)):
-            continue
-        distinct = series.nunique()
-        if distinct > table.max_levels:
-            raise VeeganError(f"column {name!r} of {source} has {distinct:,} distinct values, more than table.max_levels "
-                              f"({table.max_levels}) categories: an identifier or free text? leave it out with --columns")
+        raise VeeganError(f"every column of {source} to train on is constant ({_listing(wanted)}): there is nothing to learn; "
+                          "train on a column that varies (--columns)")
     return frame[wanted], (frame[table.labels] if table.labels else None)
 
 
-UNMODELLED_KINDS = {"M": "dates or times", "m": "durations", "c": "complex numbers"}
+def check_names(frame: pd.DataFrame, table: TableConfig, source: Path) -> None:
+    """Every column that the table's options name is one of the file's, or one line naming the
+    column, the option and the fix."""
+    options = {"--columns": table.columns or (), "--exclude": table.exclude, "--labels": (table.labels,) if table.labels else (),
+               "table.categorical": table.categorical}
+    for option, names in options.items():
+        unknown = [name for name in dict.fromkeys(names) if name not in frame.columns]
+        if unknown:
+            raise VeeganError(f"data file {source} has no column {', '.join(map(repr, unknown))} (named by {option}): correct "
+                              f"the name in {option}; its columns: {_listing(frame.columns)}")
 
 
-def _modelled(series: pd.Series, categorical: bool, source: Path) -> pd.Series:
+def categorical_columns(table: TableConfig) -> tuple[str, ...]:
+    """The columns encoded as categories whatever their values: those listed in
+    ``table.categorical``, and the labels column (its classes), when it is trained on."""
+    return (*table.categorical, *([table.labels] if table.labels is not None and table.train_labels else []))
+
+
+def column_rules(table: TableConfig) -> ColumnRules:
+    """The plain facts that the table's encoding keeps (``table.clip``, ``round``, ``point_mass``, ``dates``)."""
+    return ColumnRules(clip=table.clip, round=table.round, dates=table.dates,
+                       point_mass_share=table.point_mass_share if table.point_mass else None)
+
+
+def check_levels(encoding: TableEncoding, table: TableConfig, source: Path) -> None:
+    """Refuse a categorical column with more than ``table.max_levels`` categories, naming the fix."""
+    for code in encoding.columns:
+        if code.kind != CATEGORICAL or len(code.levels) <= table.max_levels:
+            continue
+        fix = (f"a labels column is trained as classes: raise --set table.max_levels={len(code.levels)}, or score it without "
+               "training on it with --set table.train_labels=false") if code.name == table.labels else \
+            (f"an identifier or free text? leave it out with --exclude {code.name} (or raise --set "
+             f"table.max_levels={len(code.levels)})")
+        raise VeeganError(f"column {code.name!r} of {source} has {len(code.levels):,} distinct values, more than "
+                          f"table.max_levels ({table.max_levels}) categories: {fix}")
+
+
+UNMODELLED_KINDS = {"m": "durations", "c": "complex numbers"}
+
+
+def _modelled(series: pd.Series, categorical: bool, table: TableConfig, source: Path) -> pd.Series:
     """The column as the encoding takes it: numbers kept as Python objects (a Parquet file's
-    decimals) become float64, and a column of a kind that is neither numbers nor categories
-    (dates, durations, periods, lists or dicts in cells) is refused in one line."""
+    decimals) become float64; dates are kept (the encoding counts days or seconds since 1970)
+    unless ``table.dates`` is off; a column of a kind that is neither numbers, dates nor
+    categories (durations, periods, lists or dicts in cells) is refused in one line."""
     what = UNMODELLED_KINDS.get(series.dtype.kind)
     if what is None and isinstance(series.dtype, (pd.PeriodDtype, pd.IntervalDtype)):
         what = "periods or intervals"
+    fix = f"convert it (e.g. to numbers of days) or leave it out with --exclude {series.name}"
     if what is not None:
         raise VeeganError(f"column {series.name!r} of {source} holds {what} ({series.dtype}), which are neither numbers nor "
-                          "categories: convert it (e.g. to days since a date) or leave it out with --columns")
+                          f"categories: {fix}")
+    if series.dtype.kind == "M" and not table.dates:
+        raise VeeganError(f"column {series.name!r} of {source} holds dates or times ({series.dtype}), which this run's "
+                          f"table.dates=false refuses: --set table.dates=true, or {fix}")
     if series.dtype.kind == "O":
         nested = series.map(lambda value: isinstance(value, (list, tuple, dict, set, np.ndarray))).to_numpy()
         if nested.any():
             row = int(np.flatnonzero(nested)[0])
             raise VeeganError(f"column {series.name!r} of {source} holds a nested value ({type(series.iloc[row]).__name__}) in "
-                              f"data row {row + 1}, not a number or a category: leave it out with --columns")
+                              f"data row {row + 1}, not a number or a category: leave it out with --exclude {series.name}")
         number = series.map(lambda value: pd.api.types.is_number(value) and not isinstance(value, (bool, np.bool_)))
         if not categorical and number.all():
             return series.astype(np.float64)
     _check_values(series, categorical, source)
+    if table.dates and not categorical:
+        _check_dates(series, source)
     return series
 
 
@@ -94,13 +134,24 @@ def _check_values(series: pd.Series, categorical: bool, source: Path) -> None:
         bad = ~np.isfinite(series.to_numpy(dtype=np.float64))
         if bad.any():
             raise VeeganError(f"column {series.name!r} of {source} holds {int(bad.sum())} infinite value(s), the first in "
-                              f"data row {int(np.flatnonzero(bad)[0]) + 1}")
-    elif not categorical and series.dtype.kind != "b":
+                              f"data row {int(np.flatnonzero(bad)[0]) + 1}: replace them, or leave the column out with "
+                              f"--exclude {series.name}")
+    elif not categorical and series.dtype.kind not in "bM":
         numbers = pd.to_numeric(series, errors="coerce").notna().to_numpy()
         if 0.5 <= numbers.mean() < 1:  # all of them numbers written as text (postcodes such as "02139"): categories
             row = int(np.flatnonzero(~numbers)[0])
             raise VeeganError(f"column {series.name!r} of {source} mixes numbers and text ({series.iloc[row]!r} in data row "
                               f"{row + 1}): fix that cell, or list the column in table.categorical to make every value a category")
+
+
+def _check_dates(series: pd.Series, source: Path) -> None:
+    """Refuse a text column whose cells are dates but for a few (a typo in one cell)."""
+    guessed, parsed = date_cells(series)
+    if parsed is not None and 0.5 <= parsed.mean() < 1:
+        row = int(np.flatnonzero(~parsed)[0])
+        raise VeeganError(f"column {series.name!r} of {source} mixes dates ({guessed}) and other text ({series.iloc[row]!r} in "
+                          f"data row {row + 1}): fix that cell, or list the column in table.categorical to make every value a "
+                          "category")
 
 
 def split_rows(n: int, holdout: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -131,7 +182,8 @@ class TableDataset(Dataset):
         frame = read_table(self.path, self.table.header, self.table.delimiter, notes=self.notes)
         features, labels = select_columns(frame, self.table, self.path)
         self.train_rows, self.holdout_rows = split_rows(len(features), self.table.holdout, self.table.split_seed)
-        self.encoding = TableEncoding.fit(features, self.train_rows, self.table.categorical)
+        self.encoding = TableEncoding.fit(features, self.train_rows, categorical_columns(self.table), column_rules(self.table))
+        check_levels(self.encoding, self.table, self.path)
         self.data = torch.from_numpy(self.encoding.encode(features, self.train_rows))
         self.holdout = torch.from_numpy(self.encoding.encode(features, self.holdout_rows))
         self.labels = None if labels is None else labels.to_numpy()

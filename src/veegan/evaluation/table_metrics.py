@@ -6,8 +6,10 @@ many samples as held-out rows (:mod:`.coverage` holds the metrics):
   k = 5, against the held-out rows, which no network has seen;
 - NDB/K (Richardson and Weiss 2018) on k-means bins of the training rows, and the bins the
   samples leave near empty: the analogue of modes captured;
-- with a labels column: the classes produced and KL over classes, from a logistic regression
-  trained on the training rows (as Stacked MNIST's mode count uses its classifier);
+- with a labels column: the classes produced and KL over classes, read from the generated labels
+  column when it is trained on (the default; with label_agreement, the share of samples whose
+  other columns a logistic regression trained on the training rows reads as their label), else
+  by that classifier (as Stacked MNIST's mode count uses its classifier);
 - with categorical columns: the combinations of categories in the training rows that the
   samples produce.
 
@@ -23,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
+from ..data.table_encoding import category_codes
 from .coverage import (LabelScorer, NdbBins, class_scores, combinations_produced, default_bins, fit_baseline_mixture, prdc,
                        sample_mixture)
 
@@ -44,19 +47,28 @@ def hard_categories(rows: np.ndarray, spans: list[tuple[int, int]]) -> np.ndarra
 
 
 class CoverageReference:
-    """What the metrics compare samples with, fitted once per dataset on its training rows."""
+    """What the metrics compare samples with, fitted once per dataset on its training rows. Rows
+    are scored as :meth:`TableEncoding.scored_rows` gives them: a numeric column as its
+    standardised value (a point mass's value exactly; a sample's clipped and rounded as ``veegan
+    sample`` writes it, the real rows as they are), a category one-hot."""
 
     def __init__(self, dataset: TableDataset) -> None:
         self.dataset = dataset
-        self.train, self.holdout = dataset.data.numpy(), dataset.holdout.numpy()
         self.encoding = dataset.encoding
-        self.spans = dataset.categorical_spans
+        self.train = self.encoding.scored_rows(dataset.data.numpy(), facts=False)
+        self.holdout = self.encoding.scored_rows(dataset.holdout.numpy(), facts=False)
+        self.spans = self.encoding.scored_spans
         labels = dataset.train_labels
-        self.trained_labels = dataset.table.train_labels and labels is not None
+        name = dataset.table.labels
+        self.label_span = self.encoding.scored_span(name) if labels is not None and name in self.encoding.names else None
         self.labels = None
-        if labels is not None and not self.trained_labels:
-            self.labels = LabelScorer.fit(self.train, np.asarray(labels).astype(str), seed=REFERENCE_SEED)
-        self.train_codes = self.encoding.category_codes(self.train) if self.spans else None
+        if labels is not None:
+            self.labels = LabelScorer.fit(self._features(self.train), np.asarray(labels).astype(str), seed=REFERENCE_SEED)
+        self.train_codes = category_codes(self.train, self.spans) if self.spans else None
+
+    def _features(self, rows: np.ndarray) -> np.ndarray:
+        """What the classifier reads a class from: the rows without the labels column, if trained on."""
+        return rows if self.label_span is None else np.delete(rows, slice(*self.label_span), axis=1)
 
     @lru_cache(maxsize=4)
     def bins(self, n: int) -> NdbBins:
@@ -71,31 +83,38 @@ class CoverageReference:
 
     def score(self, samples: np.ndarray) -> dict[str, Any]:
         """Every metric of ``samples`` (encoded rows, categories one-hot)."""
-        n = len(samples)
-        result: dict[str, Any] = dict(prdc(self.reference_rows(n), samples, k=min(NEAREST_K, n - 1)))
-        result.update(self.bins(n).score(samples))
+        return self.score_rows(self.encoding.scored_rows(samples))
+
+    def score_rows(self, rows: np.ndarray) -> dict[str, Any]:
+        """Every metric of ``rows`` as scored (:meth:`TableEncoding.scored_rows`)."""
+        n = len(rows)
+        result: dict[str, Any] = dict(prdc(self.reference_rows(n), rows, k=min(NEAREST_K, n - 1)))
+        result.update(self.bins(n).score(rows))
         if self.labels is not None:
-            result.update(self.labels.score(samples))
-        elif self.trained_labels:
-            result.update(self._trained_label_scores(samples))
+            result.update(self.labels.score(self._features(rows)) if self.label_span is None else self._trained_label_scores(rows))
         if self.spans:
-            result.update(combinations_produced(self.train_codes, self.encoding.category_codes(samples)))
+            result.update(combinations_produced(self.train_codes, category_codes(rows, self.spans)))
         return result
 
-    def _trained_label_scores(self, samples: np.ndarray) -> dict[str, Any]:
-        """Classes produced and KL over classes, read from the generated labels column itself."""
-        name = self.dataset.table.labels
-        produced = self.encoding.decode(samples)[name].astype(str).to_numpy()
-        classes, counts = np.unique(np.asarray(self.dataset.train_labels).astype(str), return_counts=True)
-        return class_scores(classes, counts / counts.sum(), produced)
+    def _trained_label_scores(self, rows: np.ndarray) -> dict[str, Any]:
+        """With the labels column trained on: classes produced and KL over classes read from the
+        generated labels column itself, and label_agreement, the share of rows whose other
+        columns the classifier reads as their own label (classifier_accuracy: its share on the
+        training rows, the real data's ceiling)."""
+        code = self.encoding.columns[self.encoding.names.index(self.dataset.table.labels)]
+        start, end = self.label_span
+        produced = np.asarray(code.levels, dtype=object)[rows[:, start:end].argmax(1)].astype(str)
+        read = self.labels.classifier.predict(self._features(rows))
+        return {**class_scores(self.labels.classes, self.labels.data_share, produced),
+                "label_agreement": float(np.mean(read == produced)), "classifier_accuracy": self.labels.accuracy}
 
     @lru_cache(maxsize=8)
     def baseline_scores(self, n: int, seed: int = REFERENCE_SEED) -> dict[str, Any]:
-        """The Gaussian mixture's row: ``n`` samples of the mixture fitted with ``seed``,
-        categories made one-hot."""
+        """The Gaussian mixture's row: ``n`` samples of the mixture fitted with ``seed`` to the
+        training rows as scored, categories made one-hot."""
         mixture = self._mixture(seed)
         samples = hard_categories(sample_mixture(mixture, n, seed=seed).astype(np.float32), self.spans)
-        return {**self.score(samples), "components": int(mixture.n_components)}
+        return {**self.score_rows(samples), "components": int(mixture.n_components)}
 
     @lru_cache(maxsize=4)
     def _mixture(self, seed: int) -> Any:
