@@ -30,10 +30,10 @@ import numpy as np
 import torch
 
 from veegan.data.own_table import TableDataset, select_columns
-from veegan.data.table_encoding import CATEGORICAL
+from veegan.data.table_columns import CATEGORICAL
 from veegan.data.table_files import read_table
 from veegan.evaluation.evaluate import evaluation_seed, score
-from veegan.table_config import TableConfig
+from veegan.table_config import BEFORE_KEYS, TableConfig
 
 EVAL_SAMPLES = 2500  # as a veegan run's schedule.eval_samples: capped at the held-out rows
 
@@ -80,7 +80,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=300, help="CTGAN's default: 300")
     parser.add_argument("--results", type=Path, required=True)
     args = parser.parse_args()
-    table = TableConfig(labels=args.labels)
+    table = TableConfig(labels=args.labels, **BEFORE_KEYS)  # scored as the kept own-data study was
     for seed in args.seeds:
         out = args.results / args.data.stem / "ctgan" / f"seed{seed}" / "metrics.json"
         if out.is_file():

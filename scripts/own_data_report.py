@@ -14,7 +14,7 @@ from pathlib import Path
 from veegan.data.catalog import make_dataset
 from veegan.data.own_table import TableDataset
 from veegan.experiments.compare import table_metrics_table
-from veegan.table_config import TableConfig
+from veegan.table_config import BEFORE_KEYS, TableConfig
 from veegan.training.run_dir import read_run_config
 
 METHODS = ("gan", "veegan", "pacgan", "ctgan")
@@ -42,7 +42,7 @@ def baseline_rows(table_dir: Path, samples: int) -> list[dict] | None:
         if not kept:
             return None
         ctgan = json.loads(kept[0].read_text())
-        dataset = TableDataset(ctgan["data_file"], TableConfig(labels=ctgan["labels"]))
+        dataset = TableDataset(ctgan["data_file"], TableConfig(labels=ctgan["labels"], **BEFORE_KEYS))
     return [dataset.coverage.baseline_scores(samples, seed) for seed in BASELINE_SEEDS]
 
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The own-data study of docs/own-data.md: GAN, VEEGAN and PacGAN with --preset robust, the own-data
 # default when the study ran (no --set; today --data alone trains the GAN with --preset best)
-# on real tables that nobody here made, 3 seeds each, then CTGAN on the same split as an outside
+# on real tables that nobody here made, read as when it ran (labels scored only, samples neither
+# clipped nor rounded: the --set table.* below), 3 seeds each, then CTGAN on the same split as an outside
 # reference. Resumable: each finished run's small files are kept in docs/results/own-data/<table>/,
 # and the same command continues from them (in another session too).
 #   bash scripts/own_data_study.sh [TABLE ...]      (default: wine penguins digits)
@@ -17,7 +18,8 @@ for table in "${@:-wine penguins digits}"; do
   for name in $table; do
     data="$TABLES_DIR/${FILES[$name]}"
     .venv/bin/veegan compare --data "$data" --labels "${LABELS[$name]}" --methods gan veegan pacgan --seeds "$SEEDS" --preset robust \
-      --results "docs/results/own-data/$name" --out "runs/own-data/$name" --workers 2 --quiet
+      --set table.train_labels=false --set table.clip=false --set table.round=false --set table.point_mass=false \
+      --set table.dates=false --results "docs/results/own-data/$name" --out "runs/own-data/$name" --workers 2 --quiet
     cp "runs/own-data/$name/comparison.md" "runs/own-data/$name/comparison.json" "docs/results/own-data/$name/"
     cp "runs/own-data/$name/comparison.png" "runs/own-data/$name/curves.png" "docs/results/own-data/$name/" 2>/dev/null || true
     ctgan_python=${CTGAN_PYTHON:-/work/ctgan-venv/bin/python}  # its own venv: benchmarks/ctgan_reference.py says how

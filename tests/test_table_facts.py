@@ -16,7 +16,7 @@ import yaml
 from tests.test_cli_errors import assert_one_line_error, cli
 from tests.test_own_table import QUICK, penguins_csv  # noqa: F401 - penguins_csv: a fixture
 from veegan.data.own_table import TableDataset
-from veegan.data.table_encoding import MIXED, observed_decimals
+from veegan.data.table_columns import MIXED, observed_decimals
 from veegan.table_config import BEFORE_KEYS, TableConfig
 
 LONGER = ["--steps", "1500", "--set", "batch_size=64", "--set", "model.generator_hidden=32,32",
@@ -177,3 +177,17 @@ def test_a_date_cell_out_of_its_format_is_one_line(capsys, tmp_path, shop_csv):
     frame.to_csv(tmp_path / "other.csv", index=False)
     rc, _, err = cli(capsys, "encode", out, "--data", tmp_path / "other.csv", "--out", tmp_path / "z.npy")
     assert_one_line_error(rc, err, "column 'day'", "%Y-%m-%d", "--exclude day")
+
+
+def test_a_date_column_pairs_in_the_comparison_figure(tmp_path, shop_csv):
+    """`compare --pairs day:spend` plots a date column as its days since 1970 (it failed on the
+    text before)."""
+    from veegan.data.own_table import TableDataset
+    from veegan.evaluation.table_plots import plot_table_comparison
+    from veegan.table_config import TableConfig
+
+    dataset = TableDataset(shop_csv, TableConfig(labels="tier"))
+    real = dataset.encoding.encode(shop_frame())
+    out = plot_table_comparison({"gan": real[::-1].copy()}, real, dataset.encoding, [("day", "spend"), ("when", "tier")],
+                                tmp_path / "comparison.png")
+    assert out.read_bytes()[:4] == b"\x89PNG"

@@ -10,7 +10,7 @@ import pandas as pd
 import torch
 
 from .config import TrainConfig
-from .config_values import read_yaml, write_yaml
+from .config_values import write_yaml
 from .configure import resolve_config
 from .data.base import Dataset
 from .data.catalog import make_dataset
@@ -22,7 +22,6 @@ from .backend.device import resolve_device
 from .methods import Method
 from .methods.external import canonical_name, method_label
 from .presets import default_preset
-from .table_config import as_trained
 from .training import run_dir as run_dir_files
 from .training.ema import generator_average
 from .training.session import build_on
@@ -121,10 +120,7 @@ def stored_config(run_dir: Path) -> TrainConfig:
     """The configuration a run was trained with: its config.yaml, where a ``table`` key added
     since (the labels trained on, the columns' facts) means what the run did before it existed
     (:func:`veegan.table_config.as_trained`)."""
-    config = run_dir_files.read_run_config(run_dir)
-    if config.data_file is not None:
-        config.table = as_trained(config.table, read_yaml(run_dir / run_dir_files.CONFIG_NAME).get("table") or {})
-    return config
+    return run_dir_files.read_run_config(run_dir)
 
 
 def check_table_unchanged(run_dir: Path, dataset: Dataset) -> None:

@@ -15,7 +15,8 @@ import torch
 from ..errors import VeeganError
 from ..table_config import TableConfig
 from .base import Dataset, draw
-from .table_encoding import CATEGORICAL, ColumnRules, TableEncoding, date_cells, is_constant
+from .table_columns import CATEGORICAL, ColumnRules, date_cells, is_constant
+from .table_encoding import TableEncoding
 from .table_files import read_table
 
 MIN_HELD_OUT = 5  # rows; fewer cannot score anything

@@ -67,6 +67,8 @@ def format_table_metrics(result: dict[str, Any]) -> str:
                  f"density {r['density']:.3f}", f"NDB/K {r['ndb_k']:.3f} ({r['filled_bins']}/{r['bins']} bins filled)"]
         if "classes" in r:
             parts.append(f"classes {r['classes_produced']}/{r['classes']} (KL {r['class_kl']:.3f})")
+        if "label_agreement" in r:
+            parts.append(f"label agreement {r['label_agreement']:.3f}")
         if "combinations" in r:
             parts.append(f"category combinations {r['combinations_produced']}/{r['combinations']}")
         return ", ".join(parts)

@@ -14,17 +14,19 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from sklearn.decomposition import PCA  # noqa: E402
 
-from ..data.table_encoding import CATEGORICAL, TableEncoding  # noqa: E402
+from ..data.table_columns import CATEGORICAL  # noqa: E402
+from ..data.table_encoding import TableEncoding  # noqa: E402
 
 REAL_STYLE = {"s": 7, "color": "0.55", "alpha": 0.55, "lw": 0}
 SAMPLE_STYLE = {"s": 7, "color": "tab:red", "alpha": 0.55, "lw": 0}
 
 
 def _numeric(frame: pd.DataFrame, name: str, encoding: TableEncoding, rng: np.random.Generator) -> np.ndarray:
-    """A column as numbers to plot: a category as its index, jittered so that its points spread."""
+    """A column as numbers to plot: a category as its index, jittered so that its points spread; a
+    date as its units since 1970."""
     code = next(c for c in encoding.columns if c.name == name)
     if code.kind != CATEGORICAL:
-        return frame[name].to_numpy(dtype=float)
+        return code.numbers(frame[name])
     index = pd.Index(code.levels).get_indexer(frame[name].to_numpy())
     return index + rng.uniform(-0.25, 0.25, len(index))
 

@@ -30,6 +30,7 @@ COLUMNS = (("high_quality_pct", "% high quality"), ("reverse_kl", "reverse KL"),
 TABLE_COLUMNS = (("coverage", "coverage", None), ("recall", "recall", None), ("precision", "precision", None),
                  ("density", "density", None), ("ndb_k", "NDB/K", None), ("filled_bins", "bins filled", "bins"),
                  ("classes_produced", "classes", "classes"), ("class_kl", "KL over classes", None),
+                 ("label_agreement", "label agreement", None),
                  ("combinations_produced", "category combinations", "combinations"))
 
 

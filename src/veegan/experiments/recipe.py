@@ -26,6 +26,7 @@ from ..data.bundled_tables import BUNDLED_TABLES, bundled_table, labels_column
 from ..data.family import FamilyMember, family_names
 from ..errors import VeeganError
 from ..methods import method_class, method_labels
+from ..table_config import BEFORE_KEYS
 from .beyond2d import BEYOND2D_BUDGETS, plot_beyond2d
 from .curves import write_curves
 from .recipe_tables import evaluation_markdown, family_rows, objective_markdown, screen_markdown
@@ -110,10 +111,13 @@ def screen_score(final: Mapping[str, Any]) -> tuple[float, float]:
 
 def run_config(method: str, name: str, seed: int, steps: int, values: Mapping[str, Any], tables: Path | None) -> TrainConfig:
     """One run on ``name`` (a built-in dataset, or a bundled table read as a user's CSV with its
-    class column as ``--labels``) from the paper preset with ``values`` on top."""
+    class column as ``--labels``) from the paper preset with ``values`` on top. A table is read as
+    when the study ran (its labels column scored only, samples neither clipped nor rounded:
+    ``table_config.BEFORE_KEYS``), so its kept runs stay the study's."""
     if name in BUNDLED_TABLES:
+        table = {"labels": labels_column(name), **BEFORE_KEYS}
         return resolve_config(method=method, data=bundled_table(name, tables), seed=seed, steps=steps, preset="paper",
-                              overrides=merge({"table": {"labels": labels_column(name)}}, values))
+                              overrides=merge({"table": table}, values))
     return resolve_config(method=method, dataset=name, seed=seed, steps=steps, preset="paper", overrides=dict(values))
 
 

@@ -12,6 +12,7 @@ from ..config_values import read_yaml
 from ..configure import build_config
 from ..data.catalog import DATASETS
 from ..errors import VeeganError
+from ..table_config import as_trained
 from . import checkpoint
 from .checkpoint import CHECKPOINT_NAME
 
@@ -39,7 +40,16 @@ def read_run_config(run_dir: Path) -> TrainConfig:
     path = Path(run_dir) / CONFIG_NAME
     if not path.is_file():
         raise VeeganError(f"{run_dir} is not a veegan run directory (no {CONFIG_NAME})")
-    return build_config(read_yaml(path), preset="paper")  # complete as stored: a key it lacks keeps its default
+    return as_stored(read_yaml(path))
+
+
+def as_stored(stored: Mapping[str, Any]) -> TrainConfig:
+    """A stored configuration completed as it was trained: a key it lacks keeps today's default,
+    except the ``table`` keys added since, which mean what the run did before they existed
+    (:func:`veegan.table_config.as_trained`)."""
+    config = build_config(stored, preset="paper")
+    config.table = as_trained(config.table, stored.get("table") or {})
+    return config
 
 
 def holds_run(run_dir: Path) -> bool:
@@ -82,13 +92,17 @@ def check_same_run(
     stored: Mapping[str, Any], config: TrainConfig, context: str, allowed: set[str] = RESUMABLE_CHANGES,
 ) -> None:
     """Raise unless ``config`` equals the stored configuration apart from the ``allowed`` keys.
-    The stored one is completed with today's defaults first, so that a run saved before a
-    configuration key existed still matches a configuration that keeps that key's default."""
+    The stored one is completed first (:func:`as_stored`), so that a run saved before a
+    configuration key existed still matches a configuration that keeps that key's default. The
+    ``table`` section reads a data file only, so without one its keys are not compared."""
     try:
-        stored = build_config(stored, preset="paper").to_dict()
+        stored = as_stored(stored).to_dict()
     except VeeganError:
         pass  # a configuration that no longer builds: compare it as stored, key by key
-    blocking = [d for d in config_differences(stored, config.to_dict()) if d[0] not in allowed]
+    differences = config_differences(stored, config.to_dict())
+    if config.data_file is None:
+        differences = [d for d in differences if not d[0].startswith("table.")]
+    blocking = [d for d in differences if d[0] not in allowed]
     if blocking:
         key, old, new = blocking[0]
         more = f" (and {len(blocking) - 1} more differences)" if len(blocking) > 1 else ""
