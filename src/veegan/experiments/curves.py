@@ -20,6 +20,8 @@ CURVE_NAME = "curve.json"  # a run's evaluations over training, as a result stor
 MODE_METRICS = (("modes", "modes captured"), ("high_quality_pct", "% high-quality samples"))
 TABLE_METRICS = (("coverage", "coverage (k-NN, k = 5)"), ("ndb_k", "NDB/K (0 is best)"))
 METRICS = MODE_METRICS + TABLE_METRICS
+# kept in a curve where a dataset's evaluations have them (Stacked MNIST), not drawn
+KEPT_EXTRAS = ("kl", "digits_pct")
 
 
 def metrics_of(records: list[dict[str, Any]]) -> tuple[tuple[str, str], ...]:
@@ -28,7 +30,8 @@ def metrics_of(records: list[dict[str, Any]]) -> tuple[tuple[str, str], ...]:
 
 
 def evaluation_curve(run_dir: Path) -> list[dict[str, Any]]:
-    """The run's logged evaluations (step and mode metrics), in step order; [] when it has none."""
+    """The run's logged evaluations (step and mode metrics, and KL and digits % where logged), in
+    step order; [] when it has none."""
     path = Path(run_dir) / runs.METRICS_LOG_NAME
     if not path.is_file():
         kept = Path(run_dir) / CURVE_NAME
@@ -40,7 +43,8 @@ def evaluation_curve(run_dir: Path) -> list[dict[str, Any]]:
         except ValueError:
             continue  # a torn last line of a killed run
         if record.get("kind") == "eval" and any(key in record for key, _ in METRICS):
-            curve[record["step"]] = {"step": record["step"], **{key: record.get(key) for key, _ in METRICS}}
+            curve[record["step"]] = {"step": record["step"], **{key: record.get(key) for key, _ in METRICS},
+                                     **{key: record[key] for key in KEPT_EXTRAS if key in record}}
     return [curve[step] for step in sorted(curve)]
 
 
