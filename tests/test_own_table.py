@@ -143,13 +143,13 @@ def test_train_sample_and_encode_a_table_with_categories(capsys, tmp_path, pengu
         assert {"coverage", "recall", "precision", "density", "ndb_k", "filled_bins", "classes_produced"} <= set(row)
     assert final["samples"] == 24 and final["real"]["classes"] == 3
     columns = json.loads((out / "table.json").read_text())["columns"]
-    assert columns[0]["name"] == "bill_mm" and columns[-1]["name"] == "species"  # the labels column, trained on last
+    assert [c["name"] for c in columns][:2] == ["species", "bill_mm"]  # the labels column trained on, in its place
     assert final["classes_produced"] >= 1 and 0 <= final["label_agreement"] <= 1 and final["real"]["label_agreement"] > 0.5
     for name in ("s.csv", "s.parquet", "s.tsv"):
         rc, stdout, err = cli(capsys, "sample", out, "-n", "9", "--seed", "1", "--out", tmp_path / name)
         assert rc == 0, err
     samples = pd.read_csv(tmp_path / "s.csv")
-    assert list(samples.columns) == ["bill_mm", "body_mass_g", "year", "male", "species"] and len(samples) == 9
+    assert list(samples.columns) == ["species", "bill_mm", "body_mass_g", "year", "male"] and len(samples) == 9  # the file's order
     assert set(samples["species"]) <= {"Adelie", "Gentoo", "Chinstrap"}
     assert samples["male"].dtype == bool and samples["year"].dtype.kind == "i"
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "s.parquet"), samples, check_dtype=False)
@@ -269,7 +269,7 @@ def test_the_api_trains_on_a_dataframe_and_samples_one_back(tmp_path):
                        overrides={**TINY_CONFIG, "table": {"labels": "species"}})
     assert (tmp_path / "run" / "data.parquet").is_file()
     samples = run.sample(5, seed=0)
-    assert isinstance(samples, pd.DataFrame) and list(samples.columns) == ["bill_mm", "body_mass_g", "year", "male", "species"]
+    assert isinstance(samples, pd.DataFrame) and list(samples.columns) == ["species", "bill_mm", "body_mass_g", "year", "male"]
     assert veegan.load(tmp_path / "run").evaluate()["real"]["classes"] == 3
     with pytest.raises(VeeganError, match="N x D"):
         veegan.train("gan", data=np.zeros(5), out=tmp_path / "bad", steps=4, progress=False)

@@ -28,9 +28,13 @@ def select_columns(frame: pd.DataFrame, table: TableConfig, source: Path) -> tup
     column among others is kept: its value is given back in every sample). The labels column is
     among the columns to train on with ``table.train_labels`` (the default)."""
     check_names(frame, table, source)
-    wanted = list(table.columns) if table.columns is not None else [c for c in frame.columns if c != table.labels]
+    trained_labels = table.labels is not None and table.train_labels
+    if table.columns is not None:
+        wanted = list(table.columns)
+    else:  # every column in the file's order, so that samples come back in it (the labels in their place)
+        wanted = [c for c in frame.columns if c != table.labels or trained_labels]
     wanted = [name for name in wanted if name not in table.exclude]
-    if table.labels is not None and table.train_labels and table.labels not in wanted:
+    if trained_labels and table.labels not in wanted:
         wanted.append(table.labels)
     if not wanted:
         scored = f" (the labels column {table.labels!r} is scored only, table.train_labels=false)" if table.labels else ""
