@@ -49,17 +49,34 @@ def stage_channels(width: int) -> list[int]:
     return [width * 2**i for i in range(N_STAGES)]
 
 
-class DcganGenerator(nn.Module):
-    """G: [z, eps] -> image in [-1, 1]. A linear layer to an 8w x s/16 x s/16 map, then four
-    5 x 5 stride-2 transposed convolutions (batch norm and ReLU between, tanh at the end).
-    ``eps`` is the same extra noise input as the MLP generator's (``noise_dim`` 0: none)."""
+class ImageGenerator(nn.Module):
+    """What the DCGAN generators share: G(z, eps) = net(project([z, eps]) as a ``start``-shaped
+    map), for square images. ``eps`` is the same extra noise input as the MLP generator's
+    (``noise_dim`` 0: none). A subclass builds ``project``, ``start`` and ``net``."""
 
-    def __init__(self, latent_dim: int, noise_dim: int, image_shape: tuple[int, int, int], width: int) -> None:
+    project: nn.Module
+    net: nn.Module
+    start: tuple[int, int, int]
+
+    def __init__(self, latent_dim: int, noise_dim: int, image_shape: tuple[int, int, int]) -> None:
         super().__init__()
-        channels, height, side = image_shape
+        _, height, side = image_shape
         if height != side:
             raise ValueError(f"DCGAN networks need square images, got {height} x {side}")
         self.latent_dim, self.noise_dim, self.image_shape = latent_dim, noise_dim, image_shape
+
+    def forward(self, z: torch.Tensor, noise: torch.Tensor | None = None) -> torch.Tensor:
+        z = with_noise(z, noise, self.noise_dim)
+        return self.net(self.project(z).view(len(z), *self.start))
+
+
+class DcganGenerator(ImageGenerator):
+    """G: [z, eps] -> image in [-1, 1]. A linear layer to an 8w x s/16 x s/16 map, then four
+    5 x 5 stride-2 transposed convolutions (batch norm and ReLU between, tanh at the end)."""
+
+    def __init__(self, latent_dim: int, noise_dim: int, image_shape: tuple[int, int, int], width: int) -> None:
+        super().__init__(latent_dim, noise_dim, image_shape)
+        channels, _, side = image_shape
         sides, widths = feature_sides(side), stage_channels(width)
         self.start = (widths[-1], sides[-1], sides[-1])
         self.project = nn.Linear(latent_dim + noise_dim, widths[-1] * sides[-1] ** 2)
@@ -70,10 +87,6 @@ class DcganGenerator(nn.Module):
             layers.append(same_transposed(widths[stage], outs[stage], small, large))
             layers += [nn.BatchNorm2d(outs[stage], momentum=BATCH_NORM_MOMENTUM), nn.ReLU()] if stage else [nn.Tanh()]
         self.net = nn.Sequential(*layers)
-
-    def forward(self, z: torch.Tensor, noise: torch.Tensor | None = None) -> torch.Tensor:
-        z = with_noise(z, noise, self.noise_dim)
-        return self.net(self.project(z).view(len(z), *self.start))
 
 
 def with_noise(z: torch.Tensor, noise: torch.Tensor | None, noise_dim: int) -> torch.Tensor:

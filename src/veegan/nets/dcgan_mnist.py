@@ -27,7 +27,7 @@ import math
 import torch
 from torch import nn
 
-from .dcgan import BATCH_NORM_MOMENTUM, LEAK, same_conv, same_transposed, with_noise
+from .dcgan import BATCH_NORM_MOMENTUM, LEAK, ImageGenerator, same_conv, same_transposed
 
 HIDDEN = 1024  # gfc_dim and dfc_dim, the fully connected layers' width
 LABEL_CHANNELS = 10  # y_dim of the source's MNIST model: kept as channels, the labels dropped
@@ -39,16 +39,13 @@ def two_stage_sides(side: int) -> tuple[int, int, int]:
     return side, half, math.ceil(half / 2)
 
 
-class TwoStageGenerator(nn.Module):
+class TwoStageGenerator(ImageGenerator):
     """G: [z, eps] -> image in [-1, 1] through two linear and two transposed-convolutional
     layers (module docstring). ``width`` is the source's gf_dim (64)."""
 
     def __init__(self, latent_dim: int, noise_dim: int, image_shape: tuple[int, int, int], width: int) -> None:
-        super().__init__()
-        channels, height, side = image_shape
-        if height != side:
-            raise ValueError(f"DCGAN networks need square images, got {height} x {side}")
-        self.latent_dim, self.noise_dim, self.image_shape = latent_dim, noise_dim, image_shape
+        super().__init__(latent_dim, noise_dim, image_shape)
+        channels, _, side = image_shape
         full, half, quarter = two_stage_sides(side)
         self.start = (2 * width, quarter, quarter)
         self.project = nn.Sequential(
@@ -61,10 +58,6 @@ class TwoStageGenerator(nn.Module):
             nn.BatchNorm2d(2 * width, momentum=BATCH_NORM_MOMENTUM), nn.ReLU(),
             same_transposed(2 * width, channels, half, full), nn.Tanh(),
         )
-
-    def forward(self, z: torch.Tensor, noise: torch.Tensor | None = None) -> torch.Tensor:
-        z = with_noise(z, noise, self.noise_dim)
-        return self.net(self.project(z).view(len(z), *self.start))
 
 
 class TwoStageFeatures(nn.Module):
