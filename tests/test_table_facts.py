@@ -191,3 +191,59 @@ def test_a_date_column_pairs_in_the_comparison_figure(tmp_path, shop_csv):
     out = plot_table_comparison({"gan": real[::-1].copy()}, real, dataset.encoding, [("day", "spend"), ("when", "tier")],
                                 tmp_path / "comparison.png")
     assert out.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_decimal_labels_and_a_labels_only_table_are_scored(tmp_path, capsys):
+    """A class column of decimals (0.1, 0.2, 0.3) is scored as its own classes, the real rows
+    producing every one with full agreement; a table whose only varying column is the labels
+    column trains and scores in one piece (the classifier reads the commonest class)."""
+    from veegan.data.own_table import TableDataset
+    from veegan.table_config import TableConfig
+
+    rng = np.random.default_rng(0)
+    grade = rng.choice([0.1, 0.2, 0.3], 120)
+    pd.DataFrame({"x": grade * 10 + rng.normal(0, 0.01, 120), "grade": grade}).to_csv(tmp_path / "g.csv", index=False)
+    dataset = TableDataset(tmp_path / "g.csv", TableConfig(labels="grade"))
+    reference = dataset.coverage
+    real = reference.score(dataset.data.numpy())  # the training rows, as the networks see them
+    assert real["classes_produced"] == 3 and real["class_kl"] < 0.05 and real["label_agreement"] > 0.95
+
+    pd.DataFrame({"a": [1.0] * 40, "y": rng.choice(["p", "q"], 40)}).to_csv(tmp_path / "one.csv", index=False)
+    rc, _, err = cli(capsys, "train", "--data", tmp_path / "one.csv", "--labels", "y", "--out", tmp_path / "run", *LONGER[:2],
+                     "--steps", "20", "--set", "schedule.eval_samples=60")
+    assert rc == 0 and "Traceback" not in err, err
+
+
+def test_thousands_grouped_by_commas_are_numbers(tmp_path):
+    """1,000 in a tab-separated file or a quoted comma-separated one is a thousand, not 1.0; in a
+    file that writes decimal commas (3,5) it stays a decimal comma."""
+    from veegan.data.table_files import read_table
+
+    (tmp_path / "t.tsv").write_text("city\tpopulation\tarea\nA\t1,000\t3.5\nB\t25,000\t4.5\nC\t300\t1.25\nD\t1,234,567\t2\n")
+    assert read_table(tmp_path / "t.tsv")["population"].tolist() == [1000, 25000, 300, 1234567]
+    (tmp_path / "q.csv").write_text('a,b\n"1,000",2\n"2,000",3\n')
+    assert read_table(tmp_path / "q.csv")["a"].tolist() == [1000, 2000]
+    (tmp_path / "e.csv").write_text("a;b\n3,5;1,000\n4,25;2,5\n1;3\n")
+    assert read_table(tmp_path / "e.csv")["b"].tolist() == pytest.approx([1.0, 2.5, 3.0])
+
+
+def test_an_old_run_on_an_indexed_csv_with_its_labels_trained_loads_as_trained(capsys, tmp_path):
+    """A run of before the reading keys, on a `df.to_csv()` file with its index and the labels
+    trained on (then the last column): it samples the index column and the labels last, as it
+    was trained, where reading it as a new run would (the data file has not changed)."""
+    from tests.test_own_table import penguin_like
+
+    penguin_like().to_csv(tmp_path / "indexed.csv")  # index=True: the pandas index as the first column
+    out = tmp_path / "old"
+    before = {**BEFORE_KEYS, "train_labels": True}
+    sets = [arg for key, value in before.items() for arg in ("--set", f"table.{key}={str(value).lower()}")]
+    rc, _, err = cli(capsys, "train", "--data", tmp_path / "indexed.csv", "--labels", "species", "--method", "gan",
+                     "--out", out, *QUICK, *sets)
+    assert rc == 0, err
+    config = yaml.safe_load((out / "config.yaml").read_text())
+    for key in [k for k in BEFORE_KEYS if k != "train_labels"] + ["exclude", "point_mass_share"]:
+        del config["table"][key]
+    (out / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    rc, _, err = cli(capsys, "sample", out, "-n", "5", "--seed", "0", "--out", tmp_path / "s.csv")
+    assert rc == 0, err
+    assert list(pd.read_csv(tmp_path / "s.csv").columns) == ["Unnamed: 0", "bill_mm", "body_mass_g", "year", "male", "species"]

@@ -127,7 +127,8 @@ def cmd_encode(args: argparse.Namespace) -> None:
     out = _output_path(args.out)
     if run.encoding is not None:  # a table: read as in training, the trained columns picked by name
         table = run.config.table
-        data = read_table(args.data, table.header, table.delimiter)
+        data = read_table(args.data, table.header, table.delimiter, drop_index=table.drop_index,
+                          comma_numbers=table.comma_numbers)
     else:
         data = load_array(args.data, run.dataset.shape)
     np.save(out, run.encode(data))

@@ -36,6 +36,9 @@ class TableConfig:
     point_mass: bool = True  # a value held by point_mass_share of a numeric column's rows is generated exactly
     point_mass_share: float = 0.25  # the share of training rows that makes a value a point mass
     dates: bool = True  # text columns of dates (2021-03-04, 2021-03-04 12:00, ...) are dates, not categories
+    drop_index: bool = True  # a CSV's leading pandas index column (df.to_csv() without index=False) is left out
+    comma_numbers: bool = True  # CSV cells such as 3,5 (a decimal comma) or 1,000 (thousands) are numbers
+    labels_in_place: bool = True  # a trained labels column keeps its place among the columns (False: last)
 
     def __post_init__(self) -> None:
         if self.delimiter in ("\\t", "tab", "TAB"):  # a tab is hard to type in --set
@@ -64,7 +67,8 @@ class TableConfig:
 # What a run's configuration meant before these keys existed: a stored configuration without one of
 # them was trained that way (the labels column scored only, samples unclipped and unrounded, no point
 # masses, dates refused or categories), and loads so (:func:`as_trained`).
-BEFORE_KEYS = {"train_labels": False, "clip": False, "round": False, "point_mass": False, "dates": False}
+BEFORE_KEYS = {"train_labels": False, "clip": False, "round": False, "point_mass": False, "dates": False,
+               "drop_index": False, "comma_numbers": False, "labels_in_place": False}
 
 
 def as_trained(table: TableConfig, stored: Mapping[str, Any]) -> TableConfig:

@@ -32,7 +32,7 @@ def select_columns(frame: pd.DataFrame, table: TableConfig, source: Path) -> tup
     if table.columns is not None:
         wanted = list(table.columns)
     else:  # every column in the file's order, so that samples come back in it (the labels in their place)
-        wanted = [c for c in frame.columns if c != table.labels or trained_labels]
+        wanted = [c for c in frame.columns if c != table.labels or (trained_labels and table.labels_in_place)]
     wanted = [name for name in wanted if name not in table.exclude]
     if trained_labels and table.labels not in wanted:
         wanted.append(table.labels)
@@ -184,7 +184,8 @@ class TableDataset(Dataset):
         self.path, self.table = Path(path), table or TableConfig()
         self.name = self.path.stem
         self.notes: list[str] = []  # what reading changed, then the constant columns
-        frame = read_table(self.path, self.table.header, self.table.delimiter, notes=self.notes)
+        frame = read_table(self.path, self.table.header, self.table.delimiter, notes=self.notes,
+                           drop_index=self.table.drop_index, comma_numbers=self.table.comma_numbers)
         features, labels = select_columns(frame, self.table, self.path)
         self.train_rows, self.holdout_rows = split_rows(len(features), self.table.holdout, self.table.split_seed)
         self.encoding = TableEncoding.fit(features, self.train_rows, categorical_columns(self.table), column_rules(self.table))

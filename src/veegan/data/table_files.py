@@ -26,16 +26,21 @@ DELIMITERS = ",\t;| "
 # a number written with a decimal comma, its thousands grouped by dots or not: 3,5  -0,25  1.234,5  2,5e-3
 DECIMAL_COMMA = re.compile(r"[+-]?(?:\d{1,3}(?:\.\d{3})+|\d*),\d+(?:[eE][+-]?\d+)?")
 INTEGER = re.compile(r"[+-]?\d+")
+# a number with its thousands grouped by commas, 1,000 or 25,000,000: a decimal comma only where other
+# cells of the file write one unambiguously (3,5), else thousands
+THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+")
 PANDAS_INDEX_NAMES = ("", "Unnamed: 0")  # the header of the index column that df.to_csv() writes, as written and as read
 
 
 def read_table(path: str | Path, header: str = "auto", delimiter: str | None = None,
-               notes: list[str] | None = None) -> pd.DataFrame:
+               notes: list[str] | None = None, drop_index: bool = True, comma_numbers: bool = True) -> pd.DataFrame:
     """The table in ``path`` as a DataFrame with string column names. ``header`` (CSV only):
     ``auto`` detects a header row, ``yes`` / ``no`` state it; columns without a header are
-    named c0, c1, ... A first column that is a pandas index (:func:`drop_pandas_index`) is left
-    out, and ``notes``, if given, receives a line that says so. An empty table, or a file that
-    does not parse, raises :class:`VeeganError`."""
+    named c0, c1, ... With ``drop_index``, a first column that is a pandas index
+    (:func:`drop_pandas_index`) is left out, and ``notes``, if given, receives a line that says
+    so; with ``comma_numbers``, a CSV's cells such as 3,5 and 1,000 are numbers
+    (:func:`_comma_numbers`). An empty table, or a file that does not parse, raises
+    :class:`VeeganError`."""
     path = Path(path)
     if not path.is_file():
         raise VeeganError(f"data file {path} does not exist")
@@ -44,7 +49,7 @@ def read_table(path: str | Path, header: str = "auto", delimiter: str | None = N
         raise VeeganError(f"data file {path} must end in one of {', '.join(TABLE_SUFFIXES)}")
     try:
         if suffix in CSV_SUFFIXES:
-            frame = _read_csv(path, header, delimiter)
+            frame = _read_csv(path, header, delimiter, comma_numbers)
         elif suffix in (".parquet", ".pq"):
             refuse_repeated_names(pq.read_schema(path).names, f"data file {path}")  # else pyarrow fails on "Multiple matches"
             frame = pd.read_parquet(path)
@@ -61,7 +66,7 @@ def read_table(path: str | Path, header: str = "auto", delimiter: str | None = N
     if frame.shape[1] == 0 or len(frame) == 0:
         raise VeeganError(f"data file {path} holds an empty table ({len(frame)} rows, {frame.shape[1]} columns)")
     frame.columns = [str(name) for name in frame.columns]  # names repeated are refused before reading
-    return drop_pandas_index(frame, path, notes if notes is not None else [])
+    return drop_pandas_index(frame, path, notes if notes is not None else []) if drop_index else frame
 
 
 def drop_pandas_index(frame: pd.DataFrame, path: Path, notes: list[str]) -> pd.DataFrame:
@@ -86,13 +91,14 @@ def refuse_repeated_names(names: list[str], source: str) -> None:
         raise VeeganError(f"{source} names a column twice: {', '.join(twice)}")
 
 
-def _read_csv(path: Path, header: str, delimiter: str | None) -> pd.DataFrame:
+def _read_csv(path: Path, header: str, delimiter: str | None, comma_numbers: bool = True) -> pd.DataFrame:
     """pandas' C parser, after sniffing the delimiter, the header row and a decimal comma from
     the file's first 64 KiB, in chunks of 100,000 rows whose decimal columns are kept as
     float32, the precision the networks use: about pandas' time in a third of its memory
     (benchmarks/read_csv.py; passing dtype=float32 to the parser is twice as slow in pandas 3).
     A column that is text in one chunk and numbers in another ends as text, and the checks name
-    its first text cell; numbers with a decimal comma are read as numbers (:func:`_comma_numbers`)."""
+    its first text cell; numbers with a decimal comma or thousands commas are read as numbers
+    (:func:`_comma_numbers`) unless ``comma_numbers`` is False."""
     head = _head_lines(path)
     if not head:
         raise VeeganError(f"data file {path} is empty")
@@ -106,9 +112,10 @@ def _read_csv(path: Path, header: str, delimiter: str | None) -> pd.DataFrame:
     names = None if has_header else [f"c{i}" for i in range(width)]
     cells = [cell.strip() for row in rows[1 if has_header else 0:] for cell in row]
     options = {"sep": r"\s+" if delimiter == " " else delimiter, "header": 0 if has_header else None, "names": names,
-               "decimal": "," if delimiter != "," and _decimal_commas(cells) else "."}
+               "decimal": "," if comma_numbers and delimiter != "," and _decimal_commas(cells) else "."}
     with pd.read_csv(path, chunksize=CHUNK_ROWS, **options) as reader:
-        chunks = [_decimals_as_float32(_comma_numbers(chunk, path, delimiter)) for chunk in reader]
+        chunks = [_decimals_as_float32(_comma_numbers(chunk, path, delimiter, options["decimal"] == ",")
+                                       if comma_numbers else chunk) for chunk in reader]
     return pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
 
 
@@ -121,18 +128,25 @@ def _decimals_as_float32(chunk: pd.DataFrame) -> pd.DataFrame:
 def _decimal_commas(cells: list[str]) -> bool:
     """Whether the sampled cells write numbers with a decimal comma (3,5), and none with a
     decimal point: then the parser reads the comma as the decimal mark."""
-    return any(DECIMAL_COMMA.fullmatch(cell) for cell in cells) and not any("." in cell and _is_float(cell) for cell in cells)
+    return (any(DECIMAL_COMMA.fullmatch(cell) and not THOUSANDS.fullmatch(cell) for cell in cells)
+            and not any("." in cell and _is_float(cell) for cell in cells))
 
 
-def _comma_numbers(chunk: pd.DataFrame, path: Path, delimiter: str) -> pd.DataFrame:
+def _comma_numbers(chunk: pd.DataFrame, path: Path, delimiter: str, decimal_comma: bool) -> pd.DataFrame:
     """The chunk with its text columns of decimal-comma numbers (3,5 or 1.234,5, integers among
-    them) as numbers, where the fields are not separated by commas. A column that is mostly such
-    numbers but cannot be read so (among commas between fields, or beside 1.5) is refused in one
-    line that names the column, the cell and the fix."""
+    them) as numbers, where the fields are not separated by commas; in a file without a decimal
+    comma (``decimal_comma`` False), a column of thousands grouped by commas (1,000) as those
+    numbers. A column that is mostly such numbers but cannot be read so (among commas between
+    fields, or beside 1.5) is refused in one line that names the column, the cell and the fix."""
     for name in chunk.columns:
         if chunk[name].dtype.kind != "O":
             continue
         text = chunk[name].dropna().astype(str).str.strip()
+        if not decimal_comma and (text.str.fullmatch(THOUSANDS.pattern) | text.str.fullmatch(INTEGER.pattern)).all() \
+                and text.str.contains(",", regex=False).any():
+            plain = chunk[name].astype(str).str.strip().str.replace(",", "", regex=False)
+            chunk[name] = pd.to_numeric(plain.where(chunk[name].notna()))
+            continue
         comma = text.str.fullmatch(DECIMAL_COMMA.pattern)
         if not comma.any():
             continue

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
+from ..data.table_columns import plain_value
 from ..data.table_encoding import category_codes
 from .coverage import (LabelScorer, NdbBins, class_scores, combinations_produced, default_bins, fit_baseline_mixture, prdc,
                        sample_mixture)
@@ -46,6 +47,12 @@ def hard_categories(rows: np.ndarray, spans: list[tuple[int, int]]) -> np.ndarra
     return rows
 
 
+
+def label_text(values: Any) -> np.ndarray:
+    """Class labels as text, the same text for a training label and for the level it was encoded
+    as (a float32 0.1 and its stored level 0.10000000149011612 alike)."""
+    return np.asarray([str(plain_value(value)) for value in np.asarray(values, dtype=object)])
+
 class CoverageReference:
     """What the metrics compare samples with, fitted once per dataset on its training rows. Rows
     are scored as :meth:`TableEncoding.scored_rows` gives them: a numeric column as its
@@ -63,12 +70,14 @@ class CoverageReference:
         self.label_span = self.encoding.scored_span(name) if labels is not None and name in self.encoding.names else None
         self.labels = None
         if labels is not None:
-            self.labels = LabelScorer.fit(self._features(self.train), np.asarray(labels).astype(str), seed=REFERENCE_SEED)
+            self.labels = LabelScorer.fit(self._features(self.train), label_text(labels), seed=REFERENCE_SEED)
         self.train_codes = category_codes(self.train, self.spans) if self.spans else None
 
     def _features(self, rows: np.ndarray) -> np.ndarray:
-        """What the classifier reads a class from: the rows without the labels column, if trained on."""
-        return rows if self.label_span is None else np.delete(rows, slice(*self.label_span), axis=1)
+        """What the classifier reads a class from: the rows without the labels column, if trained
+        on; one constant column where nothing else varies (it then reads the commonest class)."""
+        features = rows if self.label_span is None else np.delete(rows, slice(*self.label_span), axis=1)
+        return features if features.shape[1] else np.zeros((len(rows), 1), dtype=rows.dtype)
 
     @lru_cache(maxsize=4)
     def bins(self, n: int) -> NdbBins:
@@ -103,7 +112,7 @@ class CoverageReference:
         training rows, the real data's ceiling)."""
         code = self.encoding.columns[self.encoding.names.index(self.dataset.table.labels)]
         start, end = self.label_span
-        produced = np.asarray(code.levels, dtype=object)[rows[:, start:end].argmax(1)].astype(str)
+        produced = label_text(code.levels)[rows[:, start:end].argmax(1)]
         read = self.labels.classifier.predict(self._features(rows))
         return {**class_scores(self.labels.classes, self.labels.data_share, produced),
                 "label_agreement": float(np.mean(read == produced)), "classifier_accuracy": self.labels.accuracy}
