@@ -10,7 +10,6 @@ import pandas as pd
 import torch
 
 from .config import TrainConfig
-from .config_values import write_yaml
 from .configure import resolve_config
 from .data.base import Dataset
 from .data.catalog import make_dataset
@@ -173,10 +172,7 @@ def train(
     data = _data_file(data, Path(out), resume or overwrite)
     base = None
     if resume and (Path(out) / run_dir_files.CONFIG_NAME).is_file():
-        stored = stored_config(Path(out))
-        if stored.table != run_dir_files.read_run_config(Path(out)).table:  # table keys added since: state them as trained,
-            write_yaml(stored, Path(out) / run_dir_files.CONFIG_NAME)  # as the resumed run will, so that its check agrees
-        base = stored.to_dict()
+        base = stored_config(Path(out)).to_dict()  # table keys added since are stated as trained
         if method is not None and canonical_name(method) != base["method"]:
             del base["method_options"]  # another method's options; the resume check names the change
     config = resolve_config(method=method, dataset=dataset, data=data, data_dir=data_dir, steps=steps, seed=seed,

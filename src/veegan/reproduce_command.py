@@ -54,7 +54,7 @@ def paper_dataset_argument(name: str) -> str:
 
 
 STEPS_HELP = ("N: every run trains N steps instead of the budget's (a short run: --steps 200); DATASET=N: that "
-              "dataset's runs (e.g. hd1200=25000; repeatable)")
+              "dataset's runs (e.g. ring=20000; repeatable)")
 
 
 def add_shared_options(
