@@ -125,6 +125,8 @@ class ColumnCode:
 
     @property
     def width(self) -> int:
+        """Its width in an encoded row: a category's one-hot block, a mixed column's block and
+        value, nothing for a constant, one value for a number."""
         return {CATEGORICAL: len(self.levels), CONSTANT: 0, MIXED: len(self.levels) + 2}.get(self.kind, 1)
 
     @property
@@ -193,7 +195,9 @@ def numeric_code(name: str, series: pd.Series, rows: np.ndarray, rules: ColumnRu
         code.unit = "s"
         seconds = code.numbers(series)
         code.unit = next((u for u, s in DATE_UNITS.items() if not np.any(seconds % s)), "s")  # the coarsest whole unit
-    numbers = code.numbers(series)[rows]
+        numbers = seconds[rows] / DATE_UNITS[code.unit]
+    else:
+        numbers = code.numbers(series)[rows]
     std = float(numbers.std())
     code.mean, code.std = float(numbers.mean()), std if std > 0 else 1.0
     if rules.point_mass_share is not None:

@@ -213,6 +213,8 @@ def cifar10_source(data_dir: str | None) -> str:
 
 
 def table2_markdown(rows: list[dict[str, Any]], budget: str, cifar10: str | None = None, preset: str | None = None) -> str:
+    """table2.md: the budget, preset and data notes, then one row per method and the real data
+    beside the paper's figures."""
     def paper(value: float | None) -> str:
         return "—" if value is None else f"{value:g}"
 
