@@ -10,6 +10,7 @@ import pandas as pd
 import torch
 
 from .config import TrainConfig
+from .conditional import Condition, conditions, draw_where, matches
 from .configure import resolve_config
 from .data.base import Dataset
 from .data.catalog import make_dataset
@@ -51,11 +52,28 @@ class Run:
         """A run on a user's table: how its columns are encoded (stored in the run's table.json)."""
         return getattr(self.dataset, "encoding", None)
 
-    def sample(self, n: int, seed: int | None = None) -> np.ndarray | pd.DataFrame:
+    def sample(self, n: int, seed: int | None = None, where: Mapping[str, Any] | None = None,
+               max_draws: int | None = None) -> np.ndarray | pd.DataFrame:
         """``n`` generator samples: for a run on a user's table a DataFrame in the table's own
-        columns, units and categories; otherwise an n x D float32 array (n x C x H x W images)."""
-        encoded = self.sample_encoded(n, seed)
-        return encoded if self.encoding is None else self.encoding.decode(encoded)
+        columns, units and categories; otherwise an n x D float32 array (n x C x H x W images).
+        ``where={"species": "Gentoo"}``: only rows whose categorical columns hold these values (as
+        ``sample`` writes them), drawn by rejection in at most ``max_draws`` draws
+        (:mod:`veegan.conditional`)."""
+        found, encoding = self.where_conditions(where or {}), self.encoding  # a where refused unless on a table
+        if encoding is None or not found:
+            encoded = self.sample_encoded(n, seed)
+            return encoded if encoding is None else encoding.decode(encoded)
+        g = torch.Generator().manual_seed(seed) if seed is not None else None
+        encoded = draw_where(lambda size: self.method.sample(size, g).cpu().numpy(), n, found, encoding.width,
+                             max_draws, lambda: float(matches(self.dataset.data.cpu().numpy(), found).mean()))
+        return encoding.decode(encoded)
+
+    def where_conditions(self, where: Mapping[str, Any]) -> list[Condition]:
+        """``where`` ({column: value}) checked against the run's table: one line for a column it
+        lacks, a numeric column, a value the column never holds, or a run not on a table."""
+        table = self.config.table
+        scored = table.labels if table.labels is not None and not table.train_labels else None
+        return conditions(self.encoding, where, f"{self.run_dir} (trained on {self.dataset.name})", scored)
 
     def sample_encoded(self, n: int, seed: int | None = None) -> np.ndarray:
         """``n`` generator samples as the networks see them (a table's encoded rows)."""

@@ -209,6 +209,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--training-generator", action="store_true", help=TRAINING_GENERATOR_HELP)
     p.add_argument("-n", type=int, required=True, help="number of samples")
     p.add_argument("--seed", type=int, help="sampling seed (default: a fresh draw each time)")
+    p.add_argument("--where", metavar="COLUMN=VALUE", action="append", default=[],
+                   help="a run on a table: only rows whose categorical column holds VALUE, as sample writes it "
+                        "(repeatable: every condition at once); drawn by rejection from the generator")
+    p.add_argument("--max-draws", type=int, metavar="N", help="with --where: the generator draws to try before giving up "
+                   "(default: 1,000,000 or 100 per row asked, the larger)")
     p.add_argument("--out", required=True, metavar="FILE",
                    help="FILE.npy, or for a run on a table FILE.csv, .tsv or .parquet: the table's columns and units")
 

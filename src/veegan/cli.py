@@ -104,17 +104,21 @@ def cmd_diagnose(args: argparse.Namespace) -> None:
 
 def cmd_sample(args: argparse.Namespace) -> None:
     from .api import load
+    from .conditional import parse_where
 
     if args.n < 1:
         raise VeeganError("-n must be >= 1")
+    where = parse_where(args.where)
     run = load(args.run_dir, device=args.device, average=not args.training_generator)
+    found = run.where_conditions(where)  # a bad --where fails before the output file is looked at
     out = _output_path(args.out, TABLE_OUTPUTS if run.encoding is not None else (".npy",))
-    samples = run.sample(args.n, args.seed)
+    samples = run.sample(args.n, args.seed, where=where, max_draws=args.max_draws)
     if run.encoding is None:
         np.save(out, samples)
         return
     write_table(samples, out)
-    print(f"wrote {args.n} samples of {len(samples.columns)} columns ({', '.join(samples.columns[:8])}"
+    kind = f" with {', '.join(map(str, found))}" if found else ""
+    print(f"wrote {args.n} samples{kind} of {len(samples.columns)} columns ({', '.join(samples.columns[:8])}"
           f"{', ...' if len(samples.columns) > 8 else ''}) to {out}")
 
 
