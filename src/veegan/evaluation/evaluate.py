@@ -61,7 +61,10 @@ def scalars(result: dict[str, Any]) -> dict[str, Any]:
 
 def format_table_metrics(result: dict[str, Any]) -> str:
     """A user's table: one line per row (model, real training rows, Gaussian-mixture baseline),
-    each scored against the held-out rows."""
+    each scored against the held-out rows, then the privacy check's verdict on the model's
+    samples (:func:`veegan.evaluation.privacy.privacy_verdict`)."""
+    from .privacy import privacy_verdict  # scikit-learn and scipy load only where a table is scored
+
     def line(r: dict[str, Any]) -> str:
         parts = [f"coverage {r['coverage']:.3f}", f"recall {r['recall']:.3f}", f"precision {r['precision']:.3f}",
                  f"density {r['density']:.3f}", f"NDB/K {r['ndb_k']:.3f} ({r['filled_bins']}/{r['bins']} bins filled)"]
@@ -71,12 +74,15 @@ def format_table_metrics(result: dict[str, Any]) -> str:
             parts.append(f"label agreement {r['label_agreement']:.3f}")
         if "combinations" in r:
             parts.append(f"category combinations {r['combinations_produced']}/{r['combinations']}")
+        if "dcr_share" in r:
+            parts.append(f"DCR share {r['dcr_share']:.3f}, exact copies {r['exact_copies']:.3f}")
         return ", ".join(parts)
 
     rows = [("model", result), ("real data (training rows)", result["real"])]
     if "baseline" in result:
         rows.append((f"Gaussian mixture ({result['baseline']['components']} components)", result["baseline"]))
-    return "\n".join(f"  {name:<32} {line(r)}" for name, r in rows)
+    verdict = [f"  {privacy_verdict(result)}"] if "dcr_share" in result else []
+    return "\n".join([f"  {name:<32} {line(r)}" for name, r in rows] + verdict)
 
 
 def format_metrics(result: dict[str, Any]) -> str:

@@ -11,15 +11,17 @@ many samples as held-out rows (:mod:`.coverage` holds the metrics):
   other columns a logistic regression trained on the training rows reads as their label), else
   by that classifier (as Stacked MNIST's mode count uses its classifier);
 - with categorical columns: the combinations of categories in the training rows that the
-  samples produce.
+  samples produce;
+- whether the samples copy training rows (:mod:`.privacy`): the share of samples closer to a
+  training row than 95 % of the held-out rows are, and the share of exact copies.
 
 As many training rows are scored the same way (the real-data row, the ceiling: a model that
-reproduced its training rows exactly would score that; copying them cannot beat it), and so are
-samples of a Gaussian mixture fitted to the training rows, its components chosen by BIC (the
-baseline row)."""
+reproduced its training rows exactly would score that; copying them cannot beat it, and its
+privacy keys show what copying looks like: every row an exact copy), and so are samples of a
+Gaussian mixture fitted to the training rows, its components chosen by BIC (the baseline row)."""
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -29,12 +31,14 @@ from ..data.table_columns import plain_value
 from ..data.table_encoding import category_codes
 from .coverage import (LabelScorer, NdbBins, class_scores, combinations_produced, default_bins, fit_baseline_mixture, prdc,
                        sample_mixture)
+from .privacy import ClosestRecords, row_keys
 
 if TYPE_CHECKING:
     from ..data.own_table import TableDataset
 
 NEAREST_K = 5
 REFERENCE_SEED = 0  # the held-out rows' order, the k-means and classifier fits, the baseline mixture's default seed
+KEY_CHUNK = 100_000  # training rows scored at a time for their row keys
 
 
 def hard_categories(rows: np.ndarray, spans: list[tuple[int, int]]) -> np.ndarray:
@@ -90,6 +94,16 @@ class CoverageReference:
         pick = np.random.default_rng(REFERENCE_SEED).permutation(len(self.holdout))[:n]
         return self.holdout[np.sort(pick)]
 
+    @cached_property
+    def closest_records(self) -> ClosestRecords:
+        """The training and held-out rows of the privacy check (:mod:`.privacy`), scored as a
+        sample is (clipped and rounded), so that a sample copying a training row equals it."""
+        data = self.dataset.data.numpy()
+        keys = np.concatenate([row_keys(self.encoding.scored_rows(data[start:start + KEY_CHUNK]))
+                               for start in range(0, len(data), KEY_CHUNK)])
+        holdout = self.encoding.scored_rows(self.dataset.holdout.numpy())
+        return ClosestRecords.fit(self.train, keys, holdout, seed=REFERENCE_SEED)
+
     def score(self, samples: np.ndarray) -> dict[str, Any]:
         """Every metric of ``samples`` (encoded rows, categories one-hot)."""
         return self.score_rows(self.encoding.scored_rows(samples))
@@ -103,6 +117,7 @@ class CoverageReference:
             result.update(self.labels.score(self._features(rows)) if self.label_span is None else self._trained_label_scores(rows))
         if self.spans:
             result.update(combinations_produced(self.train_codes, category_codes(rows, self.spans)))
+        result.update(self.closest_records.score(rows))
         return result
 
     def _trained_label_scores(self, rows: np.ndarray) -> dict[str, Any]:
@@ -134,7 +149,8 @@ class TableScorer:
     """The scorer of a user's table (:class:`veegan.data.base.Scorer`)."""
 
     description = ("k-NN precision/recall/density/coverage (k = 5), NDB/K on k-means bins, classes produced with "
-                   "--labels, category combinations; against held-out rows and a Gaussian-mixture baseline")
+                   "--labels, category combinations, distance to the closest training row; against held-out rows and "
+                   "a Gaussian-mixture baseline")
 
     def ready(self, dataset: Any) -> bool:
         return True

@@ -31,7 +31,8 @@ TABLE_COLUMNS = (("coverage", "coverage", None), ("recall", "recall", None), ("p
                  ("density", "density", None), ("ndb_k", "NDB/K", None), ("filled_bins", "bins filled", "bins"),
                  ("classes_produced", "classes", "classes"), ("class_kl", "KL over classes", None),
                  ("label_agreement", "label agreement", None),
-                 ("combinations_produced", "category combinations", "combinations"))
+                 ("combinations_produced", "category combinations", "combinations"), ("dcr_share", "DCR share", None),
+                 ("exact_copies", "exact copies", None))
 
 
 def compare(
@@ -121,7 +122,24 @@ def table_metrics_table(results: dict[str, list[dict[str, Any]]], dataset: str,
     first = runs[0]
     return (f"{dataset}: mean ± std over seeds; {first['samples']} samples per run, k-NN metrics (k = 5) against as many "
             f"held-out rows, NDB/K on {first['bins']} k-means bins of the training rows; the real-data row scores as many "
-            "training rows the same way\n\n" + "\n".join(lines) + "\n")
+            f"training rows the same way{_privacy_note(results)}\n\n" + "\n".join(lines) + "\n" + _copying_runs(results))
+
+
+def _privacy_note(results: dict[str, list[dict[str, Any]]]) -> str:
+    """What the DCR share and exact-copy columns mean, when the runs have them."""
+    expected = [r["dcr_expected"] for rs in results.values() for r in rs if "dcr_expected" in r]
+    if not expected:
+        return ""
+    return ("; DCR share: the share of samples closer to a training row than 95 % of the held-out rows are (about "
+            f"{expected[0]:.2f} for a model that does not copy), exact copies: the share equal to a training row (the "
+            "real-data row is training rows, so both are 1: what copying looks like)")
+
+
+def _copying_runs(results: dict[str, list[dict[str, Any]]]) -> str:
+    """A line below the table for each method with runs the privacy check flagged."""
+    flagged = {name: sum(bool(r.get("copying")) for r in rs) for name, rs in results.items()}
+    return "".join(f"\n{name}: {count} of {len(results[name])} runs flagged as copying training rows (`veegan evaluate` "
+                   "says why)\n" for name, count in flagged.items() if count)
 
 
 def check_pairs(pairs: Sequence[str], config: Any) -> None:
