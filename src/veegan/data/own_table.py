@@ -4,6 +4,9 @@ encoded training rows; evaluation scores samples against the held-out rows, whic
 ever sees, beside the training rows themselves (:mod:`veegan.evaluation.table_metrics`)."""
 from __future__ import annotations
 
+import hashlib
+import weakref
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -15,9 +18,9 @@ import torch
 from ..errors import VeeganError
 from ..table_config import TableConfig
 from .base import Dataset, draw
-from .table_columns import CATEGORICAL, ColumnRules, date_cells, is_constant
+from .table_columns import CATEGORICAL, ColumnRules, date_cells, distinct_map, is_constant
 from .table_encoding import TableEncoding
-from .table_files import read_table
+from .table_files import read_table, release_arrow_memory
 
 MIN_HELD_OUT = 5  # rows; fewer cannot score anything
 
@@ -41,19 +44,23 @@ def select_columns(frame: pd.DataFrame, table: TableConfig, source: Path) -> tup
         raise VeeganError(f"data file {source}: --columns and --exclude leave no column to train on{scored}: keep at least one "
                           "column")
     used = list(dict.fromkeys(wanted + ([table.labels] if table.labels else [])))
-    frame = frame[used]
-    empty = frame.isna()
-    if empty.to_numpy().any():
+    frame = frame[used]  # no copy: pandas copies on write, and a column is replaced only where it changes
+    empty = frame.isna().to_numpy()
+    if empty.any():
         if table.missing == "error":
-            row, col = np.argwhere(empty.to_numpy())[0]
-            raise VeeganError(f"data file {source} has {int(empty.to_numpy().sum())} missing (empty or NaN) cells (the first in column "
+            row, col = np.argwhere(empty)[0]
+            raise VeeganError(f"data file {source} has {int(empty.sum())} missing (empty or NaN) cells (the first in column "
                               f"{frame.columns[col]!r}, data row {row + 1}): fill them, or drop their rows with "
                               "--set table.missing=drop")
-        frame = frame[~empty.to_numpy().any(axis=1)].reset_index(drop=True)
+        frame = frame[~empty.any(axis=1)].reset_index(drop=True)
+    del empty
     if len(frame) < 2 * MIN_HELD_OUT:
         raise VeeganError(f"data file {source} has {len(frame)} complete rows: at least {2 * MIN_HELD_OUT} are needed")
     for name in wanted:
-        frame[name] = _modelled(frame[name], name in categorical_columns(table), table, source)
+        series = frame[name]
+        modelled = _modelled(series, name in categorical_columns(table), table, source)
+        if modelled is not series:
+            frame[name] = modelled
     if table.labels is not None and frame[table.labels].nunique() < 2:
         raise VeeganError(f"the labels column {table.labels!r} of {source} holds one class ({frame[table.labels].iloc[0]!r}): "
                           "there are no classes to score; name a column of classes with --labels, or leave --labels out")
@@ -118,7 +125,7 @@ def _modelled(series: pd.Series, categorical: bool, table: TableConfig, source: 
     if series.dtype.kind == "M" and not table.dates:
         raise VeeganError(f"column {series.name!r} of {source} holds dates or times ({series.dtype}), which this run's "
                           f"table.dates=false refuses: --set table.dates=true, or {fix}")
-    if series.dtype.kind == "O":
+    if series.dtype.kind == "O" and not isinstance(series.dtype, pd.StringDtype):  # text cells are neither lists nor numbers
         nested = series.map(lambda value: isinstance(value, (list, tuple, dict, set, np.ndarray))).to_numpy()
         if nested.any():
             row = int(np.flatnonzero(nested)[0])
@@ -142,7 +149,10 @@ def _check_values(series: pd.Series, categorical: bool, source: Path) -> None:
                               f"data row {int(np.flatnonzero(bad)[0]) + 1}: replace them, or leave the column out with "
                               f"--exclude {series.name}")
     elif not categorical and series.dtype.kind not in "bM":
-        numbers = pd.to_numeric(series, errors="coerce").notna().to_numpy()
+        def readable(values: pd.Series) -> np.ndarray:
+            return pd.to_numeric(values, errors="coerce").notna().to_numpy()
+
+        numbers = distinct_map(series, readable) if isinstance(series.dtype, pd.StringDtype) else readable(series)
         if 0.5 <= numbers.mean() < 1:  # all of them numbers written as text (postcodes such as "02139"): categories
             row = int(np.flatnonzero(~numbers)[0])
             raise VeeganError(f"column {series.name!r} of {source} mixes numbers and text ({series.iloc[row]!r} in data row "
@@ -172,6 +182,68 @@ def _listing(names: Any, limit: int = 20) -> str:
     return ", ".join(names[:limit]) + (f", ... ({len(names)} in all)" if len(names) > limit else "")
 
 
+@dataclass
+class EncodedTable:
+    """A table read, checked, split and encoded (float32 rows), as the datasets of one file read
+    with the same options share it."""
+
+    encoding: TableEncoding
+    data: torch.Tensor  # the training rows, encoded
+    holdout: torch.Tensor  # the held-out rows, encoded
+    labels: np.ndarray | None  # the labels column, every row
+    train_rows: np.ndarray
+    holdout_rows: np.ndarray
+    notes: list[str]  # what reading changed
+
+
+_READ: weakref.WeakValueDictionary[tuple[Any, ...], EncodedTable] = weakref.WeakValueDictionary()
+
+
+def encoded_table(path: Path, table: TableConfig) -> EncodedTable:
+    """``path`` read as ``table`` says, checked, split and encoded; read once while a dataset of
+    it lives and the file is unchanged (:func:`_file_key`): a run trained, then loaded in the
+    same process (``veegan.train``, ``veegan train``) holds one copy of a large table, not two.
+    The DataFrame is dropped once the rows are encoded, and Arrow's allocator told to hand back
+    the memory it held."""
+    key = _file_key(path, table)
+    if key is not None and (found := _READ.get(key)) is not None:
+        return found
+    read = _read_encoded(path, table)
+    release_arrow_memory()  # the DataFrame is gone
+    if key is not None:
+        _READ[key] = read
+    return read
+
+
+def _read_encoded(path: Path, table: TableConfig) -> EncodedTable:
+    """Read, check, split and encode, the DataFrame dropped on return."""
+    notes: list[str] = []
+    frame = read_table(path, table.header, table.delimiter, notes=notes, drop_index=table.drop_index,
+                       comma_numbers=table.comma_numbers)
+    features, labels = select_columns(frame, table, path)
+    del frame
+    train_rows, holdout_rows = split_rows(len(features), table.holdout, table.split_seed)
+    encoding = TableEncoding.fit(features, train_rows, categorical_columns(table), column_rules(table))
+    check_levels(encoding, table, path)
+    return EncodedTable(encoding, torch.from_numpy(encoding.encode(features, train_rows)),
+                        torch.from_numpy(encoding.encode(features, holdout_rows)), None if labels is None else labels.to_numpy(),
+                        train_rows, holdout_rows, notes)
+
+
+def _file_key(path: Path, table: TableConfig, edge: int = 64 * 1024) -> tuple[Any, ...] | None:
+    """What tells a file's contents and how it is read: its path, size, inode, modification
+    time and first and last 64 KiB (a rewrite within the clock's tick), and ``table``."""
+    if not path.is_file():
+        return None
+    stat = path.stat()
+    digest = hashlib.blake2b()
+    with path.open("rb") as handle:
+        digest.update(handle.read(edge))
+        handle.seek(max(0, stat.st_size - edge))
+        digest.update(handle.read(edge))
+    return (str(path.resolve()), stat.st_size, stat.st_ino, stat.st_mtime_ns, digest.hexdigest(), repr(table))
+
+
 class TableDataset(Dataset):
     """A user's table: training rows drawn uniformly with replacement, encoded; the held-out
     rows and the labels column kept for evaluation."""
@@ -183,19 +255,12 @@ class TableDataset(Dataset):
 
         self.path, self.table = Path(path), table or TableConfig()
         self.name = self.path.stem
-        self.notes: list[str] = []  # what reading changed, then the constant columns
-        frame = read_table(self.path, self.table.header, self.table.delimiter, notes=self.notes,
-                           drop_index=self.table.drop_index, comma_numbers=self.table.comma_numbers)
-        features, labels = select_columns(frame, self.table, self.path)
-        self.train_rows, self.holdout_rows = split_rows(len(features), self.table.holdout, self.table.split_seed)
-        self.encoding = TableEncoding.fit(features, self.train_rows, categorical_columns(self.table), column_rules(self.table))
-        check_levels(self.encoding, self.table, self.path)
-        self.data = torch.from_numpy(self.encoding.encode(features, self.train_rows))
-        self.holdout = torch.from_numpy(self.encoding.encode(features, self.holdout_rows))
-        self.labels = None if labels is None else labels.to_numpy()
+        self.encoded = read = encoded_table(self.path, self.table)  # shared while it lives
+        self.encoding, self.data, self.holdout, self.labels = read.encoding, read.data, read.holdout, read.labels
+        self.train_rows, self.holdout_rows = read.train_rows, read.holdout_rows
         self.dim = self.encoding.width
-        self.notes += [f"{self.name}: column {name!r} is constant ({value!r}): it is left out of the networks and "
-                       "every sample gets that value" for name, value in self.encoding.constant_columns.items()]
+        self.notes = read.notes + [f"{self.name}: column {name!r} is constant ({value!r}): it is left out of the networks "
+                                   "and every sample gets that value" for name, value in self.encoding.constant_columns.items()]
         self.scorer = TableScorer()
 
     @property

@@ -38,7 +38,8 @@ class TableEncoding:
             if is_constant(series):  # nothing to learn: the value is given back in every sample
                 codes.append(ColumnCode(name, CONSTANT, str(series.dtype), levels=[plain_value(series.iloc[0])]))
             elif name in categorical or (is_categorical_dtype(series) and series.dtype.kind != "M" and date_format is None):
-                levels = sorted(pd.unique(series.to_numpy()).tolist(), key=lambda v: (str(type(v)), v))
+                distinct = series.unique().tolist() if isinstance(series.dtype, pd.StringDtype) else pd.unique(series.to_numpy()).tolist()
+                levels = sorted(distinct, key=lambda v: (str(type(v)), v))
                 codes.append(ColumnCode(name, CATEGORICAL, str(series.dtype), levels=[plain_value(v) for v in levels]))
             else:
                 codes.append(numeric_code(name, series, rows, rules, date_format))
@@ -86,7 +87,7 @@ class TableEncoding:
                 continue
             series = frame[code.name] if rows is None else frame[code.name].iloc[rows]
             if code.kind == CATEGORICAL:
-                _one_hot(out, start, code.levels, series.to_numpy(), code.name)
+                _one_hot(out, start, code.levels, series, code.name)
                 continue
             values = code.numbers(series)
             out[:, end - 1] = (values - code.mean) / code.std
@@ -151,11 +152,17 @@ def _offsets(widths: Sequence[int]) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(starts[:-1], starts[1:])]
 
 
-def _one_hot(out: np.ndarray, start: int, levels: list[Any], values: np.ndarray, name: str) -> None:
-    """Set each row's place of its level in ``out[:, start:]``; a value that is no level is refused."""
-    index = pd.Index(levels).get_indexer(values)
+def _one_hot(out: np.ndarray, start: int, levels: list[Any], values: pd.Series, name: str) -> None:
+    """Set each row's place of its level in ``out[:, start:]``; a value that is no level is
+    refused. Each distinct value is looked up once (a text column's cells are not turned into
+    Python strings)."""
+    if isinstance(values.dtype, pd.StringDtype):
+        codes, distinct = pd.factorize(values, use_na_sentinel=False)
+        index = pd.Index(levels).get_indexer(distinct)[codes]
+    else:
+        index = pd.Index(levels).get_indexer(values.to_numpy())
     if (index < 0).any():
-        unknown = values[np.flatnonzero(index < 0)[0]]
+        unknown = values.iloc[np.flatnonzero(index < 0)[0]]
         raise VeeganError(f"column {name!r} holds {unknown!r}, which is not one of its {len(levels)} categories")
     out[np.arange(len(values)), start + index] = 1.0
 

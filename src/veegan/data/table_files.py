@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import VeeganError, one_line
@@ -52,7 +53,8 @@ def read_table(path: str | Path, header: str = "auto", delimiter: str | None = N
             frame = _read_csv(path, header, delimiter, comma_numbers)
         elif suffix in (".parquet", ".pq"):
             refuse_repeated_names(pq.read_schema(path).names, f"data file {path}")  # else pyarrow fails on "Multiple matches"
-            frame = pd.read_parquet(path)
+            # each Arrow column handed to pandas and freed in turn, not the whole table held twice
+            frame = pd.read_parquet(path, to_pandas_kwargs={"self_destruct": True, "split_blocks": True})
         else:
             frame = _read_numpy(path)
     except VeeganError:
@@ -66,7 +68,15 @@ def read_table(path: str | Path, header: str = "auto", delimiter: str | None = N
     if frame.shape[1] == 0 or len(frame) == 0:
         raise VeeganError(f"data file {path} holds an empty table ({len(frame)} rows, {frame.shape[1]} columns)")
     frame.columns = [str(name) for name in frame.columns]  # names repeated are refused before reading
+    release_arrow_memory()  # what reading used beside the table
     return drop_pandas_index(frame, path, notes if notes is not None else []) if drop_index else frame
+
+
+def release_arrow_memory() -> None:
+    """Hand back to the system the memory that Arrow's allocator keeps after a table it read is
+    freed (a read Parquet file, or a CSV's text columns): as large as the table, else held for
+    the whole run."""
+    pa.default_memory_pool().release_unused()
 
 
 def drop_pandas_index(frame: pd.DataFrame, path: Path, notes: list[str]) -> pd.DataFrame:

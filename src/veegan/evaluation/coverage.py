@@ -35,6 +35,8 @@ from sklearn.neighbors import NearestNeighbors
 BLOCK_ROWS = 2048  # rows of one block of the real-against-generated distances
 KMEANS_ROWS = 20_000  # k-means is fitted on at most this many training rows
 MIXTURE_ROWS = 10_000  # and the mixture baseline on at most this many
+CLASSIFIER_ROWS = 50_000  # and the label classifier on at most this many (and one row of each class)
+PREDICT_ROWS = 256 * 256  # training rows given to their k-means bins at a time (a multiple of scikit-learn's 256)
 ROWS_PER_COMPONENT = 10  # the mixture has at most one component per this many rows
 MIXTURE_REG = 1e-6  # added to covariance diagonals: keeps constant (one-hot) columns invertible
 NEAR_EMPTY = 0.1  # a bin is near empty below this share of its expected sample count
@@ -53,9 +55,12 @@ def _rows(x: Any) -> np.ndarray:
 
 def _subsample(rows: np.ndarray, limit: int, seed: int) -> np.ndarray:
     """At most ``limit`` of ``rows``, drawn without replacement by ``seed`` (all of them when fewer)."""
-    if len(rows) <= limit:
-        return rows
-    return rows[np.sort(np.random.default_rng(seed).choice(len(rows), limit, replace=False))]
+    return rows if (pick := _subsample_index(len(rows), limit, seed)) is None else rows[pick]
+
+
+def _subsample_index(n: int, limit: int, seed: int, keep: np.ndarray = np.zeros(0, np.int64)) -> np.ndarray | None:
+    """The sorted indices of :func:`_subsample`'s rows and of ``keep`` (when drawn), None for all rows."""
+    return None if n <= limit else np.union1d(np.random.default_rng(seed).choice(n, limit, replace=False), keep)
 
 
 def _kl(p: np.ndarray, q: np.ndarray) -> float:
@@ -139,12 +144,15 @@ class NdbBins:
         """k-means (3 starts, ``random_state=seed``) with ``bins`` centres on at most 20,000 of
         the training rows (a subsample drawn by ``seed``), and each bin's share of all of them.
         Pass ``bins=default_bins(number of samples to score)``; ``None`` takes
-        ``default_bins(len(train))``. There are never more bins than distinct fitted rows."""
-        train = _rows(train)
-        fitted = _subsample(train, KMEANS_ROWS, seed)
+        ``default_bins(len(train))``. There are never more bins than distinct fitted rows. The
+        rows are read in their own dtype: only the fitted ones, and 65,536 rows at a time given
+        to their bins, are made float64 (a million rows are never copied whole)."""
+        train = np.asarray(train)
+        fitted = _rows(_subsample(train, KMEANS_ROWS, seed))
         bins = min(default_bins(len(train)) if bins is None else bins, len(np.unique(fitted, axis=0)))
         kmeans = KMeans(n_clusters=bins, n_init=3, random_state=seed).fit(fitted)
-        counts = np.bincount(kmeans.predict(train), minlength=bins)
+        counts = sum(np.bincount(kmeans.predict(_rows(train[start:start + PREDICT_ROWS])), minlength=bins)
+                     for start in range(0, len(train), PREDICT_ROWS))
         return cls(kmeans, counts / len(train), len(train))
 
     @property
@@ -193,7 +201,7 @@ def fit_baseline_mixture(train: np.ndarray, seed: int = 0, max_components: int =
     30, 50 up to ``max_components`` (at most one component per 10 rows); the search stops once
     BIC has risen twice in a row. Full covariances with 1e-6 added to their diagonals (constant
     one-hot columns stay invertible); diagonal ones for a count where full fails."""
-    rows = _subsample(_rows(train), MIXTURE_ROWS, seed)
+    rows = _rows(_subsample(np.asarray(train), MIXTURE_ROWS, seed))  # float64: the subsample alone
     largest = max(1, min(max_components, len(rows) // ROWS_PER_COMPONENT))
     best, best_bic, rises = None, np.inf, 0
     for components in [c for c in MIXTURE_COMPONENTS if c <= largest]:
@@ -245,10 +253,15 @@ class LabelScorer:
     @classmethod
     def fit(cls, train_features: np.ndarray, train_labels: np.ndarray, seed: int = 0) -> LabelScorer:
         """A logistic regression (lbfgs, up to 5,000 iterations) of the labels on the features,
-        the labels' class shares, and the classifier's accuracy on these training rows."""
-        features, labels = _rows(train_features), np.asarray(train_labels)
+        the labels' class shares, and the classifier's accuracy on the rows it was fitted to:
+        every training row, or beyond 50,000 of them a subset drawn by ``seed`` with the first
+        row of each class added (every class is read; the shares are all the rows')."""
+        features, labels = np.asarray(train_features), np.asarray(train_labels)
+        _, first, counts = np.unique(labels, return_index=True, return_counts=True)  # sorted, as classifier.classes_ is
+        if (pick := _subsample_index(len(labels), CLASSIFIER_ROWS, seed, keep=first)) is not None:
+            features, labels = features[pick], labels[pick]
+        features = _rows(features)
         classifier = LogisticRegression(max_iter=CLASSIFIER_ITERATIONS, random_state=seed).fit(features, labels)
-        _, counts = np.unique(labels, return_counts=True)  # sorted, as classifier.classes_ is
         return cls(classifier, counts / counts.sum(), float(classifier.score(features, labels)))
 
     def score(self, samples: np.ndarray) -> dict[str, Any]:
@@ -261,8 +274,27 @@ class LabelScorer:
 def combinations_produced(reference_codes: np.ndarray, sample_codes: np.ndarray) -> dict[str, int]:
     """Combinations of categories, from integer codes (rows x categorical columns): combinations,
     the distinct reference rows; combinations_produced, how many of them some sample row equals;
-    combinations_invented, the distinct sample rows that no reference row equals."""
-    reference = set(map(tuple, np.asarray(reference_codes).tolist()))
-    produced = set(map(tuple, np.asarray(sample_codes).tolist()))
-    return {"combinations": len(reference), "combinations_produced": len(reference & produced),
-            "combinations_invented": len(produced - reference)}
+    combinations_invented, the distinct sample rows that no reference row equals. Counted on one
+    integer per row where the codes fit in 63 bits (a million reference rows in a second)."""
+    reference, samples = np.asarray(reference_codes), np.asarray(sample_codes)
+    keys = _row_keys(reference, samples)
+    if keys is None:
+        known = set(map(tuple, reference.tolist()))
+        produced = set(map(tuple, samples.tolist()))
+        return {"combinations": len(known), "combinations_produced": len(known & produced),
+                "combinations_invented": len(produced - known)}
+    known, produced = (k[np.r_[True, k[1:] != k[:-1]]] if len(k) else k for k in map(np.sort, keys))  # np.unique: 100x slower
+    shared = len(np.intersect1d(known, produced, assume_unique=True))
+    return {"combinations": len(known), "combinations_produced": shared, "combinations_invented": len(produced) - shared}
+
+
+def _row_keys(*codes: np.ndarray) -> tuple[np.ndarray, ...] | None:
+    """Each row of arrays of non-negative integer codes (the same columns) as one int64, equal
+    for equal rows; None for other codes, or where their ranges' product exceeds 62 bits."""
+    if any(c.ndim != 2 or c.dtype.kind not in "iub" or (c.size and c.min() < 0) for c in codes) or len({c.shape[1] for c in codes}) != 1:
+        return None
+    sizes = np.max([c.max(0) if len(c) else np.zeros(c.shape[1], np.int64) for c in codes], axis=0).astype(np.int64) + 1
+    if np.log2(sizes.astype(np.float64)).sum() >= 62:
+        return None
+    places = np.cumprod(np.concatenate([[1], sizes]))[:-1].astype(np.int64)
+    return tuple((c.astype(np.int64) * places).sum(1) for c in codes)

@@ -108,7 +108,7 @@ class RayEngine:
 
     MAX_RETRIES = 3
 
-    def __init__(self, address: str | None, workers: int | None, shared_dir: Path) -> None:
+    def __init__(self, address: str | None, workers: int | None, shared_dir: Path, files: tuple[Path, ...] = ()) -> None:
         try:
             import ray
         except ImportError:
@@ -125,7 +125,12 @@ class RayEngine:
                               "running there, and its auth token readable here? `--ray-address auto` finds both "
                               "on a cluster node)") from None
         self.workers = int(ray.cluster_resources().get("CPU", 1))
-        self._check_shared(shared_dir)
+        try:
+            self._check_shared(shared_dir)
+            self._check_files(files)
+        except BaseException:
+            ray.shutdown()  # this process leaves the cluster, as close() does
+            raise
 
     def _check_shared(self, shared_dir: Path) -> None:
         """A worker must see what this process writes in the run directory, and the reverse."""
@@ -142,6 +147,16 @@ class RayEngine:
             back.unlink(missing_ok=True)
         if not seen:
             raise VeeganError(f"the Ray workers cannot see {shared_dir}: put --out on storage every node shares")
+
+    def _check_files(self, files: tuple[Path, ...]) -> None:
+        """A worker can read the runs' data files (a user's table) where this process reads them."""
+        if not files:
+            return
+        readable = self.ray.get(self.ray.remote(num_cpus=0)(_readable).remote([str(path) for path in files]))
+        missing = [str(path) for path, seen in zip(files, readable) if not seen]
+        if missing:
+            raise VeeganError(f"the Ray workers cannot read the data file {', '.join(missing)}: put it on storage every node "
+                              "shares, at the same path (under --out, say)")
 
     def submit(self, fn: Callable[..., Any], *args: Any, gpu_share: float = 0.0) -> Any:
         """``fn(*args)`` as a task of one CPU and, for a GPU run, ``gpu_share`` of a GPU."""
@@ -182,11 +197,18 @@ def _probe(path: str, token: str) -> bool:
     return True
 
 
-def make_engine(name: str, workers: int, address: str | None, shared_dir: Path) -> LocalEngine | RayEngine:
+def _readable(paths: list[str]) -> list[bool]:
+    """On a worker: which of ``paths`` are files it can read."""
+    return [Path(path).is_file() and os.access(path, os.R_OK) for path in paths]
+
+
+def make_engine(name: str, workers: int, address: str | None, shared_dir: Path,
+                files: tuple[Path, ...] = ()) -> LocalEngine | RayEngine:
+    """The engine ``name``; a Ray one checks that its workers see ``shared_dir`` and read ``files``."""
     if name == "local":
         if address:
             raise VeeganError("--ray-address needs --engine ray")
         return LocalEngine(workers)
     if name == "ray":
-        return RayEngine(address, workers, shared_dir)
+        return RayEngine(address, workers, shared_dir, files)
     raise VeeganError(f"unknown engine {name!r}; choose {' or '.join(ENGINES)}")

@@ -182,13 +182,15 @@ def run_jobs(
     configs, gpu_workers, gpu_share = placed(todo, launch)
     shared = Path(os.path.commonpath([str(job.run_dir.resolve()) for job in todo]))
     workers = workers or gpu_workers or os.cpu_count() or 1
-    engine = make_engine(launch.engine, max(1, min(workers, len(todo))), launch.ray_address, shared)
+    files = tuple(dict.fromkeys(Path(job.config.data_file) for job in todo if job.config.data_file))
+    engine = make_engine(launch.engine, max(1, min(workers, len(todo))), launch.ray_address, shared, files)
     progress, interrupted = None, False
     try:
         print(f"{len(todo)} run(s) to train on {engine.workers} {launch.engine} worker(s); {len(results)} already done",
               file=sys.stderr, flush=True)
         progress = SweepProgress([(job.run_dir, job.config.steps) for job in todo], quiet=launch.quiet)
-        pending = {engine.submit(_train_one, config.to_dict(), str(job.run_dir), gpu_share=gpu_share): job
+        # absolute: a Ray worker's working directory is not this one
+        pending = {engine.submit(_train_one, config.to_dict(), str(job.run_dir.resolve()), gpu_share=gpu_share): job
                    for job, config in zip(todo, configs)}
         diverged: list[str] = []
         while pending:
