@@ -1,15 +1,17 @@
 """Real tables that nobody here made, written as a practitioner exports them from pandas
 (``to_csv(index=False)`` with a header row, or ``to_parquet``), for docs/own-data.md. All install offline:
 
-- wine.csv, penguins.csv, digits.csv, breast_cancer.csv: the tables of
-  ``veegan.data.bundled_tables`` (its docstring says what each holds);
+- wine.csv, penguins.csv, digits.csv, breast_cancer.csv, anes96.csv, fair.csv, randhie.csv: the
+  tables of ``veegan.data.bundled_tables`` (its docstring says what each holds; the last three
+  need statsmodels, the penguins palmerpenguins: ``pip install -e ".[tables]"``);
 - mnist-pca50.parquet: MNIST's 70,000 train and test images (LeCun et al. 1998, the IDX files in
   --mnist), flattened, scaled to [0, 1] and projected on 50 principal components fitted on the
   60,000 training images (scikit-learn's PCA), as columns pc1..pc50 beside the digit as ``label``.
 
-    .venv/bin/python benchmarks/own_data_tables.py --out /tmp/tables [--mnist /work/shared/data/mnist]
+    .venv/bin/python benchmarks/own_data_tables.py --out /tmp/tables [--mnist /work/shared/data/mnist] [--no-mnist]
 
-Prints each file's shape and sha256 (docs/own-data.md lists those the study used).
+Prints each file's shape and sha256 (docs/own-data.md and docs/lab/own-data-tables.md list those the
+studies used).
 """
 from __future__ import annotations
 
@@ -20,14 +22,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from veegan.data.bundled_tables import bundled_frame
+from veegan.data.bundled_tables import BUNDLED_TABLES, bundled_frame
 from veegan.data.mnist import load_mnist
 
 MNIST_COMPONENTS = 50
 
 
 def tables() -> dict[str, pd.DataFrame]:
-    return {f"{name}.csv": bundled_frame(name) for name in ("wine", "penguins", "digits", "breast_cancer")}
+    return {f"{name}.csv": bundled_frame(name) for name in BUNDLED_TABLES}
 
 
 def mnist_pca(root: Path) -> pd.DataFrame:
@@ -46,9 +48,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--mnist", type=Path, default=Path("/work/shared/data/mnist"), help="MNIST's IDX files (raw or .gz)")
+    parser.add_argument("--no-mnist", action="store_true", help="the bundled tables only")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    for name, frame in {**tables(), "mnist-pca50.parquet": mnist_pca(args.mnist)}.items():
+    for name, frame in {**tables(), **({} if args.no_mnist else {"mnist-pca50.parquet": mnist_pca(args.mnist)})}.items():
         path = args.out / name
         if path.suffix == ".parquet":
             frame.to_parquet(path, index=False)
