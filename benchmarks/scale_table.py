@@ -207,8 +207,9 @@ def markdown(results: dict[str, Any]) -> str:
     """Every tag's figures as one table."""
     last = list(results.values())[-1]
     lines = ["# A 1,000,000 x 50 table at the own-data defaults (`benchmarks/scale_table.py`)", "",
-             "GAN, `--preset best`, batch 500, one thread, on a CPU shared with two other trainings (the seconds move "
-             "with the load, the memory does not). Peak RSS: the whole `veegan train` process, of which "
+             f"GAN, `--preset best`, batch 500, one thread, on {last['machine_before']['cpus']} CPU cores shared with other "
+             "work (a background training; each run's load average as it started ends its line below): the seconds move "
+             "with the load, the memory does not. Peak RSS: the whole `veegan train` process, of which "
              f"{last.get('imports_mib', 0):,.0f} MiB are the imports (veegan, torch, scikit-learn, pyarrow) before anything "
              f"is read; the table's encoded float32 rows ({last.get('encoded_width', 0)} values a row) take "
              f"{last.get('encoded_mib', 0):,.0f} MiB.", "",

@@ -150,13 +150,14 @@ def check_table_unchanged(run_dir: Path, dataset: Dataset) -> None:
                           f"statistics or categories differ from {stored}): restore it, or train again")
 
 
-IN_MEMORY_DATA = "data.parquet"  # where train() keeps a DataFrame or array it is given
+IN_MEMORY_DATA = "data.parquet"  # where train() and compare() keep a DataFrame or array they are given
 
 
-def _data_file(data: str | Path | pd.DataFrame | np.ndarray | None, out: Path, replaces_run: bool) -> str | Path | None:
-    """A table given in memory is written into the run directory (Parquet), so that the run can
-    be loaded, evaluated and resumed from its files like any other; never over the table of a
-    run that ``out`` holds unless that run is to be resumed or replaced (``replaces_run``)."""
+def data_file_for(data: str | Path | pd.DataFrame | np.ndarray | None, out: Path, replaces_run: bool) -> str | Path | None:
+    """``data`` as a file: a path as given; a table given in memory written into ``out`` (the run
+    directory of :func:`train`, the folder of ``compare``) as ``data.parquet``, so that its runs
+    can be loaded, evaluated and resumed from their files like any other; never over the table of
+    a run that ``out`` holds unless that run is to be resumed or replaced (``replaces_run``)."""
     if data is None or isinstance(data, (str, Path)):
         return data
     if run_dir_files.holds_run(out) and not replaces_run:
@@ -187,7 +188,7 @@ def train(
     ``preset``: ``paper``, ``robust`` or ``best`` (default: :func:`veegan.presets.default_preset`).
     With ``resume`` the run's stored configuration is the base that the other arguments may only
     extend (``steps``)."""
-    data = _data_file(data, Path(out), resume or overwrite)
+    data = data_file_for(data, Path(out), resume or overwrite)
     base = None
     if resume and (Path(out) / run_dir_files.CONFIG_NAME).is_file():
         base = stored_config(Path(out)).to_dict()  # table keys added since are stated as trained

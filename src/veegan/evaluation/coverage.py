@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -37,6 +37,7 @@ KMEANS_ROWS = 20_000  # k-means is fitted on at most this many training rows
 MIXTURE_ROWS = 10_000  # and the mixture baseline on at most this many
 CLASSIFIER_ROWS = 50_000  # and the label classifier on at most this many (and one row of each class)
 PREDICT_ROWS = 256 * 256  # training rows given to their k-means bins at a time (a multiple of scikit-learn's 256)
+MIXTURE_COMPONENTS = (1, 2, 3, 5, 8, 12, 20, 30, 50)  # the counts BIC chooses among
 ROWS_PER_COMPONENT = 10  # the mixture has at most one component per this many rows
 MIXTURE_REG = 1e-6  # added to covariance diagonals: keeps constant (one-hot) columns invertible
 NEAR_EMPTY = 0.1  # a bin is near empty below this share of its expected sample count
@@ -53,13 +54,14 @@ def _rows(x: Any) -> np.ndarray:
     return rows
 
 
-def _subsample(rows: np.ndarray, limit: int, seed: int) -> np.ndarray:
-    """At most ``limit`` of ``rows``, drawn without replacement by ``seed`` (all of them when fewer)."""
+def seeded_subset(rows: np.ndarray, limit: int, seed: int) -> np.ndarray:
+    """At most ``limit`` of ``rows``, drawn without replacement by ``seed``, in their order (``rows``
+    itself when no more; the same for the same length; ``seeded_subset(np.arange(n), ...)``: their indices)."""
     return rows if (pick := _subsample_index(len(rows), limit, seed)) is None else rows[pick]
 
 
 def _subsample_index(n: int, limit: int, seed: int, keep: np.ndarray = np.zeros(0, np.int64)) -> np.ndarray | None:
-    """The sorted indices of :func:`_subsample`'s rows and of ``keep`` (when drawn), None for all rows."""
+    """The sorted indices of :func:`seeded_subset`'s rows and of ``keep`` (when drawn), None for all rows."""
     return None if n <= limit else np.union1d(np.random.default_rng(seed).choice(n, limit, replace=False), keep)
 
 
@@ -148,7 +150,7 @@ class NdbBins:
         rows are read in their own dtype: only the fitted ones, and 65,536 rows at a time given
         to their bins, are made float64 (a million rows are never copied whole)."""
         train = np.asarray(train)
-        fitted = _rows(_subsample(train, KMEANS_ROWS, seed))
+        fitted = _rows(seeded_subset(train, KMEANS_ROWS, seed))
         bins = min(default_bins(len(train)) if bins is None else bins, len(np.unique(fitted, axis=0)))
         kmeans = KMeans(n_clusters=bins, n_init=3, random_state=seed).fit(fitted)
         counts = sum(np.bincount(kmeans.predict(_rows(train[start:start + PREDICT_ROWS])), minlength=bins)
@@ -192,16 +194,13 @@ def _fit_mixture(rows: np.ndarray, components: int, seed: int) -> GaussianMixtur
         return GaussianMixture(components, covariance_type="diag", reg_covar=MIXTURE_REG, random_state=seed).fit(rows)
 
 
-MIXTURE_COMPONENTS = (1, 2, 3, 5, 8, 12, 20, 30, 50)  # the counts BIC chooses among
-
-
 def fit_baseline_mixture(train: np.ndarray, seed: int = 0, max_components: int = 50) -> GaussianMixture:
     """A Gaussian mixture fitted to at most 10,000 training rows (a subsample drawn by ``seed``),
     its number of components the one of lowest BIC (Schwarz 1978) among 1, 2, 3, 5, 8, 12, 20,
     30, 50 up to ``max_components`` (at most one component per 10 rows); the search stops once
     BIC has risen twice in a row. Full covariances with 1e-6 added to their diagonals (constant
     one-hot columns stay invertible); diagonal ones for a count where full fails."""
-    rows = _rows(_subsample(np.asarray(train), MIXTURE_ROWS, seed))  # float64: the subsample alone
+    rows = _rows(seeded_subset(np.asarray(train), MIXTURE_ROWS, seed))  # float64: the subsample alone
     largest = max(1, min(max_components, len(rows) // ROWS_PER_COMPONENT))
     best, best_bic, rises = None, np.inf, 0
     for components in [c for c in MIXTURE_COMPONENTS if c <= largest]:
@@ -251,16 +250,17 @@ class LabelScorer:
         return self.classifier.classes_
 
     @classmethod
-    def fit(cls, train_features: np.ndarray, train_labels: np.ndarray, seed: int = 0) -> LabelScorer:
+    def fit(cls, train_features: np.ndarray | Callable, train_labels: np.ndarray, seed: int = 0) -> LabelScorer:
         """A logistic regression (lbfgs, up to 5,000 iterations) of the labels on the features,
-        the labels' class shares, and the classifier's accuracy on the rows it was fitted to:
-        every training row, or beyond 50,000 of them a subset drawn by ``seed`` with the first
-        row of each class added (every class is read; the shares are all the rows')."""
-        features, labels = np.asarray(train_features), np.asarray(train_labels)
+        the labels' class shares, and the classifier's accuracy on the rows it was fitted to: every
+        training row, or beyond 50,000 a subset drawn by ``seed`` with the first row of each class
+        added (every class is read; the shares are all the rows'). ``train_features``: every row's, or
+        a function giving those of the rows at the sorted indices passed (None: all): only they are made."""
+        labels = np.asarray(train_labels)
         _, first, counts = np.unique(labels, return_index=True, return_counts=True)  # sorted, as classifier.classes_ is
-        if (pick := _subsample_index(len(labels), CLASSIFIER_ROWS, seed, keep=first)) is not None:
-            features, labels = features[pick], labels[pick]
-        features = _rows(features)
+        pick = _subsample_index(len(labels), CLASSIFIER_ROWS, seed, keep=first)
+        at = slice(None) if pick is None else pick  # every row, or the subset
+        features, labels = _rows(train_features(pick) if callable(train_features) else np.asarray(train_features)[at]), labels[at]
         classifier = LogisticRegression(max_iter=CLASSIFIER_ITERATIONS, random_state=seed).fit(features, labels)
         return cls(classifier, counts / counts.sum(), float(classifier.score(features, labels)))
 

@@ -56,7 +56,7 @@ import pandas as pd
 from scipy.stats import betabinom
 from sklearn.neighbors import NearestNeighbors
 
-from .coverage import _subsample
+from .coverage import seeded_subset
 
 TRAIN_ROWS_SEARCHED = 100_000  # training rows the distance search covers (exact copies: all of them)
 HOLDOUT_ROWS = 5_000  # held-out rows whose DCRs set the threshold
@@ -94,9 +94,9 @@ class ClosestRecords:
         """``train``: the training rows to search (a subset of at most 100,000 is drawn with
         ``seed``); ``train_keys``: :func:`row_keys` of every training row scored as a sample is;
         ``holdout``: the held-out rows scored as a sample is (at most 5,000 drawn with ``seed``)."""
-        searched = _subsample(np.asarray(train, dtype=np.float32), TRAIN_ROWS_SEARCHED, seed)
+        searched = seeded_subset(np.asarray(train, dtype=np.float32), TRAIN_ROWS_SEARCHED, seed)
         records = cls(NearestNeighbors(n_neighbors=1).fit(searched), np.sort(train_keys), np.empty(0), 0)
-        dcr, copies = records.distances(_subsample(np.asarray(holdout, dtype=np.float32), HOLDOUT_ROWS, seed))
+        dcr, copies = records.distances(seeded_subset(np.asarray(holdout, dtype=np.float32), HOLDOUT_ROWS, seed))
         records.holdout_dcr, records.holdout_copies = np.sort(dcr), int(copies.sum())
         return records
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import torch
 
-from ..api import load
+from ..api import data_file_for, load
 from ..config_values import parse_assignments
 from ..configure import resolve_config
 from ..errors import VeeganError
@@ -24,6 +24,10 @@ from .result_store import ResultStore
 from .sweep import Job, Launch, run_jobs
 from .tables import distinct_rows, format_mean_std, real_rows
 
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
 # metric keys and their column titles; a table shows those its dataset's metrics have
 COLUMNS = (("high_quality_pct", "% high quality"), ("reverse_kl", "reverse KL"), ("kl", "KL"), ("digits_pct", "digits %"))
 # a user's table: (key, title, the key of its maximum or None)
@@ -36,12 +40,14 @@ TABLE_COLUMNS = (("coverage", "coverage", None), ("recall", "recall", None), ("p
 
 
 def compare(
-    methods: Sequence[str], dataset: str, *, out: str | Path, data: str | Path | None = None, pairs: Sequence[str] = (),
-    seeds: int = 1, steps: int | None = None, overrides: list[str] | None = None, workers: int | None = None,
-    launch: Launch = Launch(), results: str | Path | None = None, preset: str | None = None, train: bool = True,
+    methods: Sequence[str], dataset: str, *, out: str | Path, data: str | Path | pd.DataFrame | np.ndarray | None = None,
+    pairs: Sequence[str] = (), seeds: int = 1, steps: int | None = None, overrides: list[str] | None = None,
+    workers: int | None = None, launch: Launch = Launch(), results: str | Path | None = None, preset: str | None = None,
+    train: bool = True,
 ) -> dict[str, list[dict[str, Any]]]:
     """Run every (method, seed) under ``out/<method>/seed<k>``, on the built-in ``dataset`` or
-    the user's table ``data``; write ``out/comparison.md``, ``out/comparison.json``,
+    the user's table ``data`` (a file, or a DataFrame or N x D array, written once to
+    ``out/data.parquet`` that every run reads); write ``out/comparison.md``, ``out/comparison.json``,
     ``out/comparison.png`` (for a table: principal components and the column ``pairs``, "A:B")
     and ``out/curves.png``. Returns the final metrics by method. See :func:`.sweep.run_jobs` for
     ``workers`` and ``launch``; ``results`` keeps every finished run's small files there, and
@@ -49,6 +55,7 @@ def compare(
     ``preset``: every run's (default: each method's own, :func:`veegan.presets.default_preset`);
     ``train=False`` trains nothing and tabulates the runs finished so far."""
     out = Path(out)
+    data = data_file_for(data, out, replaces_run=False)  # a table in memory: one file that every run reads
     extra = parse_assignments(overrides or [])
     labels = method_labels(methods)  # a method of your own by its class name
     jobs = [Job((label, seed), resolve_config(method=method, dataset=dataset, data=data, steps=steps, seed=seed, overrides=extra,
