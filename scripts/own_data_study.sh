@@ -22,7 +22,7 @@ for table in "${@:-wine penguins digits}"; do
       --set table.dates=false --results "docs/results/own-data/$name" --out "runs/own-data/$name" --workers 2 --quiet
     cp "runs/own-data/$name/comparison.md" "runs/own-data/$name/comparison.json" "docs/results/own-data/$name/"
     cp "runs/own-data/$name/comparison.png" "runs/own-data/$name/curves.png" "docs/results/own-data/$name/" 2>/dev/null || true
-    ctgan_python=${CTGAN_PYTHON:-/work/ctgan-venv/bin/python}  # its own venv: benchmarks/ctgan_reference.py says how
+    ctgan_python=${CTGAN_PYTHON:-.venv-anchors/bin/python}  # the anchors venv: bash benchmarks/anchors_setup.sh
     if [ -x "$ctgan_python" ]; then
       OMP_NUM_THREADS=1 "$ctgan_python" benchmarks/ctgan_reference.py --data "$data" --labels "${LABELS[$name]}" \
         --seeds $seeds --results docs/results/own-data
