@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The own-data study against the tabular synthesizers practitioners use (docs/own-data.md): on six
 # real tables that install offline, veegan's own-data default (`veegan compare --data` with no
-# --preset or --set: the GAN with --preset best, 100,000 steps) and each outside anchor
+# --preset or --set: the GAN with --preset best, trained its default number of passes over the
+# training rows, veegan.training_length) and each outside anchor
 # with its own defaults (benchmarks/anchors.py: SDV's GaussianCopula, CTGAN and TVAE,
 # ForestDiffusion, MOSTLY AI's engine), 3 seeds each, all scored by veegan's metrics (coverage,
 # recall, precision, the privacy check) against the same held-out rows, and by SDMetrics' quality

@@ -17,7 +17,8 @@ from typing import Any
 from veegan.experiments.tables import format_mean_std
 
 # veegan's own-data default first, then the anchors in benchmarks/anchors.py's order
-ROWS = (("gan", "veegan default (GAN, --preset best)"), ("gaussian_copula", "SDV GaussianCopula"), ("ctgan", "SDV CTGAN"),
+ROWS = (("gan", "veegan default (GAN, --preset best)"), ("gan-100k-steps", "the same at 100,000 steps (the default before epochs)"),
+        ("gaussian_copula", "SDV GaussianCopula"), ("ctgan", "SDV CTGAN"),
         ("tvae", "SDV TVAE"), ("forest_diffusion", "ForestDiffusion"),
         ("forest_diffusion+duplicate_K=10", "ForestDiffusion (duplicate_K 10)"), ("mostlyai", "MOSTLY AI engine"))
 # (key, title, where it is read: metrics.json or quality.json, digits)

@@ -24,6 +24,7 @@ from veegan.arguments import build_parser
 from veegan.cli import interrupted_message, main
 from veegan.data.table_files import read_table
 from veegan.errors import VeeganError
+from veegan.training_length import OWN_DATA_EPOCHS
 
 from .test_cli_errors import TINY, assert_one_line_error, cli
 
@@ -119,7 +120,8 @@ def test_config_takes_data_and_says_the_file_not_a_dataset(capsys, tmp_path):
     config = yaml.safe_load(out)
     assert config["data_file"] == str((tmp_path / "people.csv").resolve()) and "dataset" not in config
     assert config["table"]["columns"] == ["height", "kind"] and config["table"]["labels"] == "kind"
-    assert config["method"] == "gan" and config["steps"] == 100_000  # the defaults for a table
+    assert config["method"] == "gan" and config["epochs"] == OWN_DATA_EPOCHS  # the defaults for a table
+    assert 1 <= config["steps"] <= 100_000  # its passes over the rows, in steps
     assert "dataset" in yaml.safe_load(cli(capsys, "config")[1])  # a built-in dataset's config names it
     rc, _, err = cli(capsys, "config", "--data", tmp_path / "absent.csv")
     assert_one_line_error(rc, err, "absent.csv", "does not exist")
@@ -152,7 +154,8 @@ def test_the_main_help_opens_with_whole_sentences(capsys):
 
 def test_train_help_says_what_a_table_trains_for(capsys):
     text = _help(capsys, "train")
-    assert "--data FILE on your own table, 100,000 steps unless --steps N" in text
+    assert "--data FILE on your own table, 10,000 passes over its training rows (at most 100,000 steps) unless " \
+           "--steps N" in " ".join(text.split())
     assert "random seed (default: 0)" in text
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import VeeganError
 from .evaluation.modes import HQ_RULES
 from .presets import BEST_METHOD, PRESETS
+from .training_length import OWN_DATA_EPOCHS
 
 if TYPE_CHECKING:
     from .experiments.sweep import Launch
@@ -167,12 +168,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("train", help="train one model into a run directory",
                             description="Train one model into a run directory: on a built-in dataset, or with --data FILE on "
-                                        "your own table, 100,000 steps unless --steps N says otherwise (a first look: "
-                                        "--steps 5000).")
+                                        f"your own table, {OWN_DATA_EPOCHS:,.0f} passes over its training rows (at most 100,000 steps) "
+                                        "unless --steps N says otherwise.")
     add_run_arguments(p, methods, datasets)
     p.add_argument("--data-dir", metavar="DIR", help="folder of an image dataset's files (default: the cache, downloading)")
-    p.add_argument("--steps", type=int, metavar="N", help="training iterations (default: 100,000, the authors' count, also "
-                   "for --data; 50,000 on images): give fewer for a first look, e.g. --steps 5000")
+    p.add_argument("--steps", type=int, metavar="N", help="training iterations (default: 100,000, the authors' count; 50,000 on "
+                   f"images; with --data, {OWN_DATA_EPOCHS:,.0f} passes over the training rows, at most 100,000 steps: "
+                   "--set epochs=E to change them): give fewer for a first look, e.g. --steps 5000")
     p.add_argument("--seed", type=int, help="random seed (default: 0)")
     p.add_argument("--config", metavar="FILE.yaml", help="configuration file (keys as in a run's config.yaml)")
     p.add_argument("--out", required=True, metavar="DIR", help="run directory")
@@ -234,8 +236,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pairs", nargs="+", metavar="A:B", default=[],
                    help="with --data: column pairs to plot, real against generated, beside the principal components")
     p.add_argument("--seeds", type=int, default=1, help="seeds per method (0, 1, ...)")
-    p.add_argument("--steps", type=int, metavar="N", help="training iterations per run (default: 100,000, also for --data; "
-                   "50,000 on images)")
+    p.add_argument("--steps", type=int, metavar="N", help="training iterations per run (default: 100,000; 50,000 on images; "
+                   f"with --data, {OWN_DATA_EPOCHS:,.0f} passes over the training rows, at most 100,000 steps)")
     p.add_argument("--preset", choices=PRESETS, help=f"every run's preset ({PRESET_HELP})")
     p.add_argument("--set", dest="overrides", metavar="KEY=VALUE", action="append", default=[],
                    help="a configuration value for every run (repeatable)")

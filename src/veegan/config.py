@@ -183,6 +183,10 @@ class TrainConfig:
     data_dir: str | None = None  # where an image dataset's files are (default: the cache, downloading)
     seed: int = 0
     steps: int = DEFAULT_STEPS
+    # the training length in passes over the training rows: ceil(epochs x rows / batch_size)
+    # steps, at most ``steps``; for a dataset of fixed rows (a data file). None: ``steps`` alone.
+    # The user's own data trains OWN_DATA_EPOCHS unless steps or epochs are given (docs/own-data.md)
+    epochs: float | None = None
     batch_size: int = 500
     model: ModelConfig = field(default_factory=ModelConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
@@ -195,6 +199,7 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         _check(self.steps >= 1, "steps must be >= 1")
+        _check(self.epochs is None or 0 < self.epochs < math.inf, "epochs must be a finite number > 0 (or null: steps alone)")
         _check(self.batch_size >= 1, "batch_size must be >= 1")
         _check(0 <= self.seed < 2**31, "seed must be in [0, 2^31)")
 

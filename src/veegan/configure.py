@@ -3,6 +3,8 @@
 1. the defaults of :mod:`veegan.config` (the authors' synthetic-data settings);
 2. the dataset's preset (:class:`veegan.data.base.DatasetSpec`: the paper's DCGAN settings for
    image datasets; nothing for the synthetic ones or the user's own array);
+   for the user's own data, the training length in passes over its rows (``epochs``:
+   :data:`veegan.training_length.OWN_DATA_EPOCHS`; given ``steps`` alone, the steps decide);
 3. the named preset (:mod:`veegan.presets`): ``paper`` (nothing) for a built-in dataset; for
    the user's own array ``best`` (the recipe study's pick) with the study's method, which is
    then the default method, and ``robust`` with any other; unless ``--preset`` names another;
@@ -22,6 +24,7 @@ from .data.catalog import DATASETS
 from .methods import method_class
 from .methods.external import canonical_name
 from .presets import default_method, default_preset, preset_values
+from .training_length import OWN_DATA_EPOCHS, length_given_in_steps, with_training_length
 
 
 def dataset_preset(dataset: str, method: str) -> dict[str, Any]:
@@ -38,8 +41,11 @@ def build_config(*layers: Mapping[str, Any], preset: str | None = None) -> Train
     defaults = TrainConfig()
     own_data = coerce(values.get("data_file"), str | None, "data_file") is not None
     method = str(values.setdefault("method", default_method(own_data)))
-    below = {} if own_data else dataset_preset(str(values.get("dataset", defaults.dataset)), method)  # an own array keeps the synthetic defaults
+    # an own table keeps the synthetic defaults but trains a number of passes over its rows
+    below = {"epochs": OWN_DATA_EPOCHS} if own_data else dataset_preset(str(values.get("dataset", defaults.dataset)), method)
     values = merge(merge(below, preset_values(preset or default_preset(own_data, method), method)), values)
+    if length_given_in_steps(layers):
+        values["epochs"] = None
     config = build_dataclass(TrainConfig, values)
     config.method = canonical_name(config.method)
     options = build_dataclass(method_class(config.method).Options, config.method_options, prefix="method_options.")
@@ -55,7 +61,8 @@ def resolve_config(
 ) -> TrainConfig:
     """Defaults <- the dataset's preset <- the named ``preset`` (paper, robust or best; by default
     :func:`veegan.presets.default_preset`) <- ``base`` <- config file <- explicit arguments <-
-    overrides (``key=value`` strings or a nested mapping)."""
+    overrides (``key=value`` strings or a nested mapping); ``epochs`` turned into ``steps`` on the
+    data file's training rows (:func:`veegan.training_length.with_training_length`)."""
     explicit = {k: v for k, v in {"method": method, "dataset": dataset, "steps": steps, "seed": seed}.items() if v is not None}
     if data is not None:
         explicit["data_file"] = str(Path(data).resolve())  # later commands may run elsewhere
@@ -64,4 +71,4 @@ def resolve_config(
     if isinstance(overrides, list):
         overrides = parse_assignments(overrides)
     layers = [base or {}, read_yaml(config_file) if config_file else {}, explicit, overrides or {}]
-    return build_config(*layers, preset=preset)
+    return with_training_length(build_config(*layers, preset=preset))

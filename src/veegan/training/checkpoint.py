@@ -76,7 +76,8 @@ def restore(state: dict[str, Any], method: torch.nn.Module, optimizer: torch.opt
     ``max_step`` or of another model gets a one-line error. (Whether it is a run of the same
     configuration is :func:`veegan.training.run_dir.check_same_run`'s question.)"""
     if int(state.get("step", 0)) > max_step:
-        raise VeeganError(f"the checkpoint is at step {state['step']}, beyond the {max_step} steps asked for")
+        raise VeeganError(f"the checkpoint is at step {state['step']}, beyond the {max_step} steps asked for (a table trains "
+                          "its epochs' passes over its rows unless --steps N says otherwise)")
     try:
         saved = [group.get("name") for group in state["optimizer"]["param_groups"]]
         built = [group.get("name") for group in optimizer.param_groups]

@@ -30,7 +30,7 @@ RUN_FILES = (CONFIG_NAME, CHECKPOINT_NAME, METRICS_LOG_NAME, FINAL_METRICS_NAME,
 # Keys in which a resumed or kept run may differ and still be the same run: a longer or shorter
 # run of the same configuration, and one on another device, thread count or code route (every
 # runtime.* key: the same maths, rounded in another order)
-RESUMABLE_CHANGES = {"steps", *(f"runtime.{name}" for name in RuntimeConfig.__dataclass_fields__)}
+RESUMABLE_CHANGES = {"steps", "epochs", *(f"runtime.{name}" for name in RuntimeConfig.__dataclass_fields__)}
 # what `--resume` may also change, e.g. after a divergence: the run goes on from its checkpoint
 # with the new values (and is, from then on, a run of the new configuration)
 RESUME_ADJUSTABLE = {"optim.lr_generator", "optim.lr_reconstructor", "optim.lr_discriminator", "schedule.on_divergence"}

@@ -26,6 +26,7 @@ from ..evaluation.evaluate import evaluate, evaluation_seed, format_metrics, is_
 from ..evaluation.report import final_report
 from ..methods import Method, build_method, method_label
 from ..nets.categorical import CategoricalOutput
+from ..training_length import length_note
 from . import checkpoint, distributed, run_dir
 from .annealing import Annealing
 from .divergence import diverged, nonfinite_networks, nonfinite_terms
@@ -99,7 +100,8 @@ class Session:
             if hasattr(self.dataset, "encoding"):  # a table: how samples decode to the user's units
                 self.dataset.encoding.save(out_dir / run_dir.TABLE_NAME)
         self.say = (lambda text: tqdm.write(text, file=sys.stderr)) if progress and self.main else (lambda text: None)
-        for note in [*notes, *getattr(self.dataset, "notes", ()), *filter(None, [self.precision.note])]:
+        length = length_note(config, len(self.dataset.data)) if config.epochs is not None else None
+        for note in [*notes, *getattr(self.dataset, "notes", ()), *filter(None, [self.precision.note, length])]:
             self.say(note)
         if not self.dataset.has_metrics:
             self.say(f"{self.dataset.name}: the modes are unknown or no classifier can label them, so mode metrics are skipped")
