@@ -356,3 +356,17 @@ def test_ctrl_c_while_workers_start_ends_in_one_line(tmp_path, argv, terminal):
     before, after = err.split("veegan: interrupted")
     assert before.rstrip("\r ").endswith("\n"), repr(before[-200:])  # on a line of its own, not the bar's
     assert after.strip().count("\n") == 0, err
+
+
+@pytest.mark.parametrize("delay", [0.2, 1.0])
+def test_ctrl_c_while_the_command_line_starts_ends_in_one_line(tmp_path, delay):
+    """A Ctrl-C while `veegan` still imports torch (or just after) ends in one line, status 130."""
+    proc = subprocess.Popen([sys.executable, "-c", "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+                             "from veegan.console import main; sys.exit(main())", "train", "--dataset", "ring",
+                             "--out", str(tmp_path / "run")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    time.sleep(delay)
+    os.killpg(proc.pid, signal.SIGINT)
+    err = proc.communicate(timeout=120)[1].decode()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and err.count("veegan: interrupted") == 1, err
