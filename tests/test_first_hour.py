@@ -358,7 +358,7 @@ def test_ctrl_c_while_workers_start_ends_in_one_line(tmp_path, argv, terminal):
     assert after.strip().count("\n") == 0, err
 
 
-@pytest.mark.parametrize("delay", [0.2, 1.0])
+@pytest.mark.parametrize("delay", [0.2, 1.0, 2.0])
 def test_ctrl_c_while_the_command_line_starts_ends_in_one_line(tmp_path, delay):
     """A Ctrl-C while `veegan` still imports torch (or just after) ends in one line, status 130."""
     proc = subprocess.Popen([sys.executable, "-c", "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "

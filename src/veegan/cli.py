@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .arguments import build_parser, launch_of, table_overrides
+from .console import INTERRUPTED_WHILE_STARTING
 from .reproduce_command import cmd_reproduce
 from .errors import VeeganError
 
@@ -203,6 +204,9 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # --help, --version, or a usage error that argparse has printed
         return int(exc.code or 0)
+    except KeyboardInterrupt:  # while the parser imports what its choices name
+        print(INTERRUPTED_WHILE_STARTING, file=sys.stderr)
+        return 130
     try:
         COMMANDS[args.command](args)
     except VeeganError as exc:

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import sys
 
+INTERRUPTED_WHILE_STARTING = "veegan: interrupted while starting; nothing was run"
+
 
 def main() -> int:
     """Import the command line and run it on ``sys.argv``; exit status 130 on an early Ctrl-C."""
     try:
         from .cli import main as run_command_line
     except KeyboardInterrupt:
-        print("veegan: interrupted while starting; nothing was run", file=sys.stderr)
+        print(INTERRUPTED_WHILE_STARTING, file=sys.stderr)
         return 130
     return run_command_line()
